@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# File-sweep benchmark: `exsweep scan --full` against `yr scan` (YARA-X CLI) on the same
+# generated tree, the same rules (exsweep's built-in rules/ folder) and the same number of
+# threads, in the same run. Prints wall time and peak memory of each.
+#
+# usage: bench/file-sweep.sh [FILES] [MIB] [THREADS]
+# needs: python3, /usr/bin/time, `yr` (cargo install yara-x-cli --locked); ripgrep if present.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+files=${1:-50000}
+mib=${2:-1100}
+threads=${3:-2}
+work=${BENCH_DIR:-/tmp/exsweep-bench}
+tree="$work/tree-$files-$mib"
+
+command -v yr >/dev/null || { echo "yr not found: cargo install yara-x-cli --locked" >&2; exit 2; }
+cargo build --release --quiet
+if [ ! -d "$tree" ]; then
+  mkdir -p "$work"
+  python3 bench/gen_tree.py "$tree" "$files" "$mib"
+fi
+echo "tree: $(find "$tree" -type f | wc -l) files, $(du -sh --apparent-size "$tree" | cut -f1)"
+
+# Warm the page cache so both tools read from memory, not from disk.
+cat $(find "$tree" -type f) > /dev/null 2>&1 || find "$tree" -type f -exec cat {} + > /dev/null
+
+measure() { # name, command...
+  local name=$1; shift
+  local best=""
+  for run in 1 2 3; do
+    /usr/bin/time -f "%e %M" -o "$work/time.txt" "$@" > "$work/$name.out" 2>/dev/null || true
+    read -r secs kib < "$work/time.txt"
+    echo "  $name run $run: ${secs}s, peak RSS $((kib / 1024)) MiB"
+  done
+}
+
+echo "threads: $threads"
+measure exsweep ./target/release/exsweep scan --full --quiet --threads "$threads" --format jsonl "$tree"
+measure yr yr scan --recursive --threads "$threads" --disable-console-logs rules/ "$tree"
+if command -v rg >/dev/null; then
+  measure ripgrep rg -c --threads "$threads" -uuu 'eval\(Request' "$tree"
+fi
+echo "matches: exsweep $(grep -c EXS-FILE-009 "$work/exsweep.out" || true) rule findings, yr $(wc -l < "$work/yr.out") lines"

@@ -1,0 +1,315 @@
+//! YARA-X rules: exsweep's own rules (compiled in from `rules/`) plus user packs
+//! (`--rules DIR`), compiled once into one rule set that every worker thread shares,
+//! each thread with its own reused scanner.
+//!
+//! The externals `filename`, `filepath`, `extension`, `filetype`, `owner` and `md5`
+//! are defined as THOR defines them, so signature-base rules compile and their
+//! path conditions see the Windows path, not this machine's.
+
+use super::RULE_MATCH;
+use crate::evidence::winpath;
+use crate::findings::{printable, Finding, MatchedString, Reference, Severity};
+use std::borrow::Cow;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+use yara_x::MetaValue;
+
+/// exsweep's own rules, by file name.
+const BUILTIN_RULES: &[(&str, &str)] = &[
+    ("webshells.yar", include_str!("../../rules/webshells.yar")),
+    (
+        "post_exploitation.yar",
+        include_str!("../../rules/post_exploitation.yar"),
+    ),
+];
+
+const EXTERNALS: [&str; 6] = [
+    "filename",
+    "filepath",
+    "extension",
+    "filetype",
+    "owner",
+    "md5",
+];
+
+/// At most this many matched strings are kept per rule hit.
+const MAX_MATCHES_SHOWN: usize = 8;
+/// Matched data longer than this is cut in the evidence.
+const MAX_MATCH_BYTES: usize = 80;
+
+pub struct RuleSet {
+    rules: yara_x::Rules,
+    pub rule_count: usize,
+    /// User rule files that did not compile, and other notes.
+    pub warnings: Vec<String>,
+    /// User rules may test the `md5` external, which costs a hash per file.
+    wants_md5: bool,
+}
+
+fn rule_files(dir: &Path, out: &mut Vec<PathBuf>, warnings: &mut Vec<String>) {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) => {
+            warnings.push(format!("cannot read rule folder {}: {e}", dir.display()));
+            return;
+        }
+    };
+    for entry in entries.filter_map(|e| e.ok()) {
+        let path = entry.path();
+        let Ok(kind) = entry.file_type() else {
+            continue;
+        };
+        if kind.is_dir() {
+            rule_files(&path, out, warnings);
+        } else if matches!(
+            winpath::extension(&entry.file_name().to_string_lossy()).as_str(),
+            "yar" | "yara"
+        ) {
+            out.push(path);
+        }
+    }
+}
+
+impl RuleSet {
+    /// Compiles the built-in rules and every `.yar`/`.yara` file below `user_paths`
+    /// (folders or single files). A user file that does not compile is left out with
+    /// a warning naming the file and the error; the others still load.
+    pub fn build(user_paths: &[PathBuf]) -> RuleSet {
+        let mut compiler = yara_x::Compiler::new();
+        for name in EXTERNALS {
+            compiler
+                .define_global(name, "")
+                .expect("externals are defined once");
+        }
+        compiler.new_namespace("exsweep");
+        for (name, source) in BUILTIN_RULES {
+            if let Err(e) =
+                compiler.add_source(yara_x::SourceCode::from(*source).with_origin(*name))
+            {
+                panic!("built-in rule file {name} does not compile: {e}");
+            }
+        }
+        let mut warnings = Vec::new();
+        let mut files = Vec::new();
+        for path in user_paths {
+            if path.is_file() {
+                files.push(path.clone());
+            } else {
+                rule_files(path, &mut files, &mut warnings);
+            }
+        }
+        files.sort();
+        let mut wants_md5 = false;
+        for file in &files {
+            let source = match std::fs::read(file) {
+                Ok(s) => s,
+                Err(e) => {
+                    warnings.push(format!("cannot read rule file {}: {e}", file.display()));
+                    continue;
+                }
+            };
+            let stem = file
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            compiler.new_namespace(&format!("user:{stem}"));
+            let origin = file.display().to_string();
+            match compiler
+                .add_source(yara_x::SourceCode::from(source.as_slice()).with_origin(origin))
+            {
+                Ok(_) => wants_md5 |= memchr::memmem::find(&source, b"md5").is_some(),
+                Err(e) => warnings.push(format!(
+                    "rule file {} not loaded: {}",
+                    file.display(),
+                    e.to_string().lines().next().unwrap_or("")
+                )),
+            }
+        }
+        let rules = compiler.build();
+        let rule_count = rules.iter().count();
+        RuleSet {
+            rules,
+            rule_count,
+            warnings,
+            wants_md5,
+        }
+    }
+
+    pub fn scanner(&self, timeout: Duration) -> RuleScanner<'_> {
+        let mut scanner = yara_x::Scanner::new(&self.rules);
+        scanner.set_timeout(timeout);
+        scanner.max_matches_per_pattern(1000);
+        RuleScanner {
+            scanner,
+            wants_md5: self.wants_md5,
+        }
+    }
+}
+
+/// One thread's scanner, reused for every file that thread reads.
+pub struct RuleScanner<'r> {
+    scanner: yara_x::Scanner<'r>,
+    wants_md5: bool,
+}
+
+fn meta_str<'a>(meta: &[(&'a str, MetaValue<'a>)], key: &str) -> Option<Cow<'a, str>> {
+    meta.iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(key))
+        .and_then(|(_, v)| match v {
+            MetaValue::String(s) => Some(Cow::Borrowed(*s)),
+            MetaValue::Bytes(b) => Some(Cow::Owned(printable(b))),
+            MetaValue::Integer(i) => Some(Cow::Owned(i.to_string())),
+            _ => None,
+        })
+}
+
+/// Severity and score of a rule: our `severity` meta, or a THOR/Loki `score`.
+fn rule_severity(meta: &[(&str, MetaValue)]) -> (Severity, u8) {
+    if let Some(sev) = meta_str(meta, "severity").and_then(|s| Severity::parse(&s)) {
+        return (sev, sev.default_score());
+    }
+    match meta_str(meta, "score").and_then(|s| s.parse::<i64>().ok()) {
+        Some(score) => (Severity::from_score(score), score.clamp(0, 100) as u8),
+        None => (RULE_MATCH.severity, RULE_MATCH.severity.default_score()),
+    }
+}
+
+impl RuleScanner<'_> {
+    /// Scans a file's content. `md5` is called only when a loaded rule may need it.
+    pub fn scan(
+        &mut self,
+        windows_path: &str,
+        data: &[u8],
+        md5: impl FnOnce() -> String,
+    ) -> Result<Vec<Finding>, yara_x::ScanError> {
+        let name = winpath::file_name(windows_path);
+        let dir = windows_path
+            .strip_suffix(name)
+            .unwrap_or("")
+            .trim_end_matches('\\');
+        let ext = winpath::extension(name);
+        let globals = [
+            ("filename", name.to_string()),
+            ("filepath", dir.to_string()),
+            (
+                "extension",
+                if ext.is_empty() {
+                    String::new()
+                } else {
+                    format!(".{ext}")
+                },
+            ),
+            ("md5", if self.wants_md5 { md5() } else { String::new() }),
+        ];
+        for (k, v) in globals {
+            self.scanner
+                .set_global(k, v.as_str())
+                .expect("externals are defined as strings");
+        }
+        let results = self.scanner.scan(data)?;
+        Ok(results
+            .matching_rules()
+            .map(|rule| rule_finding(&rule))
+            .collect())
+    }
+}
+
+fn rule_finding(rule: &yara_x::Rule) -> Finding {
+    let meta: Vec<(&str, MetaValue)> = rule.metadata().collect();
+    let mut finding = RULE_MATCH.finding(
+        meta_str(&meta, "description")
+            .map(|d| d.into_owned())
+            .unwrap_or_else(|| format!("The content matches rule {}.", rule.identifier())),
+    );
+    finding.title = format!("YARA rule {} matched", rule.identifier());
+    let (severity, score) = rule_severity(&meta);
+    finding.severity = severity;
+    finding.score = score;
+    finding.rule = Some(format!("{}:{}", rule.namespace(), rule.identifier()));
+    for (key, make) in [
+        ("cve", Reference::Cve as fn(Cow<'static, str>) -> Reference),
+        ("attack", Reference::Attack),
+        ("reference", Reference::Url),
+        ("author", Reference::Author),
+    ] {
+        if let Some(v) = meta_str(&meta, key) {
+            let reference = make(Cow::Owned(v.into_owned()));
+            if !finding.references.contains(&reference) {
+                finding.references.push(reference);
+            }
+        }
+    }
+    for pattern in rule.patterns() {
+        for m in pattern.matches() {
+            if finding.matches.len() >= MAX_MATCHES_SHOWN {
+                break;
+            }
+            let data = m.data();
+            finding.matches.push(MatchedString {
+                identifier: pattern.identifier().to_string(),
+                offset: m.range().start as u64,
+                data: printable(&data[..data.len().min(MAX_MATCH_BYTES)]),
+            });
+        }
+    }
+    finding
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_rules_compile() {
+        let set = RuleSet::build(&[]);
+        assert!(set.rule_count >= 5);
+        assert!(set.warnings.is_empty());
+    }
+
+    #[test]
+    fn broken_user_rule_is_a_warning_and_good_ones_load() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("bad.yar"),
+            "rule broken { condition: nope }",
+        )
+        .unwrap();
+        std::fs::write(
+            dir.path().join("good.yara"),
+            "rule by_path { meta: score = 80 author = \"someone\" condition: filepath contains \"aspnet_client\" and extension == \".aspx\" }",
+        )
+        .unwrap();
+        let set = RuleSet::build(&[dir.path().to_path_buf()]);
+        assert_eq!(set.warnings.len(), 1, "{:?}", set.warnings);
+        assert!(set.warnings[0].contains("bad.yar"));
+        let mut scanner = set.scanner(Duration::from_secs(5));
+        let hits = scanner
+            .scan(
+                r"C:\inetpub\wwwroot\aspnet_client\x.aspx",
+                b"hello",
+                String::new,
+            )
+            .unwrap();
+        assert_eq!(hits.len(), 1);
+        assert_eq!(hits[0].severity, Severity::High);
+        assert!(hits[0]
+            .references
+            .contains(&Reference::Author("someone".into())));
+        assert!(scanner
+            .scan(r"C:\other\x.aspx", b"hello", String::new)
+            .unwrap()
+            .is_empty());
+    }
+
+    #[test]
+    fn signature_base_compiles_with_externals() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/signature-base/yara");
+        if !dir.exists() {
+            eprintln!("skipped: {} is absent", dir.display());
+            return;
+        }
+        let set = RuleSet::build(&[dir]);
+        assert!(set.rule_count > 5000, "only {} rules", set.rule_count);
+        assert!(set.warnings.len() < 10, "{:#?}", set.warnings);
+    }
+}

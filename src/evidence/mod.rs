@@ -1,0 +1,244 @@
+//! The evidence source: where a Windows server's files are, as seen from here.
+//!
+//! One type, [`Evidence`], hides the layouts responders bring (a live or mounted
+//! root, a KAPE target collection, a Velociraptor collection as a folder or zip).
+//! It maps Windows paths to local ones case-insensitively, lists files below
+//! Windows folders in parallel, and reads them read-only. Nothing else in the
+//! program touches the evidence's bytes.
+
+mod folder;
+pub mod registry;
+mod velociraptor;
+pub mod winpath;
+mod zip;
+
+use crate::findings::FileTimes;
+use std::collections::HashMap;
+use std::io;
+use std::path::{Path, PathBuf};
+
+/// How the evidence is laid out on this machine.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Layout {
+    /// A live system drive or a mounted disk image (a folder holding `Windows`, `inetpub` ...).
+    Image,
+    /// A KAPE target collection: `<dest>/C/...`, one folder per drive letter.
+    Kape,
+    /// A Velociraptor collection, unpacked or as its `.zip`.
+    Velociraptor,
+}
+
+impl Layout {
+    pub fn describe(self, zipped: bool) -> &'static str {
+        match (self, zipped) {
+            (Layout::Image, _) => "live system or mounted disk image",
+            (Layout::Kape, _) => "KAPE target collection",
+            (Layout::Velociraptor, false) => "Velociraptor collection (folder)",
+            (Layout::Velociraptor, true) => "Velociraptor collection (zip)",
+        }
+    }
+}
+
+/// Where a file's bytes are.
+#[derive(Clone, Debug)]
+pub enum Location {
+    Local(PathBuf),
+    ZipEntry(usize),
+}
+
+/// A regular file found on the evidence.
+#[derive(Clone, Debug)]
+pub struct FileEntry {
+    /// The path as the server knew it.
+    pub windows_path: String,
+    pub location: Location,
+    pub size: u64,
+    pub times: FileTimes,
+}
+
+/// What a listing passed over, so the coverage can say so.
+#[derive(Debug, Default)]
+pub struct ListingReport {
+    pub symlinks: u64,
+    pub special_files: u64,
+    pub unreadable: u64,
+    /// Names with control characters or that are not valid UTF-8.
+    pub odd_names: u64,
+    pub warnings: Vec<String>,
+}
+
+impl ListingReport {
+    fn merge(&mut self, other: ListingReport) {
+        self.symlinks += other.symlinks;
+        self.special_files += other.special_files;
+        self.unreadable += other.unreadable;
+        self.odd_names += other.odd_names;
+        self.warnings.extend(other.warnings);
+    }
+}
+
+enum Backend {
+    Folder(folder::FolderSource),
+    Zip(zip::ZipSource),
+}
+
+/// A Windows machine's files, wherever they are.
+pub struct Evidence {
+    layout: Layout,
+    root: PathBuf,
+    backend: Backend,
+    /// True timestamps from a collection's own records (Velociraptor `uploads.json`),
+    /// keyed by [`winpath::key`]; they beat the copy's file-system times.
+    recorded_times: HashMap<String, FileTimes>,
+}
+
+impl Evidence {
+    /// Opens the evidence at `path`, detecting its layout unless one is given.
+    pub fn open(path: &Path, layout: Option<Layout>) -> Result<Evidence, String> {
+        let meta = std::fs::metadata(path)
+            .map_err(|e| format!("cannot read evidence root {}: {e}", path.display()))?;
+        if meta.is_file() {
+            if layout.is_some_and(|l| l != Layout::Velociraptor) {
+                return Err(format!(
+                    "{} is a file; only a Velociraptor collection can be given as a zip",
+                    path.display()
+                ));
+            }
+            let source = zip::ZipSource::open(path)?;
+            let recorded_times = source.recorded_times();
+            return Ok(Evidence {
+                layout: Layout::Velociraptor,
+                root: path.to_path_buf(),
+                backend: Backend::Zip(source),
+                recorded_times,
+            });
+        }
+        let layout = match layout {
+            Some(l) => l,
+            None => folder::detect_layout(path).ok_or_else(|| {
+                format!(
+                    "cannot tell what {} holds: no Windows, Program Files, inetpub or ProgramData \
+                     folder, no drive-letter folders (KAPE), no uploads folder (Velociraptor); \
+                     name the layout with --layout",
+                    path.display()
+                )
+            })?,
+        };
+        let source = folder::FolderSource::new(path, layout)?;
+        let recorded_times = velociraptor::find_uploads_json(path)
+            .map(|p| match std::fs::read(&p) {
+                Ok(bytes) => velociraptor::parse_uploads_json(&bytes),
+                Err(_) => HashMap::new(),
+            })
+            .unwrap_or_default();
+        Ok(Evidence {
+            layout,
+            root: path.to_path_buf(),
+            backend: Backend::Folder(source),
+            recorded_times,
+        })
+    }
+
+    pub fn layout(&self) -> Layout {
+        self.layout
+    }
+
+    pub fn describe_layout(&self) -> &'static str {
+        self.layout
+            .describe(matches!(self.backend, Backend::Zip(_)))
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// The drive letters the evidence holds.
+    pub fn drives(&self) -> Vec<char> {
+        match &self.backend {
+            Backend::Folder(f) => f.drives(),
+            Backend::Zip(z) => z.drives(),
+        }
+    }
+
+    /// True when the Windows folder exists in the evidence.
+    pub fn dir_exists(&self, windows_dir: &str) -> bool {
+        match &self.backend {
+            Backend::Folder(f) => !f.resolve(windows_dir).is_empty(),
+            Backend::Zip(z) => z.dir_exists(windows_dir),
+        }
+    }
+
+    /// The names of the sub-folders of a Windows folder (as the server spelled them).
+    pub fn subdirs(&self, windows_dir: &str) -> Vec<String> {
+        match &self.backend {
+            Backend::Folder(f) => f.subdirs(windows_dir),
+            Backend::Zip(z) => z.subdirs(windows_dir),
+        }
+    }
+
+    /// Lists every regular file below the given Windows folders, in parallel, skipping
+    /// the folders in `exclude` (keys from [`winpath::key`]). A file reachable twice
+    /// (nested scopes, or the same drive collected by two accessors) is listed once.
+    pub fn list_files(
+        &self,
+        dirs: &[String],
+        exclude: &[String],
+    ) -> (Vec<FileEntry>, ListingReport) {
+        let (mut files, report) = match &self.backend {
+            Backend::Folder(f) => f.list(dirs, exclude),
+            Backend::Zip(z) => z.list(dirs, exclude),
+        };
+        let mut seen = std::collections::HashSet::new();
+        files.retain(|f| seen.insert(winpath::key(&f.windows_path)));
+        if !self.recorded_times.is_empty() {
+            for f in &mut files {
+                if let Some(t) = self.recorded_times.get(&winpath::key(&f.windows_path)) {
+                    f.times = t.clone();
+                }
+            }
+        }
+        (files, report)
+    }
+
+    /// Reads at most `limit` bytes of a file into `buf` (cleared first).
+    pub fn read(&self, file: &FileEntry, limit: u64, buf: &mut Vec<u8>) -> io::Result<()> {
+        buf.clear();
+        match (&self.backend, &file.location) {
+            (Backend::Folder(_), Location::Local(p)) => folder::read_local(p, limit, buf),
+            (Backend::Zip(z), Location::ZipEntry(i)) => z.read(*i, limit, buf),
+            _ => Err(io::Error::other(
+                "file location does not belong to this evidence",
+            )),
+        }
+    }
+
+    /// Reads a whole file given by its Windows path, if the evidence holds it.
+    pub fn read_path(&self, windows_path: &str, limit: u64) -> Option<io::Result<Vec<u8>>> {
+        let entry = self.find_file(windows_path)?;
+        let mut buf = Vec::new();
+        Some(self.read(&entry, limit, &mut buf).map(|_| buf))
+    }
+
+    fn find_file(&self, windows_path: &str) -> Option<FileEntry> {
+        let parent = windows_path.rsplit_once('\\')?.0;
+        let want = winpath::key(windows_path);
+        let (files, _) = match &self.backend {
+            Backend::Folder(f) => f.list_one_level(parent),
+            Backend::Zip(z) => z.list(&[parent.to_string()], &[]),
+        };
+        files
+            .into_iter()
+            .find(|f| winpath::key(&f.windows_path) == want)
+    }
+
+    /// How to show a file's local location to a person.
+    pub fn local_display(&self, file: &FileEntry) -> String {
+        match (&self.backend, &file.location) {
+            (_, Location::Local(p)) => p.display().to_string(),
+            (Backend::Zip(z), Location::ZipEntry(i)) => {
+                format!("{}!{}", self.root.display(), z.entry_name(*i))
+            }
+            (Backend::Folder(_), Location::ZipEntry(i)) => format!("entry {i}"),
+        }
+    }
+}

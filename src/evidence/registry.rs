@@ -1,0 +1,121 @@
+//! Offline registry hives (the `SOFTWARE` and `SYSTEM` files), read with `nt-hive`.
+//! Only the few values exsweep needs: where Exchange is installed, its build, and
+//! the computer's name.
+
+use nt_hive::{Hive, KeyNode};
+
+/// What Exchange Setup recorded in `HKLM\SOFTWARE\Microsoft\ExchangeServer\v1x\Setup`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ExchangeSetup {
+    /// `MsiInstallPath`, e.g. `C:\Program Files\Microsoft\Exchange Server\V15\`.
+    pub install_path: String,
+    /// `Major.Minor.Build.Revision` from the `Msi*` values, when all four are present.
+    pub version: Option<String>,
+}
+
+/// Opens a hive, accepting one whose header was not flushed (a live system's copy):
+/// the keys exsweep reads rarely change, and a stale value beats none.
+///
+/// nt-hive 0.3 panics while reporting a bad signature (an assertion in its error
+/// path), so the signature is checked here first.
+fn open(bytes: &[u8]) -> Result<(Hive<&[u8]>, bool), String> {
+    if bytes.len() < 4096 || !bytes.starts_with(b"regf") {
+        return Err("not a registry hive (no regf header)".into());
+    }
+    match Hive::new(bytes) {
+        Ok(h) => Ok((h, true)),
+        Err(_) => Hive::without_validation(bytes)
+            .map(|h| (h, false))
+            .map_err(|e| format!("not a registry hive: {e}")),
+    }
+}
+
+fn string_value(key: &KeyNode<&[u8]>, name: &str) -> Option<String> {
+    key.value(name)?.ok()?.string_data().ok()
+}
+
+fn dword_value(key: &KeyNode<&[u8]>, name: &str) -> Option<u32> {
+    key.value(name)?.ok()?.dword_data().ok()
+}
+
+/// Runs a hive reader, turning a panic inside the parser (hostile or damaged hive)
+/// into an error so that the scan goes on.
+fn guarded<T>(read: impl FnOnce() -> Result<T, String>) -> Result<T, String> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(read))
+        .unwrap_or_else(|_| Err("the registry parser failed on this hive (damaged?)".into()))
+}
+
+/// Reads Exchange's setup key from a SOFTWARE hive. `Ok(None)`: the hive holds no
+/// Exchange install. The flag says whether the hive header validated.
+pub fn exchange_setup(software_hive: &[u8]) -> Result<(Option<ExchangeSetup>, bool), String> {
+    guarded(|| read_exchange_setup(software_hive))
+}
+
+fn read_exchange_setup(software_hive: &[u8]) -> Result<(Option<ExchangeSetup>, bool), String> {
+    let (hive, valid) = open(software_hive)?;
+    let root = hive.root_key_node().map_err(|e| e.to_string())?;
+    for version_key in [
+        "Microsoft\\ExchangeServer\\v15\\Setup",
+        "Microsoft\\ExchangeServer\\v14\\Setup",
+    ] {
+        let Some(Ok(key)) = root.subpath(version_key) else {
+            continue;
+        };
+        let Some(install_path) = string_value(&key, "MsiInstallPath") else {
+            continue;
+        };
+        let parts: Option<Vec<u32>> = [
+            "MsiProductMajor",
+            "MsiProductMinor",
+            "MsiBuildMajor",
+            "MsiBuildMinor",
+        ]
+        .iter()
+        .map(|n| dword_value(&key, n))
+        .collect();
+        let version = parts.map(|p| format!("{}.{}.{}.{}", p[0], p[1], p[2], p[3]));
+        return Ok((
+            Some(ExchangeSetup {
+                install_path,
+                version,
+            }),
+            valid,
+        ));
+    }
+    Ok((None, valid))
+}
+
+/// Reads the computer name from a SYSTEM hive.
+pub fn computer_name(system_hive: &[u8]) -> Option<String> {
+    guarded(|| Ok(read_computer_name(system_hive)))
+        .ok()
+        .flatten()
+}
+
+fn read_computer_name(system_hive: &[u8]) -> Option<String> {
+    let (hive, _) = open(system_hive).ok()?;
+    let root = hive.root_key_node().ok()?;
+    ["ControlSet001", "ControlSet002"].iter().find_map(|set| {
+        let key = root
+            .subpath(&format!("{set}\\Control\\ComputerName\\ComputerName"))?
+            .ok()?;
+        string_value(&key, "ComputerName")
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn garbage_is_an_error_not_a_panic() {
+        assert!(exchange_setup(b"not a hive").is_err());
+        assert!(exchange_setup(&[0u8; 8192]).is_err());
+        // A regf header over garbage must not panic, whatever it answers.
+        let mut fake = b"regf".to_vec();
+        fake.resize(16384, 0xff);
+        let _ = exchange_setup(&fake);
+        assert_eq!(computer_name(&fake), None);
+        assert_eq!(computer_name(b"regf garbage"), None);
+    }
+}

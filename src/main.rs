@@ -1,0 +1,246 @@
+//! The `exsweep` command: argument parsing and wiring only.
+
+use clap::{Args, Parser, Subcommand};
+use exsweep::checks::CATALOG;
+use exsweep::evidence::Layout;
+use exsweep::findings::{Report, Severity};
+use exsweep::output::{self, Format};
+use exsweep::scan::{self, ScanConfig};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Duration;
+
+/// Was this Exchange / IIS server compromised? Sweeps a live server or evidence
+/// collected from one, offline, and shows the evidence.
+#[derive(Parser)]
+#[command(name = "exsweep", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Scan a server's files: a live root, a mounted image, a KAPE or Velociraptor collection.
+    Scan(ScanArgs),
+    /// List every check with its ID, severity and references.
+    Checks,
+    /// Write a realistic compromised Exchange 2019 server into a temp folder and scan it.
+    Demo(DemoArgs),
+}
+
+#[derive(Args)]
+struct ScanArgs {
+    /// The evidence: a folder (live root, mounted image, KAPE or Velociraptor) or a Velociraptor .zip.
+    evidence: PathBuf,
+    /// The evidence layout, when auto-detection guesses wrong.
+    #[arg(long, value_enum)]
+    layout: Option<Layout>,
+    /// Sweep every file on every drive, not just the web, temp and staging folders.
+    #[arg(long)]
+    full: bool,
+    /// An indicator feed to add: Loki hash or filename IOCs, a plain list, or a STIX 2.1 bundle.
+    #[arg(long = "iocs", value_name = "FILE")]
+    iocs: Vec<PathBuf>,
+    /// A YARA rule file or folder to add (signature-base works as is).
+    #[arg(long = "rules", value_name = "PATH")]
+    rules: Vec<PathBuf>,
+    #[command(flatten)]
+    tuning: TuningArgs,
+    #[command(flatten)]
+    output: OutputArgs,
+}
+
+#[derive(Args)]
+struct TuningArgs {
+    /// Files larger than this many MiB get name and header checks only.
+    #[arg(long, value_name = "MIB", default_value_t = 64)]
+    max_file_size: u64,
+    /// Seconds the rules may spend on one file.
+    #[arg(long, value_name = "SECS", default_value_t = 20)]
+    rule_timeout: u64,
+    /// Worker threads (default: one per core).
+    #[arg(long, short = 'j')]
+    threads: Option<usize>,
+    /// The host name to report (default: from the SYSTEM hive, else the evidence's name).
+    #[arg(long)]
+    host: Option<String>,
+}
+
+#[derive(Args)]
+struct OutputArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Console)]
+    format: Format,
+    /// Write the output to this file instead of stdout.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    output: Option<PathBuf>,
+    /// Exit with code 1 when a finding is at or above this severity.
+    #[arg(long, value_parser = parse_severity, default_value = "medium")]
+    fail_level: Severity,
+    /// No progress bar and no summary on stderr.
+    #[arg(long, short = 'q')]
+    quiet: bool,
+}
+
+#[derive(Args)]
+struct DemoArgs {
+    /// Keep the demo evidence folder after the scan and print where it is.
+    #[arg(long)]
+    keep: bool,
+    #[command(flatten)]
+    output: OutputArgs,
+}
+
+fn parse_severity(s: &str) -> Result<Severity, String> {
+    Severity::parse(s).ok_or_else(|| "one of info, low, medium, high, critical".to_string())
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Checks => print_checks().map(|_| ExitCode::SUCCESS),
+        Command::Scan(args) => run_scan(args),
+        Command::Demo(args) => run_demo(args),
+    };
+    result.unwrap_or_else(|e| {
+        eprintln!("exsweep: {e}");
+        ExitCode::from(2)
+    })
+}
+
+fn print_checks() -> Result<(), String> {
+    let mut out = std::io::stdout().lock();
+    for c in CATALOG {
+        let refs: Vec<String> = c.references.iter().map(|r| r.to_string()).collect();
+        writeln!(
+            out,
+            "{}  {:<8}  {}\n    {}\n    refs: {}\n",
+            c.id,
+            c.severity,
+            c.title,
+            c.why,
+            refs.join(", ")
+        )
+        .map_err(|e| e.to_string())?;
+    }
+    writeln!(
+        out,
+        "Rule matches (EXS-FILE-009) take their severity from the rule's `severity` or `score` meta."
+    )
+    .map_err(|e| e.to_string())
+}
+
+fn run_scan(args: ScanArgs) -> Result<ExitCode, String> {
+    if let Some(threads) = args.tuning.threads {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build_global()
+            .map_err(|e| e.to_string())?;
+    }
+    if let Some(out) = &args.output.output {
+        refuse_output_inside(out, &args.evidence)?;
+    }
+    let config = ScanConfig {
+        evidence: args.evidence,
+        layout: args.layout,
+        full: args.full,
+        iocs: args.iocs,
+        rules: args.rules,
+        max_file_size: args.tuning.max_file_size.saturating_mul(1 << 20),
+        rule_timeout: Duration::from_secs(args.tuning.rule_timeout),
+        progress: !args.output.quiet,
+        host: args.tuning.host,
+    };
+    let report = scan::run(&config)?;
+    emit(&report, &args.output)
+}
+
+fn run_demo(args: DemoArgs) -> Result<ExitCode, String> {
+    let dir = tempfile::Builder::new()
+        .prefix("exsweep-demo-")
+        .tempdir()
+        .map_err(|e| format!("cannot create a temp folder: {e}"))?;
+    let root = dir.path().join("EXCH01");
+    exsweep::demo::build(&root).map_err(|e| format!("cannot write the demo evidence: {e}"))?;
+    if !args.output.quiet {
+        eprintln!(
+            "exsweep demo: wrote a compromised Exchange 2019 server to {}",
+            root.display()
+        );
+    }
+    let config = ScanConfig {
+        evidence: root.clone(),
+        layout: None,
+        full: false,
+        iocs: Vec::new(),
+        rules: Vec::new(),
+        max_file_size: 64 << 20,
+        rule_timeout: Duration::from_secs(20),
+        progress: !args.output.quiet,
+        host: Some("EXCH01".into()),
+    };
+    let report = scan::run(&config)?;
+    let code = emit(&report, &args.output)?;
+    if args.keep {
+        let kept = dir.keep();
+        eprintln!(
+            "exsweep demo: evidence kept at {}; scan it again with: exsweep scan {}",
+            kept.display(),
+            root.display()
+        );
+    }
+    Ok(code)
+}
+
+/// Output files never go into the evidence: exsweep does not write to what it scans.
+fn refuse_output_inside(out: &Path, evidence: &Path) -> Result<(), String> {
+    let parent = out
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    if let (Ok(dir), Ok(ev)) = (parent.canonicalize(), evidence.canonicalize()) {
+        if dir.starts_with(&ev) {
+            return Err(format!(
+                "refusing to write {} inside the evidence {}",
+                out.display(),
+                evidence.display()
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn emit(report: &Report, args: &OutputArgs) -> Result<ExitCode, String> {
+    let write_err = |e: std::io::Error| format!("cannot write the output: {e}");
+    match &args.output {
+        Some(path) => {
+            let mut file = std::io::BufWriter::new(std::fs::File::create(path).map_err(write_err)?);
+            output::render(report, args.format, &mut file).map_err(write_err)?;
+            file.flush().map_err(write_err)?;
+        }
+        None => {
+            let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
+            output::render(report, args.format, &mut stdout).map_err(write_err)?;
+            stdout.flush().map_err(write_err)?;
+        }
+    }
+    if !args.quiet && (args.format != Format::Console || args.output.is_some()) {
+        eprintln!(
+            "exsweep: {} — {} finding(s), {} file(s) read",
+            report.verdict.label(),
+            report.findings.len(),
+            report.coverage.files_scanned
+        );
+    }
+    let failing = report
+        .findings
+        .iter()
+        .any(|f| f.severity >= args.fail_level);
+    Ok(if failing {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}

@@ -1,0 +1,50 @@
+//! A progress bar on stderr, shown only for runs that last over a second and only
+//! when stderr is a terminal, so pipes and CI logs stay clean.
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use std::io::IsTerminal;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+const SHOW_AFTER: Duration = Duration::from_secs(1);
+
+pub struct Progress {
+    bar: ProgressBar,
+    started: Instant,
+    wanted: bool,
+    shown: AtomicBool,
+}
+
+impl Progress {
+    pub fn new(total: u64, wanted: bool) -> Progress {
+        let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::hidden());
+        bar.set_style(
+            ProgressStyle::with_template(
+                "{elapsed_precise} [{bar:40}] {pos}/{len} files ({per_sec}, ETA {eta})",
+            )
+            .expect("static template")
+            .progress_chars("=> "),
+        );
+        Progress {
+            bar,
+            started: Instant::now(),
+            wanted: wanted && std::io::stderr().is_terminal(),
+            shown: AtomicBool::new(false),
+        }
+    }
+
+    pub fn inc(&self) {
+        self.bar.inc(1);
+        if self.wanted
+            && !self.shown.load(Ordering::Relaxed)
+            && self.started.elapsed() > SHOW_AFTER
+            && !self.shown.swap(true, Ordering::Relaxed)
+        {
+            self.bar.set_draw_target(ProgressDrawTarget::stderr());
+        }
+    }
+
+    pub fn finish(&self) {
+        self.bar.finish_and_clear();
+    }
+}

@@ -1,0 +1,395 @@
+//! Integration tests: build evidence trees in a temp dir, scan them through the
+//! library and the binary, and check findings, coverage and that nothing changed.
+
+use exsweep::demo;
+use exsweep::findings::{Report, Severity, Verdict};
+use exsweep::scan::{self, ScanConfig};
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+fn config(evidence: &Path) -> ScanConfig {
+    ScanConfig {
+        evidence: evidence.to_path_buf(),
+        layout: None,
+        full: false,
+        iocs: Vec::new(),
+        rules: Vec::new(),
+        max_file_size: 64 << 20,
+        rule_timeout: Duration::from_secs(20),
+        progress: false,
+        host: None,
+    }
+}
+
+/// Check IDs by Windows path (lower case), for compact assertions.
+fn by_path(report: &Report) -> BTreeMap<String, Vec<&'static str>> {
+    let mut map: BTreeMap<String, Vec<&'static str>> = BTreeMap::new();
+    for f in &report.findings {
+        let path = f
+            .file
+            .as_ref()
+            .map(|e| e.windows_path.to_lowercase())
+            .unwrap_or_default();
+        map.entry(path).or_default().push(f.check_id);
+    }
+    for ids in map.values_mut() {
+        ids.sort();
+        ids.dedup();
+    }
+    map
+}
+
+fn put(root: &Path, rel: &str, content: &[u8]) {
+    let path = root.join(rel);
+    fs::create_dir_all(path.parent().unwrap()).unwrap();
+    fs::write(path, content).unwrap();
+}
+
+/// Content, size and modification time of every file below `root`.
+fn fingerprint(root: &Path) -> BTreeMap<PathBuf, (Vec<u8>, std::time::SystemTime)> {
+    let mut out = BTreeMap::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in fs::read_dir(&dir).unwrap() {
+            let entry = entry.unwrap();
+            let kind = entry.file_type().unwrap();
+            let meta = fs::symlink_metadata(entry.path()).unwrap();
+            if kind.is_dir() {
+                stack.push(entry.path());
+            } else if kind.is_file() {
+                out.insert(
+                    entry.path(),
+                    (fs::read(entry.path()).unwrap(), meta.modified().unwrap()),
+                );
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn demo_server_is_compromised_and_decoys_stay_quiet() {
+    let dir = tempfile::tempdir().unwrap();
+    demo::build(dir.path()).unwrap();
+    let before = fingerprint(dir.path());
+    let report = scan::run(&config(dir.path())).unwrap();
+    assert_eq!(
+        fingerprint(dir.path()),
+        before,
+        "the scan changed the evidence"
+    );
+
+    assert_eq!(report.verdict, Verdict::Compromised);
+    let hits = by_path(&report);
+    let fe = r"c:\program files\microsoft\exchange server\v15\frontend\httpproxy";
+    let expect = |path: &str, ids: &[&str]| {
+        assert_eq!(
+            hits.get(path).map(Vec::as_slice),
+            Some(ids),
+            "{path}: {hits:#?}"
+        );
+    };
+    expect(
+        r"c:\inetpub\wwwroot\aspnet_client\discover.aspx",
+        &["EXS-FILE-002", "EXS-FILE-004", "EXS-FILE-009"],
+    );
+    expect(
+        &format!(r"{fe}\owa\auth\outlooken.aspx"),
+        &["EXS-FILE-002", "EXS-FILE-003", "EXS-FILE-009"],
+    );
+    expect(
+        &format!(r"{fe}\owa\auth\current\themes\resources\errorpage.aspx"),
+        &["EXS-FILE-004", "EXS-FILE-009"],
+    );
+    expect(
+        r"c:\inetpub\wwwroot\aspnet_client\system_web\xqbdfmse.aspx",
+        &["EXS-FILE-004", "EXS-FILE-007"],
+    );
+    expect(r"c:\root\lsass.dmp", &["EXS-FILE-005"]);
+    expect(r"c:\windows\temp\d.bat", &["EXS-FILE-009"]);
+    expect(r"c:\programdata\it.zip", &["EXS-FILE-002", "EXS-FILE-008"]);
+    expect(
+        r"c:\programdata\vmware\vmware tools\manifest.zip",
+        &["EXS-FILE-008"],
+    );
+    assert!(
+        hits.keys().any(|p| p.contains("app_web_discover")),
+        "compiled shell missed"
+    );
+    // Clean pages, the WER dump and logs raise nothing.
+    assert_eq!(hits.len(), 9, "unexpected findings: {hits:#?}");
+    let vmware = report
+        .findings
+        .iter()
+        .find(|f| f.file.as_ref().unwrap().windows_path.contains("VMware"))
+        .unwrap();
+    assert_eq!(vmware.severity, Severity::Low);
+    assert!(
+        report.coverage.gaps().next().is_none(),
+        "{:#?}",
+        report.coverage.areas
+    );
+    // Every finding carries its explanation and evidence.
+    for f in &report.findings {
+        assert!(!f.why.is_empty() && !f.action.is_empty() && !f.references.is_empty());
+        let file = f.file.as_ref().unwrap();
+        assert!(file.sha256.is_some() && file.times.modified.is_some());
+    }
+}
+
+#[test]
+fn kape_collection_without_web_roots_is_not_called_clean() {
+    let dir = tempfile::tempdir().unwrap();
+    let ex = "C/Program Files/Microsoft/Exchange Server/V15";
+    put(
+        dir.path(),
+        &format!("{ex}/Logging/HttpProxy/Owa/HttpProxy_2021030300-1.LOG"),
+        b"#Fields: x\r\n",
+    );
+    put(
+        dir.path(),
+        "C/Windows/System32/winevt/Logs/Application.evtx",
+        b"ElfFile\0",
+    );
+    let report = scan::run(&config(dir.path())).unwrap();
+    assert_eq!(report.coverage.layout, "KAPE target collection");
+    assert_eq!(report.verdict, Verdict::NoIndicatorsFound);
+    let gaps: Vec<&str> = report.coverage.gaps().map(|a| a.area.as_str()).collect();
+    assert!(gaps.contains(&"IIS web root"), "{gaps:?}");
+    assert!(gaps.contains(&"Exchange front-end web folders"), "{gaps:?}");
+
+    let bin = env!("CARGO_BIN_EXE_exsweep");
+    let out = Command::new(bin)
+        .args(["scan", "-q"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("NOT A CLEAN BILL OF HEALTH"), "{text}");
+    assert!(text.contains("[MISSING] IIS web root"), "{text}");
+}
+
+#[test]
+fn velociraptor_folder_decodes_names_and_reads_true_times() {
+    let dir = tempfile::tempdir().unwrap();
+    put(
+        dir.path(),
+        "uploads/auto/C%3A/inetpub/wwwroot/aspnet_client/disc%20over.aspx",
+        &demo::samples::china_chopper(),
+    );
+    put(
+        dir.path(),
+        "uploads/ntfs/%5C%5C.%5CC%3A/root/lsass.dmp",
+        &demo::samples::minidump(),
+    );
+    put(
+        dir.path(),
+        "uploads.json",
+        br#"{"_Components":["C:","inetpub","wwwroot","aspnet_client","disc over.aspx"],"mtime":"2021-03-03T02:53:00Z"}"#,
+    );
+    let report = scan::run(&config(dir.path())).unwrap();
+    assert_eq!(report.coverage.layout, "Velociraptor collection (folder)");
+    let shell = report
+        .findings
+        .iter()
+        .find(|f| f.check_id == "EXS-FILE-009")
+        .expect("chopper found");
+    let file = shell.file.as_ref().unwrap();
+    assert_eq!(
+        file.windows_path,
+        r"C:\inetpub\wwwroot\aspnet_client\disc over.aspx"
+    );
+    assert!(file.local_path.ends_with("disc%20over.aspx"));
+    assert_eq!(
+        exsweep::findings::rfc3339(file.times.modified.unwrap()),
+        "2021-03-03T02:53:00Z"
+    );
+    assert!(report.findings.iter().any(|f| f.check_id == "EXS-FILE-005"));
+}
+
+#[test]
+fn velociraptor_zip_is_read_in_place() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let zip_path = dir.path().join("Collection-EXCH01.zip");
+    let mut zip = zip::ZipWriter::new(fs::File::create(&zip_path).unwrap());
+    let opts = zip::write::SimpleFileOptions::default();
+    let entries: [(&str, Vec<u8>); 3] = [
+        (
+            "uploads/auto/C%3A/Program%20Files/Microsoft/Exchange%20Server/V15/FrontEnd/HttpProxy/owa/auth/OutlookEN.aspx",
+            demo::samples::oab_dump_shell(),
+        ),
+        ("uploads/auto/C%3A/inetpub/wwwroot/iisstart.htm", b"<html></html>".to_vec()),
+        ("results/Windows.KapeFiles.Targets.json", b"{}".to_vec()),
+    ];
+    for (name, data) in entries {
+        zip.start_file(name, opts).unwrap();
+        zip.write_all(&data).unwrap();
+    }
+    zip.finish().unwrap();
+    let report = scan::run(&config(&zip_path)).unwrap();
+    assert_eq!(report.coverage.layout, "Velociraptor collection (zip)");
+    assert_eq!(report.verdict, Verdict::Compromised);
+    let file = report.findings[0].file.as_ref().unwrap();
+    assert!(
+        file.windows_path.ends_with(r"owa\auth\OutlookEN.aspx"),
+        "{}",
+        file.windows_path
+    );
+    assert!(
+        file.local_path.contains(".zip!uploads/auto/"),
+        "{}",
+        file.local_path
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn bad_input_is_reported_and_the_sweep_goes_on() {
+    use std::os::unix::ffi::OsStrExt;
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    put(
+        root,
+        "inetpub/wwwroot/aspnet_client/discover.aspx",
+        &demo::samples::china_chopper(),
+    );
+    put(root, "inetpub/wwwroot/empty.aspx", b"");
+    put(
+        root,
+        "inetpub/wwwroot/bad\x1b[31mname.aspx",
+        b"<html></html>",
+    );
+    fs::write(
+        root.join("inetpub/wwwroot")
+            .join(std::ffi::OsStr::from_bytes(b"latin1-\xe9t\xe9.aspx")),
+        b"x",
+    )
+    .unwrap();
+    std::os::unix::fs::symlink("..", root.join("inetpub/wwwroot/loop")).unwrap();
+    std::os::unix::fs::symlink("/etc/passwd", root.join("inetpub/wwwroot/outside.aspx")).unwrap();
+    let fifo = root.join("inetpub/wwwroot/pipe");
+    assert!(Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap()
+        .success());
+    // A sparse 3 MiB LSASS dump over a 1 MiB cap: header checks still see it.
+    fs::create_dir_all(root.join("Windows/Temp")).unwrap();
+    let big = fs::File::create(root.join("Windows/Temp/lsass_624.dmp")).unwrap();
+    big.set_len(3 << 20).unwrap();
+
+    let mut cfg = config(root);
+    cfg.max_file_size = 1 << 20;
+    let report = scan::run(&cfg).unwrap();
+    let cov = &report.coverage;
+    assert_eq!(cov.symlinks_not_followed, 2, "{cov:#?}");
+    assert_eq!(cov.special_files, 1);
+    assert_eq!(cov.odd_names, 2);
+    assert_eq!(cov.empty_files, 1);
+    assert_eq!(cov.over_size_cap, 1);
+    assert!(
+        cov.warnings.iter().any(|w| w.contains("\\u{1b}")),
+        "control characters escaped: {:#?}",
+        cov.warnings
+    );
+    let ids: Vec<&str> = report.findings.iter().map(|f| f.check_id).collect();
+    assert!(
+        ids.contains(&"EXS-FILE-009") && ids.contains(&"EXS-FILE-005"),
+        "{ids:?}"
+    );
+}
+
+#[test]
+fn cli_formats_and_exit_codes() {
+    let dir = tempfile::tempdir().unwrap();
+    demo::build(dir.path()).unwrap();
+    let bin = env!("CARGO_BIN_EXE_exsweep");
+
+    let out = Command::new(bin)
+        .args(["scan", "-q", "--format", "jsonl"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let lines: Vec<serde_json::Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("each line is JSON"))
+        .collect();
+    let (summary, findings) = lines.split_last().unwrap();
+    assert_eq!(summary["record"], "summary");
+    assert_eq!(summary["verdict"], "COMPROMISED");
+    assert!(findings.len() > 5);
+    for f in findings {
+        assert_eq!(f["record"], "finding");
+        assert!(f["timestamp"].as_str().unwrap().ends_with('Z'));
+        assert!(f["check_id"].as_str().unwrap().starts_with("EXS-"));
+        assert!(f["file"]["windows_path"]
+            .as_str()
+            .unwrap()
+            .starts_with("C:\\"));
+    }
+
+    let csv_path = tempfile::tempdir().unwrap().path().join("out.csv");
+    fs::create_dir_all(csv_path.parent().unwrap()).unwrap();
+    let out = Command::new(bin)
+        .args([
+            "scan",
+            "-q",
+            "--format",
+            "csv",
+            "--fail-level",
+            "critical",
+            "-o",
+        ])
+        .arg(&csv_path)
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let csv = fs::read_to_string(&csv_path).unwrap();
+    assert!(csv.starts_with("timestamp,timestamp_desc,message,"));
+
+    // Output inside the evidence is refused; so is evidence that is not a server.
+    let out = Command::new(bin)
+        .args(["scan", "-q", "-o"])
+        .arg(dir.path().join("report.txt"))
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(!dir.path().join("report.txt").exists());
+    let empty = tempfile::tempdir().unwrap();
+    let out = Command::new(bin)
+        .args(["scan", "-q"])
+        .arg(empty.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--layout"));
+
+    // Only low findings: below the default fail level.
+    let low = tempfile::tempdir().unwrap();
+    put(low.path(), "ProgramData/Vendor/update.zip", b"PK\x03\x04");
+    put(low.path(), "inetpub/wwwroot/iisstart.htm", b"<html></html>");
+    let out = Command::new(bin)
+        .args(["scan", "-q"])
+        .arg(low.path())
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+
+    let out = Command::new(bin).arg("checks").output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("EXS-FILE-001") && text.contains("EXS-FILE-009"));
+}
