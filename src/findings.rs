@@ -158,6 +158,35 @@ pub struct FileEvidence {
     pub times: FileTimes,
 }
 
+/// The evidence behind a finding about a log line or event record.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct LogEvidence {
+    /// The log source: `HttpProxy`, `ECP Server`, `OAB Generator`, `IIS`, `EVTX` ...
+    pub source: &'static str,
+    pub windows_path: String,
+    pub local_path: String,
+    /// Line number in a text log, record number in an EVTX file.
+    pub line: u64,
+    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "ser_time")]
+    pub time: Option<SystemTime>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_ip: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_agent: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub method: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user: Option<String>,
+    /// The line or record itself, escaped and cut.
+    pub excerpt: String,
+}
+
 /// One thing a check saw. Every check, whatever it looks at, reports through this type.
 #[derive(Clone, Debug, Serialize)]
 pub struct Finding {
@@ -170,6 +199,8 @@ pub struct Finding {
     /// What exactly was seen and why it matters, in a sentence or two.
     pub detail: String,
     pub file: Option<FileEvidence>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub log: Option<LogEvidence>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub matches: Vec<MatchedString>,
     /// Why this kind of finding matters.
@@ -182,9 +213,13 @@ pub struct Finding {
 }
 
 impl Finding {
-    /// The time that places the finding on a timeline: the file's modification time.
+    /// The time that places the finding on a timeline: the log entry's time, or the
+    /// file's modification time.
     pub fn time(&self) -> Option<SystemTime> {
-        self.file.as_ref().and_then(|f| f.times.modified)
+        self.log
+            .as_ref()
+            .and_then(|l| l.time)
+            .or_else(|| self.file.as_ref().and_then(|f| f.times.modified))
     }
 }
 
@@ -203,6 +238,8 @@ pub struct AreaCoverage {
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct Coverage {
     pub layout: String,
+    /// What the log hunt read, per log source.
+    pub logs: Vec<LogCoverage>,
     pub evidence_root: String,
     pub exchange_install: Option<String>,
     pub exchange_install_source: Option<String>,
@@ -229,6 +266,30 @@ impl Coverage {
     pub fn gaps(&self) -> impl Iterator<Item = &AreaCoverage> {
         self.areas.iter().filter(|a| !a.present)
     }
+
+    /// Log sources that were missing or start too late to cover the campaigns.
+    pub fn log_gaps(&self) -> impl Iterator<Item = &LogCoverage> {
+        self.logs.iter().filter(|l| l.consequence.is_some())
+    }
+}
+
+/// What the log hunt read of one log source (HttpProxy, IIS, ...).
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct LogCoverage {
+    pub source: &'static str,
+    pub windows_path: String,
+    pub files: u64,
+    pub bytes: u64,
+    pub lines: u64,
+    /// Lines (or records) exsweep tried to parse and could not.
+    pub parse_failures: u64,
+    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "ser_time")]
+    pub first: Option<SystemTime>,
+    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "ser_time")]
+    pub last: Option<SystemTime>,
+    /// What a missing or short source means for the verdict.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub consequence: Option<String>,
 }
 
 /// The one-line answer a sysadmin reads first.
@@ -271,6 +332,9 @@ pub struct Report {
     pub verdict: Verdict,
     pub findings: Vec<Finding>,
     pub coverage: Coverage,
+    /// With `--follow`: every logged request of that RequestId or IP, oldest first.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub trail: Vec<LogEvidence>,
 }
 
 fn ser_systime<S: serde::Serializer>(t: &SystemTime, s: S) -> Result<S::Ok, S::Error> {

@@ -12,6 +12,7 @@ pub mod demo;
 pub mod evidence;
 pub mod findings;
 pub mod inventory;
+pub mod logs;
 pub mod output;
 pub mod scan;
 pub mod sweep;

@@ -4,12 +4,13 @@ use clap::{Args, Parser, Subcommand};
 use exsweep::checks::CATALOG;
 use exsweep::evidence::Layout;
 use exsweep::findings::{Report, Severity};
+use exsweep::logs::HuntOptions;
 use exsweep::output::{self, Format};
 use exsweep::scan::{self, ScanConfig};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 /// Was this Exchange / IIS server compromised? Sweeps a live server or evidence
 /// collected from one, offline, and shows the evidence.
@@ -28,6 +29,18 @@ enum Command {
     Checks,
     /// Write a realistic compromised Exchange 2019 server into a temp folder and scan it.
     Demo(DemoArgs),
+    /// Write log fixtures for tests and benchmarks (developers' tool).
+    #[command(hide = true)]
+    Fixture(FixtureArgs),
+}
+
+#[derive(Args)]
+struct FixtureArgs {
+    /// The folder to write (a mounted-image layout).
+    dir: PathBuf,
+    /// About how many MiB of logs to write.
+    #[arg(long, default_value_t = 2048)]
+    log_mib: u64,
 }
 
 #[derive(Args)]
@@ -46,6 +59,18 @@ struct ScanArgs {
     /// A YARA rule file or folder to add (signature-base works as is).
     #[arg(long = "rules", value_name = "PATH")]
     rules: Vec<PathBuf>,
+    /// Only log entries at or after this time (RFC 3339 or YYYY-MM-DD, UTC).
+    #[arg(long, value_parser = parse_time)]
+    since: Option<SystemTime>,
+    /// Only log entries at or before this time (RFC 3339 or YYYY-MM-DD, UTC).
+    #[arg(long, value_parser = parse_time)]
+    until: Option<SystemTime>,
+    /// Print every logged request of this RequestId or client IP, across all logs.
+    #[arg(long, value_name = "REQUESTID|IP")]
+    follow: Option<String>,
+    /// Skip the log hunt: files only.
+    #[arg(long)]
+    no_logs: bool,
     #[command(flatten)]
     tuning: TuningArgs,
     #[command(flatten)]
@@ -93,6 +118,17 @@ struct DemoArgs {
     output: OutputArgs,
 }
 
+fn parse_time(s: &str) -> Result<SystemTime, String> {
+    let full = if s.len() == 10 {
+        format!("{s}T00:00:00Z")
+    } else {
+        s.to_string()
+    };
+    chrono::DateTime::parse_from_rfc3339(&full)
+        .map(|t| t.with_timezone(&chrono::Utc).into())
+        .map_err(|_| "a UTC time: 2021-03-01 or 2021-03-01T12:00:00Z".to_string())
+}
+
 fn parse_severity(s: &str) -> Result<Severity, String> {
     Severity::parse(s).ok_or_else(|| "one of info, low, medium, high, critical".to_string())
 }
@@ -103,6 +139,17 @@ fn main() -> ExitCode {
         Command::Checks => print_checks().map(|_| ExitCode::SUCCESS),
         Command::Scan(args) => run_scan(args),
         Command::Demo(args) => run_demo(args),
+        Command::Fixture(args) => exsweep::demo::logs::write(&args.dir, args.log_mib << 20)
+            .map(|traces| {
+                eprintln!(
+                    "wrote {} MiB of logs with {} planted traces to {}",
+                    args.log_mib,
+                    traces.len(),
+                    args.dir.display()
+                );
+                ExitCode::SUCCESS
+            })
+            .map_err(|e| format!("cannot write fixtures: {e}")),
     };
     result.unwrap_or_else(|e| {
         eprintln!("exsweep: {e}");
@@ -112,7 +159,7 @@ fn main() -> ExitCode {
 
 fn print_checks() -> Result<(), String> {
     let mut out = std::io::stdout().lock();
-    for c in CATALOG {
+    for c in CATALOG.iter().chain(exsweep::checks::logs::LOG_CHECKS) {
         let refs: Vec<String> = c.references.iter().map(|r| r.to_string()).collect();
         writeln!(
             out,
@@ -152,6 +199,12 @@ fn run_scan(args: ScanArgs) -> Result<ExitCode, String> {
         rule_timeout: Duration::from_secs(args.tuning.rule_timeout),
         progress: !args.output.quiet,
         host: args.tuning.host,
+        logs: !args.no_logs,
+        hunt: HuntOptions {
+            since: args.since,
+            until: args.until,
+            follow: args.follow,
+        },
     };
     let report = scan::run(&config)?;
     emit(&report, &args.output)
@@ -180,6 +233,8 @@ fn run_demo(args: DemoArgs) -> Result<ExitCode, String> {
         rule_timeout: Duration::from_secs(20),
         progress: !args.output.quiet,
         host: Some("EXCH01".into()),
+        logs: true,
+        hunt: HuntOptions::default(),
     };
     let report = scan::run(&config)?;
     let code = emit(&report, &args.output)?;

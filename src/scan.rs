@@ -6,6 +6,7 @@ use crate::checks::rules::RuleSet;
 use crate::evidence::{Evidence, Layout};
 use crate::findings::{Coverage, Report, Verdict};
 use crate::inventory::Inventory;
+use crate::logs::{self, HuntOptions};
 use crate::sweep::{self, SweepOptions};
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
@@ -21,6 +22,9 @@ pub struct ScanConfig {
     pub rule_timeout: Duration,
     pub progress: bool,
     pub host: Option<String>,
+    /// Read the logs too (the default).
+    pub logs: bool,
+    pub hunt: HuntOptions,
 }
 
 fn scan_id(started: SystemTime) -> String {
@@ -76,7 +80,7 @@ pub fn run(config: &ScanConfig) -> Result<Report, String> {
         rule_timeout: config.rule_timeout,
         progress: config.progress,
     };
-    let findings = sweep::run(
+    let mut findings = sweep::run(
         &evidence,
         &inventory,
         &indicators,
@@ -84,6 +88,16 @@ pub fn run(config: &ScanConfig) -> Result<Report, String> {
         &options,
         &mut coverage,
     );
+    let mut trail = Vec::new();
+    if config.logs {
+        let shells = logs::shell_urls(&findings, &inventory);
+        let hunt = logs::hunt(&evidence, &inventory, &shells, &config.hunt);
+        findings.extend(hunt.findings);
+        findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
+        coverage.logs = hunt.coverage;
+        coverage.warnings.extend(hunt.warnings);
+        trail = hunt.trail;
+    }
     let host = config
         .host
         .clone()
@@ -103,5 +117,6 @@ pub fn run(config: &ScanConfig) -> Result<Report, String> {
         verdict: Verdict::from_findings(&findings),
         findings,
         coverage,
+        trail,
     })
 }

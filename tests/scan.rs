@@ -21,6 +21,8 @@ fn config(evidence: &Path) -> ScanConfig {
         rule_timeout: Duration::from_secs(20),
         progress: false,
         host: None,
+        logs: true,
+        hunt: exsweep::logs::HuntOptions::default(),
     }
 }
 
@@ -28,12 +30,11 @@ fn config(evidence: &Path) -> ScanConfig {
 fn by_path(report: &Report) -> BTreeMap<String, Vec<&'static str>> {
     let mut map: BTreeMap<String, Vec<&'static str>> = BTreeMap::new();
     for f in &report.findings {
-        let path = f
-            .file
-            .as_ref()
-            .map(|e| e.windows_path.to_lowercase())
-            .unwrap_or_default();
-        map.entry(path).or_default().push(f.check_id);
+        if let Some(file) = &f.file {
+            map.entry(file.windows_path.to_lowercase())
+                .or_default()
+                .push(f.check_id);
+        }
     }
     for ids in map.values_mut() {
         ids.sort();
@@ -124,7 +125,11 @@ fn demo_server_is_compromised_and_decoys_stay_quiet() {
     let vmware = report
         .findings
         .iter()
-        .find(|f| f.file.as_ref().unwrap().windows_path.contains("VMware"))
+        .find(|f| {
+            f.file
+                .as_ref()
+                .is_some_and(|e| e.windows_path.contains("VMware"))
+        })
         .unwrap();
     assert_eq!(vmware.severity, Severity::Low);
     assert!(
@@ -132,11 +137,26 @@ fn demo_server_is_compromised_and_decoys_stay_quiet() {
         "{:#?}",
         report.coverage.areas
     );
+    // The logs show the shell on disk in use.
+    let used = report
+        .findings
+        .iter()
+        .find(|f| f.check_id == "EXS-LOG-012")
+        .expect("the shell's requests are linked to it");
+    assert!(
+        used.detail.contains(r"aspnet_client\discover.aspx"),
+        "{}",
+        used.detail
+    );
+    assert!(used.detail.contains("5.2.69.14"), "{}", used.detail);
     // Every finding carries its explanation and evidence.
     for f in &report.findings {
         assert!(!f.why.is_empty() && !f.action.is_empty() && !f.references.is_empty());
-        let file = f.file.as_ref().unwrap();
-        assert!(file.sha256.is_some() && file.times.modified.is_some());
+        match (&f.file, &f.log) {
+            (Some(file), None) => assert!(file.sha256.is_some() && file.times.modified.is_some()),
+            (None, Some(log)) => assert!(log.time.is_some() && log.line > 0),
+            _ => panic!("a finding has either file or log evidence: {f:?}"),
+        }
     }
 }
 
@@ -329,10 +349,10 @@ fn cli_formats_and_exit_codes() {
         assert_eq!(f["record"], "finding");
         assert!(f["timestamp"].as_str().unwrap().ends_with('Z'));
         assert!(f["check_id"].as_str().unwrap().starts_with("EXS-"));
-        assert!(f["file"]["windows_path"]
+        let path = f["file"]["windows_path"]
             .as_str()
-            .unwrap()
-            .starts_with("C:\\"));
+            .or(f["log"]["windows_path"].as_str());
+        assert!(path.unwrap().starts_with("C:\\"));
     }
 
     let csv_path = tempfile::tempdir().unwrap().path().join("out.csv");

@@ -5,6 +5,7 @@
 
 pub mod files;
 pub mod indicators;
+pub mod logs;
 pub mod rules;
 
 use crate::findings::{Finding, Reference, Severity};
@@ -34,6 +35,7 @@ impl Check {
             references: self.references.to_vec(),
             detail,
             file: None,
+            log: None,
             matches: Vec::new(),
             why: self.why,
             action: self.action,

@@ -340,7 +340,7 @@ impl<'a> Walk<'a> {
 
 /// Opens a file for reading only. On Linux, asks the kernel not to update the
 /// access time, so that reading evidence does not change it.
-fn open_read_only(path: &Path) -> io::Result<fs::File> {
+pub fn open_read_only(path: &Path) -> io::Result<fs::File> {
     #[cfg(target_os = "linux")]
     {
         use std::os::unix::fs::OpenOptionsExt;

@@ -56,6 +56,25 @@ pub struct FileEntry {
     pub times: FileTimes,
 }
 
+fn stream(
+    reader: &mut dyn io::Read,
+    chunk: usize,
+    sink: &mut dyn FnMut(&[u8]) -> bool,
+) -> io::Result<()> {
+    let mut buf = vec![0u8; chunk];
+    loop {
+        let n = match reader.read(&mut buf) {
+            Ok(0) => return Ok(()),
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if !sink(&buf[..n]) {
+            return Ok(());
+        }
+    }
+}
+
 /// What a listing passed over, so the coverage can say so.
 #[derive(Debug, Default)]
 pub struct ListingReport {
@@ -206,6 +225,28 @@ impl Evidence {
         match (&self.backend, &file.location) {
             (Backend::Folder(_), Location::Local(p)) => folder::read_local(p, limit, buf),
             (Backend::Zip(z), Location::ZipEntry(i)) => z.read(*i, limit, buf),
+            _ => Err(io::Error::other(
+                "file location does not belong to this evidence",
+            )),
+        }
+    }
+
+    /// Streams a file in chunks of up to `chunk` bytes to `sink`, which returns
+    /// `false` to stop early. Memory stays at one chunk whatever the file's size.
+    pub fn read_chunks(
+        &self,
+        file: &FileEntry,
+        chunk: usize,
+        sink: &mut dyn FnMut(&[u8]) -> bool,
+    ) -> io::Result<()> {
+        match (&self.backend, &file.location) {
+            (Backend::Folder(_), Location::Local(p)) => {
+                let mut reader = folder::open_read_only(p)?;
+                stream(&mut reader, chunk, sink)
+            }
+            (Backend::Zip(z), Location::ZipEntry(i)) => {
+                z.with_entry(*i, &mut |r| stream(r, chunk, sink))
+            }
             _ => Err(io::Error::other(
                 "file location does not belong to this evidence",
             )),

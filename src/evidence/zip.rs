@@ -153,6 +153,17 @@ impl ZipSource {
     }
 
     pub fn read(&self, zip_index: usize, limit: u64, buf: &mut Vec<u8>) -> io::Result<()> {
+        self.with_entry(zip_index, &mut |entry| {
+            entry.take(limit).read_to_end(buf).map(|_| ())
+        })
+    }
+
+    /// Lends `use_entry` a reader of one entry, on an archive borrowed from the pool.
+    pub fn with_entry(
+        &self,
+        zip_index: usize,
+        use_entry: &mut dyn FnMut(&mut dyn Read) -> io::Result<()>,
+    ) -> io::Result<()> {
         let pooled = self.pool.lock().unwrap().pop();
         let mut archive = match pooled {
             Some(a) => a,
@@ -161,7 +172,7 @@ impl ZipSource {
         let result = archive
             .by_index(zip_index)
             .map_err(io::Error::other)
-            .and_then(|entry| entry.take(limit).read_to_end(buf).map(|_| ()));
+            .and_then(|mut entry| use_entry(&mut entry));
         self.pool.lock().unwrap().push(archive);
         result
     }

@@ -5,6 +5,8 @@ use crate::findings::{printable, rfc3339, Finding, Report, Severity, Verdict};
 use std::collections::HashMap;
 use std::io::{self, Write};
 
+/// Log findings of one check beyond this many per severity are counted, not shown.
+const LOG_FINDINGS_SHOWN: usize = 10;
 /// Warnings beyond this many are counted, not listed.
 const WARNINGS_SHOWN: usize = 20;
 
@@ -79,7 +81,40 @@ fn write_group(group: &Group, out: &mut dyn Write) -> io::Result<()> {
                 writeln!(out, "      sha256:    {sha}")?;
             }
         }
-        None => writeln!(out, "  {}", first.title)?,
+        None => match &first.log {
+            Some(log) => {
+                let when = log
+                    .time
+                    .map(rfc3339)
+                    .unwrap_or_else(|| "time unknown".into());
+                writeln!(
+                    out,
+                    "  {} {} line {} ({when})",
+                    log.source,
+                    printable(log.windows_path.as_bytes()),
+                    log.line
+                )?;
+                let mut facts = Vec::new();
+                for (label, value) in [
+                    ("client", &log.client_ip),
+                    ("method", &log.method),
+                    ("url", &log.url),
+                    ("status", &log.status),
+                    ("user", &log.user),
+                    ("agent", &log.user_agent),
+                    ("request", &log.request_id),
+                ] {
+                    if let Some(v) = value {
+                        facts.push(format!("{label} {}", printable(v.as_bytes())));
+                    }
+                }
+                if !facts.is_empty() {
+                    writeln!(out, "      request:   {}", facts.join(", "))?;
+                }
+                writeln!(out, "      line:      {}", log.excerpt)?;
+            }
+            None => writeln!(out, "  {}", first.title)?,
+        },
     }
     for f in &group.findings {
         writeln!(out, "    - [{} {}] {}", f.check_id, f.severity, f.title)?;
@@ -138,7 +173,7 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
             (n > 0).then(|| format!("{n} {s}"))
         })
         .collect();
-    let gaps = cov.gaps().count();
+    let gaps = cov.gaps().count() + cov.log_gaps().count();
     write!(out, "VERDICT: {}", report.verdict.label())?;
     if counts.is_empty() {
         writeln!(out)?;
@@ -152,10 +187,10 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         )?,
         (Verdict::NoIndicatorsFound, n) => writeln!(
             out,
-            "  NOT A CLEAN BILL OF HEALTH: {n} expected area(s) were missing from the evidence and were not assessed (see Coverage)."
+            "  NOT A CLEAN BILL OF HEALTH: {n} expected area(s) or log source(s) were missing from the evidence and were not assessed (see Coverage)."
         )?,
         (_, 0) => {}
-        (_, n) => writeln!(out, "  The assessment is incomplete: {n} expected area(s) were missing (see Coverage).")?,
+        (_, n) => writeln!(out, "  The assessment is incomplete: {n} expected area(s) or log source(s) were missing or short (see Coverage).")?,
     }
     writeln!(out)?;
 
@@ -175,11 +210,53 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
             severity.as_str().to_uppercase(),
             level.len()
         )?;
+        let mut shown: HashMap<&str, usize> = HashMap::new();
         for group in level {
+            let first = group.findings[0];
+            if first.file.is_none() {
+                let n = shown.entry(first.check_id).or_default();
+                *n += 1;
+                if *n > LOG_FINDINGS_SHOWN {
+                    continue;
+                }
+            }
             write_group(group, out)?;
+        }
+        for (id, n) in shown.iter().filter(|(_, n)| **n > LOG_FINDINGS_SHOWN) {
+            writeln!(
+                out,
+                "  ... and {} more {id} finding(s) at this severity (all of them in --format jsonl or csv)\n",
+                n - LOG_FINDINGS_SHOWN
+            )?;
         }
     }
 
+    if !report.trail.is_empty() {
+        writeln!(
+            out,
+            "TRAIL ({} logged request(s), oldest first)",
+            report.trail.len()
+        )?;
+        for t in &report.trail {
+            let when = t.time.map(rfc3339).unwrap_or_else(|| "?".into());
+            let field = |v: &Option<String>| {
+                v.as_deref()
+                    .map(|s| printable(s.as_bytes()))
+                    .unwrap_or_else(|| "-".into())
+            };
+            writeln!(
+                out,
+                "  {when} {:<13} {} {} {} {} {}",
+                t.source,
+                field(&t.client_ip),
+                field(&t.method),
+                field(&t.url),
+                field(&t.status),
+                field(&t.request_id)
+            )?;
+        }
+        writeln!(out)?;
+    }
     writeln!(out, "COVERAGE")?;
     match &cov.exchange_install {
         Some(root) => writeln!(
@@ -196,6 +273,33 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
                 out,
                 "  [MISSING] {}: {} — {c}",
                 area.area, area.windows_path
+            )?,
+        }
+    }
+    for log in &cov.logs {
+        let span = match (log.first, log.last) {
+            (Some(a), Some(b)) => format!("{} to {}", rfc3339(a), rfc3339(b)),
+            _ => "no dated entries".into(),
+        };
+        match &log.consequence {
+            None => writeln!(
+                out,
+                "  [ok]      {} logs: {} file(s), {} line(s), {}, {span}; {} unparsable",
+                log.source,
+                log.files,
+                log.lines,
+                human_bytes(log.bytes),
+                log.parse_failures
+            )?,
+            Some(c) if log.files == 0 => writeln!(
+                out,
+                "  [MISSING] {} logs ({}): {c}",
+                log.source, log.windows_path
+            )?,
+            Some(c) => writeln!(
+                out,
+                "  [SHORT]   {} logs: {} file(s), {} line(s), {span} — {c}",
+                log.source, log.files, log.lines
             )?,
         }
     }

@@ -3,11 +3,15 @@
 //! whole scan can be tried without real evidence. The attacker files are assembled
 //! here from fragments and are inert: no working shell is stored in the repository.
 
+pub mod logs;
+
 use std::fs;
 use std::io;
 use std::path::Path;
 use std::time::{Duration, SystemTime};
 
+/// The demo's logs: enough traffic to bury the attack, small enough to scan instantly.
+const DEMO_LOG_BYTES: u64 = 4 << 20;
 const EXCHANGE: &str = "Program Files/Microsoft/Exchange Server/V15";
 
 /// Samples shared by the demo and the tests, built from fragments.
@@ -196,23 +200,11 @@ pub fn build(root: &Path) -> io::Result<()> {
     )?;
     put(
         root,
-        &format!("{EXCHANGE}/Logging/HttpProxy/Owa/HttpProxy_2021030302-1.LOG"),
-        b"#Software: Microsoft Exchange Server\r\n",
-        attack,
-    )?;
-    put(
-        root,
         "inetpub/wwwroot/iisstart.htm",
         b"<html><body>IIS</body></html>",
         install,
     )?;
     fs::create_dir_all(root.join("inetpub/wwwroot/aspnet_client/system_web/4_0_30319"))?;
-    put(
-        root,
-        "inetpub/logs/LogFiles/W3SVC1/u_ex210303.log",
-        b"#Software: Microsoft Internet Information Services 10.0\r\n",
-        attack,
-    )?;
     put(
         root,
         "Windows/Temp/vmware-vmsvc.log",
@@ -289,5 +281,7 @@ pub fn build(root: &Path) -> io::Result<()> {
         &samples::pst_shell(),
         later,
     )?;
+    // Two months of a small server's logs, with the attack in them.
+    logs::write(root, DEMO_LOG_BYTES)?;
     Ok(())
 }

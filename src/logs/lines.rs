@@ -1,0 +1,248 @@
+//! Streaming line selection: reads a log in large chunks and hands on only the lines
+//! that contain one of a set of needles (Aho-Corasick, ASCII case-insensitive), plus
+//! every file's first lines and last line. Lines are counted without being parsed, so
+//! a busy server's benign traffic costs little more than reading it.
+
+use aho_corasick::AhoCorasick;
+
+/// Lines longer than this are skipped (a 2 GB line with no newline must not be buffered).
+pub const MAX_LINE: usize = 1 << 20;
+/// Lines at the start of each file that are always handed on (headers, first timestamp).
+const HEAD_LINES: u64 = 8;
+
+/// What the selector hands on for each selected line.
+pub trait LineSink {
+    /// A selected line (without its line break), with its 1-based number.
+    fn line(&mut self, line: &[u8], number: u64);
+}
+
+/// Selects lines from a stream of chunks. Feed chunks in order, then call `finish`.
+pub struct LineSelector<'a> {
+    needles: &'a AhoCorasick,
+    /// The unfinished last line of the previous chunk.
+    carry: Vec<u8>,
+    /// True while skipping the rest of an overlong line.
+    skipping: bool,
+    /// Lines completed so far.
+    pub lines: u64,
+    pub bytes: u64,
+    pub overlong_lines: u64,
+    pub nul_bytes: u64,
+    last_line: Vec<u8>,
+    last_number: u64,
+    last_sent: u64,
+}
+
+fn trim_cr(line: &[u8]) -> &[u8] {
+    line.strip_suffix(b"\r").unwrap_or(line)
+}
+
+impl<'a> LineSelector<'a> {
+    pub fn new(needles: &'a AhoCorasick) -> LineSelector<'a> {
+        LineSelector {
+            needles,
+            carry: Vec::new(),
+            skipping: false,
+            lines: 0,
+            bytes: 0,
+            overlong_lines: 0,
+            nul_bytes: 0,
+            last_line: Vec::new(),
+            last_number: 0,
+            last_sent: 0,
+        }
+    }
+
+    fn emit(&mut self, line: &[u8], number: u64, sink: &mut dyn LineSink) {
+        self.last_sent = number;
+        if line.len() <= MAX_LINE {
+            sink.line(trim_cr(line), number);
+        }
+    }
+
+    /// One complete line that did not fit in a block (it spanned chunks).
+    fn single(&mut self, line: &[u8], sink: &mut dyn LineSink) {
+        self.lines += 1;
+        if number_wanted(self.lines) || self.needles.is_match(line) {
+            self.emit(line, self.lines, sink);
+        }
+        self.remember_last(line, self.lines);
+    }
+
+    fn remember_last(&mut self, line: &[u8], number: u64) {
+        if line.len() <= MAX_LINE {
+            self.last_line.clear();
+            self.last_line.extend_from_slice(line);
+            self.last_number = number;
+        }
+    }
+
+    /// A run of complete lines, each ending in `\n`.
+    fn block(&mut self, block: &[u8], sink: &mut dyn LineSink) {
+        let base = self.lines;
+        // The first lines of the file are always wanted.
+        let mut pos = 0;
+        let mut number = base;
+        while number < HEAD_LINES && pos < block.len() {
+            let end = memchr::memchr(b'\n', &block[pos..]).map_or(block.len(), |i| pos + i);
+            number += 1;
+            self.emit(&block[pos..end], number, sink);
+            pos = end + 1;
+        }
+        let mut counted_to = pos;
+        let mut next_line_start = pos;
+        for m in self.needles.find_iter(&block[pos.min(block.len())..]) {
+            let at = pos + m.start();
+            if at < next_line_start {
+                continue; // another needle on a line already sent
+            }
+            let start = memchr::memrchr(b'\n', &block[..at]).map_or(0, |i| i + 1);
+            let end = memchr::memchr(b'\n', &block[at..]).map_or(block.len(), |i| at + i);
+            number += memchr::memchr_iter(b'\n', &block[counted_to..start]).count() as u64;
+            counted_to = start;
+            self.emit(&block[start..end], number + 1, sink);
+            next_line_start = end + 1;
+        }
+        number += memchr::memchr_iter(b'\n', &block[counted_to..]).count() as u64;
+        self.lines = number;
+        if block.len() > MAX_LINE {
+            let mut previous = 0;
+            for nl in memchr::memchr_iter(b'\n', block) {
+                if nl - previous > MAX_LINE {
+                    self.overlong_lines += 1;
+                }
+                previous = nl;
+            }
+        }
+        if let Some(last) = block.strip_suffix(b"\n") {
+            let start = memchr::memrchr(b'\n', last).map_or(0, |i| i + 1);
+            self.remember_last(&last[start..], number);
+        }
+    }
+
+    pub fn feed(&mut self, chunk: &[u8], sink: &mut dyn LineSink) {
+        self.bytes += chunk.len() as u64;
+        self.nul_bytes += memchr::memchr_iter(0, chunk).count() as u64;
+        let mut rest = chunk;
+        // Finish the line carried over from the previous chunk.
+        if self.skipping || !self.carry.is_empty() {
+            match memchr::memchr(b'\n', rest) {
+                None => {
+                    if !self.skipping {
+                        self.carry.extend_from_slice(rest);
+                        if self.carry.len() > MAX_LINE {
+                            self.carry.clear();
+                            self.skipping = true;
+                            self.overlong_lines += 1;
+                        }
+                    }
+                    return;
+                }
+                Some(i) => {
+                    if self.skipping {
+                        self.skipping = false;
+                        self.lines += 1;
+                    } else {
+                        let mut line = std::mem::take(&mut self.carry);
+                        line.extend_from_slice(&rest[..i]);
+                        self.single(&line, sink);
+                    }
+                    rest = &rest[i + 1..];
+                }
+            }
+        }
+        let complete = memchr::memrchr(b'\n', rest).map_or(0, |i| i + 1);
+        if complete > 0 {
+            self.block(&rest[..complete], sink);
+        }
+        let tail = &rest[complete..];
+        if tail.len() > MAX_LINE {
+            self.skipping = true;
+            self.overlong_lines += 1;
+        } else {
+            self.carry.extend_from_slice(tail);
+        }
+    }
+
+    /// Ends the stream: the last line (even without a final line break) is handed on.
+    pub fn finish(&mut self, sink: &mut dyn LineSink) {
+        if !self.carry.is_empty() {
+            let line = std::mem::take(&mut self.carry);
+            self.single(&line, sink);
+        }
+        if self.skipping {
+            self.lines += 1;
+        }
+        if self.last_number > self.last_sent {
+            let line = std::mem::take(&mut self.last_line);
+            self.emit(&line, self.last_number, sink);
+        }
+    }
+}
+
+fn number_wanted(number: u64) -> bool {
+    number <= HEAD_LINES
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Collect(Vec<(u64, String)>);
+    impl LineSink for Collect {
+        fn line(&mut self, line: &[u8], number: u64) {
+            self.0
+                .push((number, String::from_utf8_lossy(line).into_owned()));
+        }
+    }
+
+    fn select(text: &[u8], chunk: usize) -> (Vec<(u64, String)>, u64) {
+        let ac = AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .build(["needle", "other"])
+            .unwrap();
+        let mut sel = LineSelector::new(&ac);
+        let mut out = Collect(Vec::new());
+        for c in text.chunks(chunk) {
+            sel.feed(c, &mut out);
+        }
+        sel.finish(&mut out);
+        (out.0, sel.lines)
+    }
+
+    #[test]
+    fn selects_head_needles_and_last_line_whatever_the_chunking() {
+        let mut text = String::new();
+        for i in 1..=40 {
+            let tag = match i {
+                15 => " NEEDLE and other",
+                22 => " other",
+                _ => "",
+            };
+            text.push_str(&format!("line {i}{tag}\r\n"));
+        }
+        text.push_str("last without newline");
+        for chunk in [3, 7, 64, 100_000] {
+            let (lines, count) = select(text.as_bytes(), chunk);
+            let numbers: Vec<u64> = lines.iter().map(|(n, _)| *n).collect();
+            assert_eq!(
+                numbers,
+                vec![1, 2, 3, 4, 5, 6, 7, 8, 15, 22, 41],
+                "chunk {chunk}"
+            );
+            assert_eq!(count, 41);
+            assert_eq!(lines[8].1, "line 15 NEEDLE and other");
+            assert_eq!(lines[10].1, "last without newline");
+        }
+    }
+
+    #[test]
+    fn overlong_lines_are_skipped_not_buffered() {
+        let mut text = b"head\n".to_vec();
+        text.extend(std::iter::repeat_n(b'x', MAX_LINE * 3));
+        text.extend_from_slice(b"\nafter needle\n");
+        let (lines, count) = select(&text, 64 << 10);
+        assert_eq!(count, 3);
+        assert_eq!(lines.last().unwrap(), &(3, "after needle".to_string()));
+    }
+}

@@ -1,0 +1,534 @@
+//! The log hunt: finds the server's logs by kind, streams each once, selects the lines
+//! any check could concern (see [`lines`]), parses those by the file's own header
+//! ([`parse`]) and runs the log checks on them. Files are read in parallel, one chunk
+//! at a time, so memory stays flat whatever the logs' size.
+
+pub mod lines;
+pub mod parse;
+
+use crate::checks::logs::{self, LogContext};
+use crate::evidence::{winpath, Evidence, FileEntry};
+use crate::findings::{printable, Finding, LogCoverage, LogEvidence};
+use crate::inventory::{Inventory, DEFAULT_EXCHANGE_ROOT};
+use aho_corasick::AhoCorasick;
+use lines::{LineSelector, LineSink};
+use parse::{Columns, Fields};
+use rayon::prelude::*;
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, SystemTime};
+
+const CHUNK: usize = 4 << 20;
+/// Per check, at most this many findings are kept; the rest are counted.
+const MAX_FINDINGS_PER_CHECK: usize = 5_000;
+const EXCERPT: usize = 600;
+/// Investigations start here: logs that begin later may miss the 2021 campaign.
+const CAMPAIGN_START: u64 = 1_609_459_200; // 2021-01-01
+
+/// The kinds of log exsweep reads.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LogSource {
+    /// `Logging\HttpProxy\<protocol>\`.
+    HttpProxy {
+        protocol: String,
+    },
+    EcpServer,
+    EcpActivity,
+    OabGenerator,
+    RpsHttp,
+    Iis,
+}
+
+impl LogSource {
+    pub fn name(&self) -> &'static str {
+        match self {
+            LogSource::HttpProxy { .. } => "HttpProxy",
+            LogSource::EcpServer => "ECP Server",
+            LogSource::EcpActivity => "ECP Activity",
+            LogSource::OabGenerator => "OAB Generator",
+            LogSource::RpsHttp => "Rps_Http",
+            LogSource::Iis => "IIS",
+        }
+    }
+
+    fn is_w3c(&self) -> bool {
+        matches!(self, LogSource::Iis)
+    }
+
+    fn is_csv(&self) -> bool {
+        !matches!(self, LogSource::Iis | LogSource::OabGenerator)
+    }
+
+    fn default_columns(&self) -> Columns {
+        match self {
+            LogSource::HttpProxy { .. } => Columns::new(parse::HTTPPROXY_DEFAULT_FIELDS.split(',')),
+            LogSource::Iis => Columns::new(parse::IIS_DEFAULT_FIELDS.split(' ')),
+            _ => Columns::default(),
+        }
+    }
+}
+
+/// A folder of logs of one kind, and what its absence means.
+struct SourceDir {
+    source: LogSource,
+    windows_path: String,
+    /// Only files whose name contains this (lower case) belong to the source.
+    name_contains: &'static str,
+    consequence: &'static str,
+}
+
+fn source_dirs(exchange_root: &str) -> Vec<SourceDir> {
+    let log = |rel: &str| format!(r"{exchange_root}\Logging\{rel}");
+    vec![
+        SourceDir {
+            source: LogSource::HttpProxy {
+                protocol: String::new(),
+            },
+            windows_path: log("HttpProxy"),
+            name_contains: ".log",
+            consequence:
+                "ProxyLogon (CVE-2021-26855, 27065) exploitation in the front end was not assessed",
+        },
+        SourceDir {
+            source: LogSource::EcpServer,
+            windows_path: log(r"ECP\Server"),
+            name_contains: ".log",
+            consequence: "virtual-directory web-shell writes (CVE-2021-27065) were not assessed",
+        },
+        SourceDir {
+            source: LogSource::EcpActivity,
+            windows_path: log(r"ECP\Activity"),
+            name_contains: ".log",
+            consequence: "ECP activity was not assessed",
+        },
+        SourceDir {
+            source: LogSource::OabGenerator,
+            windows_path: log("OABGeneratorLog"),
+            name_contains: ".log",
+            consequence: "OAB generator file writes (CVE-2021-26858) were not assessed",
+        },
+        SourceDir {
+            source: LogSource::RpsHttp,
+            windows_path: log(r"CmdletInfra\Powershell-Proxy\Http"),
+            name_contains: "rps_http",
+            consequence: "remote PowerShell requests were not assessed",
+        },
+        SourceDir {
+            source: LogSource::Iis,
+            windows_path: r"C:\inetpub\logs\LogFiles".into(),
+            name_contains: ".log",
+            consequence:
+                "web-shell use and ProxyShell/ProxyNotShell requests in IIS logs were not assessed",
+        },
+    ]
+}
+
+/// A log file and its kind.
+struct LogFile {
+    source: LogSource,
+    source_index: usize,
+    entry: FileEntry,
+}
+
+/// The log hunt's settings.
+#[derive(Default)]
+pub struct HuntOptions {
+    pub since: Option<SystemTime>,
+    pub until: Option<SystemTime>,
+    /// A RequestId or client IP whose every logged request is collected.
+    pub follow: Option<String>,
+}
+
+/// What the hunt produced.
+#[derive(Default)]
+pub struct HuntResult {
+    pub findings: Vec<Finding>,
+    pub coverage: Vec<LogCoverage>,
+    pub warnings: Vec<String>,
+    /// Every logged request of the `--follow` RequestId or IP, oldest first.
+    pub trail: Vec<LogEvidence>,
+}
+
+/// URL paths of web shells the file sweep found, mapped from their Windows paths.
+pub fn shell_urls(findings: &[Finding], inventory: &Inventory) -> Vec<(String, String)> {
+    let ex = inventory
+        .exchange
+        .as_ref()
+        .map_or(DEFAULT_EXCHANGE_ROOT, |e| e.root.as_str());
+    let mut bases = vec![winpath::key(&format!(r"{ex}\FrontEnd\HttpProxy"))];
+    bases.extend(inventory.web_roots.iter().map(|r| winpath::key(r)));
+    let mut urls: Vec<(String, String)> = findings
+        .iter()
+        .filter(|f| f.severity >= crate::findings::Severity::High)
+        .filter_map(|f| f.file.as_ref())
+        .filter_map(|file| {
+            let key = winpath::key(&file.windows_path);
+            bases.iter().find_map(|base| {
+                let rest = key.strip_prefix(base.as_str())?;
+                rest.starts_with('\\')
+                    .then(|| (rest.replace('\\', "/"), file.windows_path.clone()))
+            })
+        })
+        .collect();
+    urls.sort();
+    urls.dedup();
+    urls
+}
+
+/// Hunts through the logs. `shells` are `(url path, Windows path)` of shells on disk.
+pub fn hunt(
+    evidence: &Evidence,
+    inventory: &Inventory,
+    shells: &[(String, String)],
+    options: &HuntOptions,
+) -> HuntResult {
+    let exchange_root = inventory
+        .exchange
+        .as_ref()
+        .map_or(DEFAULT_EXCHANGE_ROOT, |e| e.root.as_str());
+    let dirs = source_dirs(exchange_root);
+    let mut files = Vec::new();
+    let mut result = HuntResult::default();
+    for (i, dir) in dirs.iter().enumerate() {
+        let (entries, listing) = evidence.list_files(std::slice::from_ref(&dir.windows_path), &[]);
+        result.warnings.extend(listing.warnings);
+        let dir_key = winpath::key(&dir.windows_path);
+        for entry in entries {
+            let name = winpath::file_name(&entry.windows_path).to_lowercase();
+            if !name.contains(dir.name_contains) {
+                continue;
+            }
+            let source = match &dir.source {
+                LogSource::HttpProxy { .. } => {
+                    let rest = winpath::key(&entry.windows_path)[dir_key.len()..]
+                        .trim_start_matches('\\')
+                        .to_string();
+                    let protocol = rest.split('\\').next().unwrap_or("").to_string();
+                    let original = entry.windows_path[dir_key.len() + 1..]
+                        .split('\\')
+                        .next()
+                        .unwrap_or(&protocol)
+                        .to_string();
+                    LogSource::HttpProxy { protocol: original }
+                }
+                other => other.clone(),
+            };
+            files.push(LogFile {
+                source,
+                source_index: i,
+                entry,
+            });
+        }
+    }
+
+    let mut needles = logs::needles();
+    needles.push("#fields".into());
+    needles.extend(shells.iter().map(|(url, _)| url.to_ascii_lowercase()));
+    if let Some(f) = &options.follow {
+        needles.push(f.to_ascii_lowercase());
+    }
+    let matcher = AhoCorasick::builder()
+        .ascii_case_insensitive(true)
+        .build(&needles)
+        .expect("literal needles always build");
+    let ctx = LogContext { exchange_root };
+    let shared = Mutex::new(FileTotals::default());
+    let stats: Vec<Mutex<LogCoverage>> = dirs
+        .iter()
+        .map(|d| {
+            Mutex::new(LogCoverage {
+                source: d.source.name(),
+                windows_path: d.windows_path.clone(),
+                ..LogCoverage::default()
+            })
+        })
+        .collect();
+
+    files.par_iter().for_each(|file| {
+        let mut sink = FileHunt {
+            file,
+            local: evidence.local_display(&file.entry),
+            columns: None,
+            ctx: &ctx,
+            shells,
+            options,
+            findings: Vec::new(),
+            trail: Vec::new(),
+            parse_failures: 0,
+            first: None,
+            last: None,
+        };
+        let mut selector = LineSelector::new(&matcher);
+        let read = evidence.read_chunks(&file.entry, CHUNK, &mut |chunk| {
+            selector.feed(chunk, &mut sink);
+            true
+        });
+        selector.finish(&mut sink);
+        let mut warnings = Vec::new();
+        if let Err(e) = read {
+            warnings.push(format!("cannot read log {}: {e}", file.entry.windows_path));
+        }
+        if selector.overlong_lines > 0 {
+            warnings.push(format!(
+                "{}: {} line(s) over {} MiB skipped",
+                file.entry.windows_path,
+                selector.overlong_lines,
+                lines::MAX_LINE >> 20
+            ));
+        }
+        if selector.nul_bytes > 0 {
+            warnings.push(format!(
+                "{}: {} NUL byte(s): binary data in a text log (damaged or overwritten?)",
+                file.entry.windows_path, selector.nul_bytes
+            ));
+        }
+        {
+            let mut cov = stats[file.source_index].lock().unwrap();
+            cov.files += 1;
+            cov.bytes += selector.bytes;
+            cov.lines += selector.lines;
+            cov.parse_failures += sink.parse_failures;
+            cov.first = min_time(cov.first, sink.first);
+            cov.last = max_time(cov.last, sink.last);
+        }
+        let mut totals = shared.lock().unwrap();
+        totals.warnings.extend(warnings);
+        totals.trail.extend(sink.trail);
+        for f in sink.findings {
+            let count = totals.per_check.entry(f.check_id).or_default();
+            *count += 1;
+            if *count <= MAX_FINDINGS_PER_CHECK {
+                totals.findings.push(f);
+            }
+        }
+    });
+
+    let totals = shared.into_inner().unwrap();
+    for (id, count) in &totals.per_check {
+        if *count > MAX_FINDINGS_PER_CHECK {
+            result.warnings.push(format!(
+                "{id}: {count} hits, the first {MAX_FINDINGS_PER_CHECK} kept as findings"
+            ));
+        }
+    }
+    result.warnings.extend(totals.warnings);
+    result.findings = aggregate_shell_access(totals.findings);
+    result
+        .findings
+        .sort_by_key(|f| std::cmp::Reverse(f.severity));
+    result.trail = totals.trail;
+    result.trail.sort_by_key(|t| t.time);
+    let campaign_start = SystemTime::UNIX_EPOCH + Duration::from_secs(CAMPAIGN_START);
+    for (dir, cov) in dirs.iter().zip(stats) {
+        let mut cov = cov.into_inner().unwrap();
+        if cov.files == 0 {
+            cov.consequence = Some(format!("no logs found: {}", dir.consequence));
+        } else if cov.first.is_some_and(|t| t > campaign_start) {
+            cov.consequence = Some(format!(
+                "starts after 2021-01-01: activity before that (the 2021 campaigns) was not assessed; {}",
+                dir.consequence.split(" were").next().unwrap_or("")
+            ));
+        }
+        result.coverage.push(cov);
+    }
+    result
+}
+
+fn min_time(a: Option<SystemTime>, b: Option<SystemTime>) -> Option<SystemTime> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}
+
+fn max_time(a: Option<SystemTime>, b: Option<SystemTime>) -> Option<SystemTime> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.max(b)),
+        (a, b) => a.or(b),
+    }
+}
+
+#[derive(Default)]
+struct FileTotals {
+    findings: Vec<Finding>,
+    per_check: HashMap<&'static str, usize>,
+    warnings: Vec<String>,
+    trail: Vec<LogEvidence>,
+}
+
+/// Folds the per-request hits on each shell URL into one finding per shell: who used
+/// it, when, and how often.
+fn aggregate_shell_access(findings: Vec<Finding>) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let mut by_url: HashMap<String, Vec<Finding>> = HashMap::new();
+    for f in findings {
+        if f.check_id == logs::SHELL_ACCESS.id {
+            by_url.entry(f.detail.clone()).or_default().push(f);
+        } else {
+            out.push(f);
+        }
+    }
+    for (shell, mut hits) in by_url {
+        hits.sort_by_key(|f| f.time());
+        let mut ips: Vec<String> = hits
+            .iter()
+            .filter_map(|f| f.log.as_ref()?.client_ip.clone())
+            .collect();
+        ips.sort();
+        ips.dedup();
+        let when = |f: &Finding| {
+            f.time()
+                .map(crate::findings::rfc3339)
+                .unwrap_or_else(|| "?".into())
+        };
+        let mut first = hits[0].clone();
+        first.detail = format!(
+            "{shell} was requested {} time(s) between {} and {} from {}. The first request is shown.",
+            hits.len(),
+            when(&hits[0]),
+            when(hits.last().expect("non-empty")),
+            if ips.is_empty() { "unknown addresses".to_string() } else { ips.join(", ") }
+        );
+        out.push(first);
+    }
+    out
+}
+
+/// The per-file state of the hunt: the header in force and what was found.
+struct FileHunt<'a> {
+    file: &'a LogFile,
+    local: String,
+    columns: Option<Columns>,
+    ctx: &'a LogContext<'a>,
+    shells: &'a [(String, String)],
+    options: &'a HuntOptions,
+    findings: Vec<Finding>,
+    trail: Vec<LogEvidence>,
+    parse_failures: u64,
+    first: Option<SystemTime>,
+    last: Option<SystemTime>,
+}
+
+impl FileHunt<'_> {
+    fn parse(&mut self, text: &str) -> Option<Fields> {
+        let source = &self.file.source;
+        if source == &LogSource::OabGenerator {
+            return Some(parse::free_text(text));
+        }
+        let columns = self.columns.get_or_insert_with(|| source.default_columns());
+        let record: Vec<String> = if source.is_w3c() {
+            text.split(' ').map(str::to_string).collect()
+        } else {
+            parse::split_csv(text)
+        };
+        if columns.is_empty() {
+            return None;
+        }
+        let mut fields = if source.is_w3c() {
+            parse::iis(columns, &record)
+        } else {
+            parse::exchange_csv(columns, &record)
+        };
+        // A record without a readable time is not a record of this log.
+        fields.time?;
+        if matches!(source, LogSource::EcpServer | LogSource::EcpActivity) && fields.text.is_none()
+        {
+            fields.text = Some(text.to_string());
+        }
+        Some(fields)
+    }
+
+    fn evidence(&self, fields: &Fields, number: u64, text: &str) -> LogEvidence {
+        let cut: String = text.chars().take(EXCERPT).collect();
+        LogEvidence {
+            source: self.file.source.name(),
+            windows_path: self.file.entry.windows_path.clone(),
+            local_path: self.local.clone(),
+            line: number,
+            time: fields.time,
+            client_ip: fields.client_ip.clone(),
+            user_agent: fields.user_agent.clone(),
+            method: fields.method.clone(),
+            url: fields.url_stem.as_ref().map(|s| match &fields.url_query {
+                Some(q) => format!("{s}?{q}"),
+                None => s.clone(),
+            }),
+            status: fields.status.clone(),
+            request_id: fields.request_id.clone(),
+            user: fields.user.clone(),
+            excerpt: printable(cut.as_bytes()),
+        }
+    }
+}
+
+impl LineSink for FileHunt<'_> {
+    fn line(&mut self, line: &[u8], number: u64) {
+        let text = String::from_utf8_lossy(line);
+        let text = text.trim_start_matches('\u{feff}');
+        if text.is_empty() {
+            return;
+        }
+        if let Some(header) = text.strip_prefix('#') {
+            if let Some(fields) = header.strip_prefix("Fields:") {
+                let sep = if self.file.source.is_w3c() { ' ' } else { ',' };
+                self.columns = Some(Columns::new(fields.trim().split(sep)));
+            }
+            return;
+        }
+        if self.file.source.is_csv()
+            && self.columns.is_none()
+            && !text.as_bytes()[0].is_ascii_digit()
+        {
+            // A bare CSV header (`DateTime,RequestId,...`).
+            self.columns = Some(Columns::new(text.split(',')));
+            return;
+        }
+        let Some(fields) = self.parse(text) else {
+            self.parse_failures += 1;
+            return;
+        };
+        self.first = min_time(self.first, fields.time);
+        self.last = max_time(self.last, fields.time);
+        if let (Some(t), Some(since)) = (fields.time, self.options.since) {
+            if t < since {
+                return;
+            }
+        }
+        if let (Some(t), Some(until)) = (fields.time, self.options.until) {
+            if t > until {
+                return;
+            }
+        }
+        let mut found = Vec::new();
+        logs::check_line(&self.file.source, &fields, text, self.ctx, &mut found);
+        let stem = fields
+            .url_stem
+            .as_deref()
+            .unwrap_or("")
+            .to_ascii_lowercase();
+        if let Some((_, path)) = self.shells.iter().find(|(url, _)| *url == stem) {
+            found.push(logs::SHELL_ACCESS.finding(path.clone()));
+        }
+        let follow = self.options.follow.as_deref().is_some_and(|needle| {
+            fields
+                .request_id
+                .as_deref()
+                .is_some_and(|r| r.eq_ignore_ascii_case(needle))
+                || fields.client_ip.as_deref() == Some(needle)
+                || text
+                    .to_ascii_lowercase()
+                    .contains(&needle.to_ascii_lowercase())
+        });
+        if found.is_empty() && !follow {
+            return;
+        }
+        let evidence = self.evidence(&fields, number, text);
+        if follow {
+            self.trail.push(evidence.clone());
+        }
+        for mut f in found {
+            f.log = Some(evidence.clone());
+            self.findings.push(f);
+        }
+    }
+}
