@@ -159,7 +159,11 @@ fn main() -> ExitCode {
 
 fn print_checks() -> Result<(), String> {
     let mut out = std::io::stdout().lock();
-    for c in CATALOG.iter().chain(exsweep::checks::logs::LOG_CHECKS) {
+    for c in CATALOG
+        .iter()
+        .chain(exsweep::checks::logs::LOG_CHECKS)
+        .chain(exsweep::checks::events::EVENT_CHECKS)
+    {
         let refs: Vec<String> = c.references.iter().map(|r| r.to_string()).collect();
         writeln!(
             out,

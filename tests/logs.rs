@@ -56,7 +56,12 @@ fn every_trace_fires_and_benign_traffic_stays_silent() {
         })
         .collect();
     assert_eq!(log_hits(&report), expected);
-    for cov in &report.coverage.logs {
+    for cov in report
+        .coverage
+        .logs
+        .iter()
+        .filter(|c| !c.source.starts_with("EVTX"))
+    {
         assert!(cov.files == 1 || cov.source == "HttpProxy", "{cov:?}");
         assert_eq!(cov.parse_failures, 0, "{cov:?}");
         assert!(cov.consequence.is_none(), "{cov:?}");
@@ -179,4 +184,68 @@ fn broken_logs_are_warned_about_and_the_hunt_goes_on() {
         .find(|c| c.source == "HttpProxy")
         .unwrap();
     assert!(proxy.parse_failures >= 1, "{proxy:?}");
+}
+
+/// Real EVTX samples from `../shared/data/evtx` (MIT / CC0), placed where a server keeps them.
+#[test]
+fn real_event_logs_including_damaged_ones() {
+    let samples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/evtx");
+    if !samples.exists() {
+        eprintln!("skipped: {} is absent", samples.display());
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let logs = dir.path().join("Windows/System32/winevt/Logs");
+    fs::create_dir_all(&logs).unwrap();
+    for (sample, name) in [
+        (
+            "MSExchange_Management_wec.evtx",
+            "MSExchange Management.evtx",
+        ),
+        ("sample_with_a_bad_chunk_magic.evtx", "Application.evtx"),
+        ("security_bad_string_cache.evtx", "Security.evtx"),
+        (
+            "sample-with-zero-data-size-event.evtx",
+            "Microsoft-Windows-Sysmon%4Operational.evtx",
+        ),
+    ] {
+        fs::copy(samples.join(sample), logs.join(name)).unwrap();
+    }
+    fs::write(
+        logs.join("Microsoft-Windows-Windows Defender%4Operational.evtx"),
+        b"ElfFile\0truncated",
+    )
+    .unwrap();
+    let report = scan(dir.path(), HuntOptions::default());
+    let cmdlets: Vec<&str> = report
+        .findings
+        .iter()
+        .filter(|f| f.check_id == "EXS-LOG-013")
+        .map(|f| f.detail.as_str())
+        .collect();
+    assert!(
+        cmdlets
+            .iter()
+            .any(|d| d.starts_with("Set-Mailbox") && d.contains("forwarding")),
+        "{cmdlets:#?}"
+    );
+    let by_source: BTreeMap<&str, &exsweep::findings::LogCoverage> =
+        report.coverage.logs.iter().map(|c| (c.source, c)).collect();
+    let management = by_source["EVTX MSExchange Management"];
+    assert!(
+        management.lines > 0 && management.first.is_some(),
+        "{management:?}"
+    );
+    for damaged in ["EVTX Application", "EVTX Security", "EVTX Sysmon"] {
+        assert_eq!(by_source[damaged].files, 1, "{damaged} read despite damage");
+    }
+    assert!(
+        report
+            .coverage
+            .warnings
+            .iter()
+            .any(|w| w.contains("Defender") && w.contains("not a readable EVTX")),
+        "{:#?}",
+        report.coverage.warnings
+    );
 }

@@ -504,21 +504,6 @@ fn request_checks(fields: &Fields, out: &mut Vec<Finding>) {
     }
 }
 
-/// The Application log's UM error (Test-ProxyLogon check 2), from an event's provider,
-/// level and message.
-pub fn um_deserialization(provider: &str, level: u8, message: &str) -> Option<Finding> {
-    (provider.eq_ignore_ascii_case("MSExchange Unified Messaging")
-        && level == 2
-        && message
-            .to_ascii_lowercase()
-            .contains("system.invalidcastexception"))
-    .then(|| {
-        UM_DESERIALIZATION.finding(
-            "MSExchange Unified Messaging logged an error with System.InvalidCastException.".into(),
-        )
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -726,22 +711,5 @@ mod tests {
             ids(LogSource::Iis, &volexity, ""),
             vec![("EXS-LOG-010", Severity::High)]
         );
-    }
-
-    #[test]
-    fn um_error_needs_provider_level_and_exception() {
-        assert!(um_deserialization(
-            "MSExchange Unified Messaging",
-            2,
-            "... System.InvalidCastException: ..."
-        )
-        .is_some());
-        assert!(um_deserialization(
-            "MSExchange Unified Messaging",
-            4,
-            "System.InvalidCastException"
-        )
-        .is_none());
-        assert!(um_deserialization("MSExchangeIS", 2, "System.InvalidCastException").is_none());
     }
 }

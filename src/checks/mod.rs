@@ -3,6 +3,7 @@
 //! `exsweep checks` prints it. File checks run on one read of each file
 //! ([`files::check_file`]); rule matches come from one compiled YARA-X rule set.
 
+pub mod events;
 pub mod files;
 pub mod indicators;
 pub mod logs;

@@ -46,6 +46,10 @@ pub enum Location {
     ZipEntry(usize),
 }
 
+/// A reader that can seek: what record-oriented formats (EVTX) need.
+pub trait SeekRead: io::Read + io::Seek + Send {}
+impl<T: io::Read + io::Seek + Send> SeekRead for T {}
+
 /// A regular file found on the evidence.
 #[derive(Clone, Debug)]
 pub struct FileEntry {
@@ -250,6 +254,28 @@ impl Evidence {
             _ => Err(io::Error::other(
                 "file location does not belong to this evidence",
             )),
+        }
+    }
+
+    /// A seekable reader of a file, for formats read out of order (EVTX). Files on
+    /// disk are read in place; a zip entry is decompressed into memory, so one larger
+    /// than `max_in_memory` is refused.
+    pub fn open_seekable(
+        &self,
+        file: &FileEntry,
+        max_in_memory: u64,
+    ) -> io::Result<Box<dyn SeekRead>> {
+        match (&self.backend, &file.location) {
+            (Backend::Folder(_), Location::Local(p)) => Ok(Box::new(folder::open_read_only(p)?)),
+            (Backend::Zip(_), Location::ZipEntry(_)) if file.size > max_in_memory => Err(io::Error::other(format!(
+                "{} MiB inside a zip is more than exsweep decompresses into memory; unpack the collection",
+                file.size >> 20
+            ))),
+            _ => {
+                let mut buf = Vec::new();
+                self.read(file, max_in_memory, &mut buf)?;
+                Ok(Box::new(io::Cursor::new(buf)))
+            }
         }
     }
 

@@ -3,6 +3,7 @@
 //! ([`parse`]) and runs the log checks on them. Files are read in parallel, one chunk
 //! at a time, so memory stays flat whatever the logs' size.
 
+pub mod evtx;
 pub mod lines;
 pub mod parse;
 
@@ -331,6 +332,10 @@ pub fn hunt(
         }
         result.coverage.push(cov);
     }
+    evtx::hunt(evidence, options, &mut result);
+    result
+        .findings
+        .sort_by_key(|f| std::cmp::Reverse(f.severity));
     result
 }
 
