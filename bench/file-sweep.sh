@@ -29,7 +29,7 @@ measure() { # name, command...
   local best=""
   for run in 1 2 3; do
     /usr/bin/time -f "%e %M" -o "$work/time.txt" "$@" > "$work/$name.out" 2>/dev/null || true
-    read -r secs kib < "$work/time.txt"
+    read -r secs kib < <(tail -n 1 "$work/time.txt")
     echo "  $name run $run: ${secs}s, peak RSS $((kib / 1024)) MiB"
   done
 }

@@ -2,7 +2,7 @@
 //! runs every file check and the YARA-X rules on that one read, in parallel, and
 //! fills the coverage with what was read, skipped and why.
 
-use crate::checks::files::{check_file, FileSubject, Hashes};
+use crate::checks::files::{check_file, FileSubject};
 use crate::checks::indicators::IndicatorSet;
 use crate::checks::rules::RuleSet;
 use crate::evidence::{winpath, Evidence, FileEntry};
@@ -183,13 +183,12 @@ impl FileContext<'_> {
                 buf.truncate(HEAD_BYTES as usize);
             }
         }
-        let subject = FileSubject {
-            windows_path: &file.windows_path,
-            zone: self.inventory.zone_of(&file.windows_path),
-            data: buf,
+        let subject = FileSubject::new(
+            &file.windows_path,
+            self.inventory.zone_of(&file.windows_path),
+            buf,
             complete,
-            hashes: Hashes::default(),
-        };
+        );
         let mut findings = check_file(&subject, self.indicators, self.exchange_root);
         if complete && !buf.is_empty() {
             match scanner.scan(&file.windows_path, buf, || {

@@ -82,6 +82,11 @@ impl Hashes {
     }
 }
 
+/// Extensions of the text scripts among published attacker tools.
+const TOOL_SCRIPT_EXTENSIONS: [&str; 5] = ["ps1", "bat", "cmd", "vbs", "hta"];
+/// Magic numbers of the binary kinds published samples are: PE files and archives.
+const SAMPLE_MAGICS: [&[u8]; 4] = [b"MZ", b"PK\x03\x04", b"7z\xBC\xAF\x27\x1C", b"Rar!\x1A\x07"];
+
 /// One file as the checks see it.
 pub struct FileSubject<'a> {
     pub windows_path: &'a str,
@@ -90,24 +95,52 @@ pub struct FileSubject<'a> {
     pub data: &'a [u8],
     pub complete: bool,
     pub hashes: Hashes,
+    /// Lower-case extension, without the dot.
+    extension: String,
+    looks_like_script: bool,
 }
 
-impl FileSubject<'_> {
+impl<'a> FileSubject<'a> {
+    pub fn new(
+        windows_path: &'a str,
+        zone: Zone,
+        data: &'a [u8],
+        complete: bool,
+    ) -> FileSubject<'a> {
+        FileSubject {
+            windows_path,
+            zone,
+            data,
+            complete,
+            hashes: Hashes::default(),
+            extension: winpath::extension(winpath::file_name(windows_path)),
+            looks_like_script: starts_like_server_script(data),
+        }
+    }
+
     fn name(&self) -> &str {
         winpath::file_name(self.windows_path)
     }
 
-    fn extension(&self) -> String {
-        winpath::extension(self.name())
+    fn extension(&self) -> &str {
+        &self.extension
     }
 
     fn is_web_script(&self) -> bool {
-        WEB_SCRIPT_EXTENSIONS.contains(&self.extension().as_str())
-            || starts_like_server_script(self.data)
+        WEB_SCRIPT_EXTENSIONS.contains(&self.extension()) || self.looks_like_script
     }
 
     fn is_server_executed(&self) -> bool {
-        SERVER_EXECUTED.contains(&self.extension().as_str()) || starts_like_server_script(self.data)
+        SERVER_EXECUTED.contains(&self.extension()) || self.looks_like_script
+    }
+
+    /// A file of a kind published samples are, judged by content for binaries (a
+    /// `.dll` that is not a PE file cannot be a published PE sample): a web or tool
+    /// script, a PE file, an archive.
+    fn is_sample_like(&self) -> bool {
+        self.is_web_script()
+            || TOOL_SCRIPT_EXTENSIONS.contains(&self.extension())
+            || SAMPLE_MAGICS.iter().any(|m| self.data.starts_with(m))
     }
 }
 
@@ -132,7 +165,7 @@ fn indicator_checks(
     exchange_root: Option<&str>,
     out: &mut Vec<Finding>,
 ) {
-    if subject.complete {
+    if subject.complete && indicators.hashes_apply_to(subject.is_sample_like()) {
         let mut candidates = Vec::with_capacity(3);
         if indicators.wants_sha256() {
             candidates.push(subject.hashes.sha256(subject.data).to_string());
@@ -223,7 +256,7 @@ fn dump_checks(subject: &FileSubject, out: &mut Vec<Finding>) {
         return;
     }
     let ext = subject.extension();
-    let disguised = !matches!(ext.as_str(), "dmp" | "mdmp" | "hdmp");
+    let disguised = !matches!(ext, "dmp" | "mdmp" | "hdmp");
     let key = winpath::key(subject.windows_path);
     let error_reporting = key.contains(r"\microsoft\windows\wer\") || key.contains(r"\crashdumps\");
     let staging =
@@ -243,7 +276,7 @@ fn dump_checks(subject: &FileSubject, out: &mut Vec<Finding>) {
 
 fn export_shell_check(subject: &FileSubject, out: &mut Vec<Finding>) {
     let ext = subject.extension();
-    if !WEB_SCRIPT_EXTENSIONS.contains(&ext.as_str()) {
+    if !WEB_SCRIPT_EXTENSIONS.contains(&ext) {
         return;
     }
     let what = if subject.data.starts_with(b"!BDN") {
@@ -264,10 +297,10 @@ fn archive_check(subject: &FileSubject, out: &mut Vec<Finding>) {
         return;
     }
     let ext = subject.extension();
-    let magic = [&b"PK\x03\x04"[..], b"7z\xBC\xAF\x27\x1C", b"Rar!\x1A\x07"]
+    let magic = SAMPLE_MAGICS[1..]
         .iter()
         .any(|m| subject.data.starts_with(m));
-    if ARCHIVE_EXTENSIONS.contains(&ext.as_str()) || (magic && !subject.is_web_script()) {
+    if ARCHIVE_EXTENSIONS.contains(&ext) || (magic && !subject.is_web_script()) {
         out.push(STAGING_ARCHIVE.finding(format!(
             "{} is an archive in ProgramData, where stolen data was staged for exfiltration.",
             subject.name()
@@ -280,13 +313,7 @@ mod tests {
     use super::*;
 
     fn subject<'a>(path: &'a str, zone: Zone, data: &'a [u8]) -> FileSubject<'a> {
-        FileSubject {
-            windows_path: path,
-            zone,
-            data,
-            complete: true,
-            hashes: Hashes::default(),
-        }
+        FileSubject::new(path, zone, data, true)
     }
 
     fn ids(findings: &[Finding]) -> Vec<&'static str> {

@@ -53,6 +53,8 @@ pub struct IndicatorSet {
     regexes: Vec<PathRegex>,
     /// Notes on feed lines that could not be used.
     pub warnings: Vec<String>,
+    /// A user feed added hashes: those may be of any file type.
+    user_hashes: bool,
 }
 
 /// What loading one feed added.
@@ -166,6 +168,13 @@ impl IndicatorSet {
         !self.sha256.is_empty()
     }
 
+    /// Whether a file's hashes are worth computing. The built-in hashes are all of
+    /// web shells and attacker tools (scripts, PE files, archives), so other content
+    /// is only hashed when a user feed brought hashes of its own.
+    pub fn hashes_apply_to(&self, sample_like: bool) -> bool {
+        sample_like || self.user_hashes
+    }
+
     /// Looks a content hash up (any of MD5, SHA-1, SHA-256, lower-case hex).
     pub fn hash_hit(&self, hash: &str) -> Option<IndicatorHit<'_>> {
         let map = match hash.len() {
@@ -261,6 +270,7 @@ impl IndicatorSet {
             let first = fields[0].trim();
             if is_hex(first) && matches!(first.len(), 32 | 40 | 64) {
                 self.add_hash(first, prov(fields.get(1).copied().unwrap_or("")));
+                self.user_hashes = true;
                 stats.hashes += 1;
             } else if let Some(score) = fields.get(1).and_then(|s| s.trim().parse::<i64>().ok()) {
                 match self.add_regex(first, score, fields.get(2).copied(), prov("")) {
@@ -349,6 +359,7 @@ impl IndicatorSet {
                     stats.names += 1;
                     used = true;
                 } else if self.add_hash(&value, prov.clone()) {
+                    self.user_hashes = true;
                     stats.hashes += 1;
                     used = true;
                 }

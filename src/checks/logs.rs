@@ -214,28 +214,39 @@ const CRAWLER_AGENTS: [&str; 7] = [
     "slurp",
 ];
 
-/// Literal needles (lower case) that select the lines worth parsing; every check
-/// below fires only on a line containing one of them.
+/// Literal needles (lower case, matched ASCII-case-insensitively) that select the lines
+/// worth parsing; every check below fires only on a line holding one of them. They are
+/// as narrow as the checks allow, because a busy server's benign traffic must not be
+/// parsed: the web-shell POSTs are found as IIS writes them (`cs-method cs-uri-stem`,
+/// adjacent in its default layout), ProxyShell by the `autodiscover.json` + `@` path
+/// confusion, crawlers only on `/owa/auth/Current`.
 pub fn needles() -> Vec<String> {
     let mut n: Vec<String> = [
         "serverinfo~",
         "x-beresource",
         "x-anonresource",
-        "/ecp/",
-        "/owa/auth/",
+        "proxylogon.ecp",
+        "/ecp/default.flt",
+        "/ecp/main.css",
+        "/owa/auth/x.js",
+        "post /ecp/",
+        "post /owa/auth/",
+        "/owa/auth/current",
         "/aspnet_client/",
-        "autodiscover.json",
+        "autodiscover.json?@",
+        "autodiscover.json @",
+        "autodiscover.json%3f@",
+        "email=autodiscover",
+        "x-rps-cat",
         "/powershell",
         "download failed and temporary file",
         "virtualdirectory",
-        "invalidcastexception",
     ]
     .iter()
     .map(|s| s.to_string())
     .collect();
     n.extend(VOLEXITY_IPS.iter().map(|s| s.to_string()));
     n.extend(TOOL_AGENTS.iter().map(|s| s.to_string()));
-    n.extend(CRAWLER_AGENTS.iter().map(|s| s.to_string()));
     n
 }
 

@@ -44,6 +44,8 @@ pub struct RuleSet {
     pub warnings: Vec<String>,
     /// User rules may test the `md5` external, which costs a hash per file.
     wants_md5: bool,
+    /// Only user rules read the externals; without them, setting them is skipped.
+    has_user_rules: bool,
 }
 
 fn rule_files(dir: &Path, out: &mut Vec<PathBuf>, warnings: &mut Vec<String>) {
@@ -132,6 +134,7 @@ impl RuleSet {
             rule_count,
             warnings,
             wants_md5,
+            has_user_rules: !files.is_empty(),
         }
     }
 
@@ -142,6 +145,7 @@ impl RuleSet {
         RuleScanner {
             scanner,
             wants_md5: self.wants_md5,
+            sets_externals: self.has_user_rules,
         }
     }
 }
@@ -150,6 +154,7 @@ impl RuleSet {
 pub struct RuleScanner<'r> {
     scanner: yara_x::Scanner<'r>,
     wants_md5: bool,
+    sets_externals: bool,
 }
 
 fn meta_str<'a>(meta: &[(&'a str, MetaValue<'a>)], key: &str) -> Option<Cow<'a, str>> {
@@ -175,13 +180,8 @@ fn rule_severity(meta: &[(&str, MetaValue)]) -> (Severity, u8) {
 }
 
 impl RuleScanner<'_> {
-    /// Scans a file's content. `md5` is called only when a loaded rule may need it.
-    pub fn scan(
-        &mut self,
-        windows_path: &str,
-        data: &[u8],
-        md5: impl FnOnce() -> String,
-    ) -> Result<Vec<Finding>, yara_x::ScanError> {
+    /// Gives the externals THOR-style values from the Windows path.
+    fn set_externals(&mut self, windows_path: &str, md5: impl FnOnce() -> String) {
         let name = winpath::file_name(windows_path);
         let dir = windows_path
             .strip_suffix(name)
@@ -205,6 +205,18 @@ impl RuleScanner<'_> {
             self.scanner
                 .set_global(k, v.as_str())
                 .expect("externals are defined as strings");
+        }
+    }
+
+    /// Scans a file's content. `md5` is called only when a loaded rule may need it.
+    pub fn scan(
+        &mut self,
+        windows_path: &str,
+        data: &[u8],
+        md5: impl FnOnce() -> String,
+    ) -> Result<Vec<Finding>, yara_x::ScanError> {
+        if self.sets_externals {
+            self.set_externals(windows_path, md5);
         }
         let results = self.scanner.scan(data)?;
         Ok(results

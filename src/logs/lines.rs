@@ -1,7 +1,12 @@
 //! Streaming line selection: reads a log in large chunks and hands on only the lines
-//! that contain one of a set of needles (Aho-Corasick, ASCII case-insensitive), plus
-//! every file's first lines and last line. Lines are counted without being parsed, so
-//! a busy server's benign traffic costs little more than reading it.
+//! that contain one of a set of needles, plus every file's first lines and last line.
+//! Lines are counted without being parsed, so a busy server's benign traffic costs
+//! little more than reading it.
+//!
+//! The needles are matched case-insensitively by lowering each block into a scratch
+//! buffer and searching it case-sensitively: that lets Aho-Corasick use its SIMD
+//! (Teddy) prefilter, which an ASCII-case-insensitive automaton cannot, and is several
+//! times faster than the case-insensitive automaton.
 
 use aho_corasick::AhoCorasick;
 
@@ -18,7 +23,10 @@ pub trait LineSink {
 
 /// Selects lines from a stream of chunks. Feed chunks in order, then call `finish`.
 pub struct LineSelector<'a> {
+    /// Lower-case needles, matched against lower-cased text.
     needles: &'a AhoCorasick,
+    /// The current block, lower-cased.
+    lowered: Vec<u8>,
     /// The unfinished last line of the previous chunk.
     carry: Vec<u8>,
     /// True while skipping the rest of an overlong line.
@@ -41,6 +49,7 @@ impl<'a> LineSelector<'a> {
     pub fn new(needles: &'a AhoCorasick) -> LineSelector<'a> {
         LineSelector {
             needles,
+            lowered: Vec::new(),
             carry: Vec::new(),
             skipping: false,
             lines: 0,
@@ -63,7 +72,7 @@ impl<'a> LineSelector<'a> {
     /// One complete line that did not fit in a block (it spanned chunks).
     fn single(&mut self, line: &[u8], sink: &mut dyn LineSink) {
         self.lines += 1;
-        if number_wanted(self.lines) || self.needles.is_match(line) {
+        if number_wanted(self.lines) || self.needles.is_match(&line.to_ascii_lowercase()) {
             self.emit(line, self.lines, sink);
         }
         self.remember_last(line, self.lines);
@@ -91,7 +100,11 @@ impl<'a> LineSelector<'a> {
         }
         let mut counted_to = pos;
         let mut next_line_start = pos;
-        for m in self.needles.find_iter(&block[pos.min(block.len())..]) {
+        let mut lowered = std::mem::take(&mut self.lowered);
+        lowered.clear();
+        lowered.extend_from_slice(&block[pos.min(block.len())..]);
+        lowered.make_ascii_lowercase();
+        for m in self.needles.find_iter(&lowered) {
             let at = pos + m.start();
             if at < next_line_start {
                 continue; // another needle on a line already sent
@@ -103,6 +116,7 @@ impl<'a> LineSelector<'a> {
             self.emit(&block[start..end], number + 1, sink);
             next_line_start = end + 1;
         }
+        self.lowered = lowered;
         number += memchr::memchr_iter(b'\n', &block[counted_to..]).count() as u64;
         self.lines = number;
         if block.len() > MAX_LINE {
@@ -197,10 +211,7 @@ mod tests {
     }
 
     fn select(text: &[u8], chunk: usize) -> (Vec<(u64, String)>, u64) {
-        let ac = AhoCorasick::builder()
-            .ascii_case_insensitive(true)
-            .build(["needle", "other"])
-            .unwrap();
+        let ac = AhoCorasick::new(["needle", "other"]).unwrap();
         let mut sel = LineSelector::new(&ac);
         let mut out = Collect(Vec::new());
         for c in text.chunks(chunk) {

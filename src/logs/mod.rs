@@ -228,8 +228,9 @@ pub fn hunt(
     if let Some(f) = &options.follow {
         needles.push(f.to_ascii_lowercase());
     }
+    // Lower-case needles: the selector lowers the text it searches.
     let matcher = AhoCorasick::builder()
-        .ascii_case_insensitive(true)
+        .match_kind(aho_corasick::MatchKind::LeftmostFirst)
         .build(&needles)
         .expect("literal needles always build");
     let ctx = LogContext { exchange_root };
