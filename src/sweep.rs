@@ -17,6 +17,9 @@ use std::time::Duration;
 /// How much of an over-cap file is read for the header checks (dumps, PST magic).
 const HEAD_BYTES: u64 = 64 << 10;
 const MAX_WARNINGS: usize = 200;
+/// Files a worker takes at a time: each batch builds one YARA-X scanner, which costs
+/// about as much as scanning a small file.
+const SCAN_BATCH: usize = 256;
 
 pub struct SweepOptions {
     /// Every file on every drive instead of the default scope.
@@ -99,7 +102,7 @@ pub fn run(
         counters: &counters,
         warnings: &warnings,
     };
-    files.par_iter().for_each_init(
+    files.par_iter().with_min_len(SCAN_BATCH).for_each_init(
         || (rules.scanner(options.rule_timeout), Vec::new()),
         |(scanner, buf), file| {
             let found = ctx.sweep_file(file, scanner, buf);
