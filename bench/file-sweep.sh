@@ -7,6 +7,7 @@
 # needs: python3, /usr/bin/time, `yr` (cargo install yara-x-cli --locked); ripgrep if present.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/common.sh
 files=${1:-50000}
 mib=${2:-1100}
 threads=${3:-2}
@@ -22,17 +23,8 @@ fi
 echo "tree: $(find "$tree" -type f | wc -l) files, $(du -sh --apparent-size "$tree" | cut -f1)"
 
 # Warm the page cache so both tools read from memory, not from disk.
-cat $(find "$tree" -type f) > /dev/null 2>&1 || find "$tree" -type f -exec cat {} + > /dev/null
+find "$tree" -type f -exec cat {} + > /dev/null
 
-measure() { # name, command...
-  local name=$1; shift
-  local best=""
-  for run in 1 2 3; do
-    /usr/bin/time -f "%e %M" -o "$work/time.txt" "$@" > "$work/$name.out" 2>/dev/null || true
-    read -r secs kib < <(tail -n 1 "$work/time.txt")
-    echo "  $name run $run: ${secs}s, peak RSS $((kib / 1024)) MiB"
-  done
-}
 
 echo "threads: $threads"
 measure exsweep ./target/release/exsweep scan --full --quiet --threads "$threads" --format jsonl "$tree"

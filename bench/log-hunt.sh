@@ -6,6 +6,7 @@
 # usage: bench/log-hunt.sh [MIB] [THREADS]      needs: rg (ripgrep), /usr/bin/time
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/common.sh
 mib=${1:-2048}
 threads=${2:-2}
 work=${BENCH_DIR:-/tmp/exsweep-bench}
@@ -19,16 +20,9 @@ if [ ! -d "$tree" ]; then
 fi
 logs=("$tree/Program Files/Microsoft/Exchange Server/V15/Logging" "$tree/inetpub/logs")
 echo "logs: $(find "${logs[@]}" -type f | wc -l) files, $(du -sch --apparent-size "${logs[@]}" | tail -1 | cut -f1)"
-cat $(find "${logs[@]}" -type f | sed 's/ /\\ /g' | tr '\n' ' ' | xargs -0 echo) > /dev/null 2>&1 || find "${logs[@]}" -type f -exec cat {} + > /dev/null
+# Warm the page cache so both tools read from memory, not from disk.
+find "${logs[@]}" -type f -exec cat {} + > /dev/null
 
-measure() { # name, command...
-  local name=$1; shift
-  for run in 1 2 3; do
-    /usr/bin/time -f "%e %M" -o "$work/time.txt" "$@" > "$work/$name.out" 2>/dev/null || true
-    read -r secs kib < <(tail -n 1 "$work/time.txt")
-    echo "  $name run $run: ${secs}s, peak RSS $((kib / 1024)) MiB"
-  done
-}
 echo "threads: $threads"
 measure exsweep ./target/release/exsweep scan --quiet --threads "$threads" --format jsonl "$tree"
 measure ripgrep rg -c --threads "$threads" 'ServerInfo~' "${logs[@]}"

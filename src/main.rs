@@ -80,10 +80,10 @@ struct ScanArgs {
 #[derive(Args)]
 struct TuningArgs {
     /// Files larger than this many MiB get name and header checks only.
-    #[arg(long, value_name = "MIB", default_value_t = 64)]
+    #[arg(long, value_name = "MIB", default_value_t = scan::DEFAULT_MAX_FILE_SIZE >> 20)]
     max_file_size: u64,
     /// Seconds the rules may spend on one file.
-    #[arg(long, value_name = "SECS", default_value_t = 20)]
+    #[arg(long, value_name = "SECS", default_value_t = scan::DEFAULT_RULE_TIMEOUT.as_secs())]
     rule_timeout: u64,
     /// Worker threads (default: one per core).
     #[arg(long, short = 'j')]
@@ -228,17 +228,9 @@ fn run_demo(args: DemoArgs) -> Result<ExitCode, String> {
         );
     }
     let config = ScanConfig {
-        evidence: root.clone(),
-        layout: None,
-        full: false,
-        iocs: Vec::new(),
-        rules: Vec::new(),
-        max_file_size: 64 << 20,
-        rule_timeout: Duration::from_secs(20),
         progress: !args.output.quiet,
         host: Some("EXCH01".into()),
-        logs: true,
-        hunt: HuntOptions::default(),
+        ..ScanConfig::new(root.clone())
     };
     let report = scan::run(&config)?;
     let code = emit(&report, &args.output)?;

@@ -27,6 +27,30 @@ pub struct ScanConfig {
     pub hunt: HuntOptions,
 }
 
+/// The defaults `exsweep scan` uses, in one place.
+pub const DEFAULT_MAX_FILE_SIZE: u64 = 64 << 20;
+pub const DEFAULT_RULE_TIMEOUT: Duration = Duration::from_secs(20);
+
+impl ScanConfig {
+    /// A scan of `evidence` with every default: detected layout, default scope, built-in
+    /// indicators and rules, logs included, no progress bar.
+    pub fn new(evidence: PathBuf) -> ScanConfig {
+        ScanConfig {
+            evidence,
+            layout: None,
+            full: false,
+            iocs: Vec::new(),
+            rules: Vec::new(),
+            max_file_size: DEFAULT_MAX_FILE_SIZE,
+            rule_timeout: DEFAULT_RULE_TIMEOUT,
+            progress: false,
+            host: None,
+            logs: true,
+            hunt: HuntOptions::default(),
+        }
+    }
+}
+
 fn scan_id(started: SystemTime) -> String {
     let nanos = started
         .duration_since(SystemTime::UNIX_EPOCH)

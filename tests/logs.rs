@@ -8,21 +8,11 @@ use exsweep::scan::{self, ScanConfig};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::Path;
-use std::time::Duration;
 
 fn scan(root: &Path, hunt: HuntOptions) -> Report {
     scan::run(&ScanConfig {
-        evidence: root.to_path_buf(),
-        layout: None,
-        full: false,
-        iocs: Vec::new(),
-        rules: Vec::new(),
-        max_file_size: 64 << 20,
-        rule_timeout: Duration::from_secs(20),
-        progress: false,
-        host: None,
-        logs: true,
         hunt,
+        ..ScanConfig::new(root.to_path_buf())
     })
     .unwrap()
 }

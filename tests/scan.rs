@@ -8,22 +8,9 @@ use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::Duration;
 
 fn config(evidence: &Path) -> ScanConfig {
-    ScanConfig {
-        evidence: evidence.to_path_buf(),
-        layout: None,
-        full: false,
-        iocs: Vec::new(),
-        rules: Vec::new(),
-        max_file_size: 64 << 20,
-        rule_timeout: Duration::from_secs(20),
-        progress: false,
-        host: None,
-        logs: true,
-        hunt: exsweep::logs::HuntOptions::default(),
-    }
+    ScanConfig::new(evidence.to_path_buf())
 }
 
 /// Check IDs by Windows path (lower case), for compact assertions.

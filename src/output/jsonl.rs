@@ -2,7 +2,7 @@
 //! The record layout is documented in `docs/jsonl-schema.md`; `schema_version`
 //! changes when a field changes meaning or disappears.
 
-use crate::findings::{rfc3339, Coverage, Finding, Report, Severity, Verdict};
+use crate::findings::{rfc3339, Coverage, Finding, LogEvidence, Report, Severity, Verdict};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::io::{self, Write};
@@ -33,10 +33,13 @@ struct SummaryRecord<'a> {
     verdict: Verdict,
     findings_by_severity: BTreeMap<&'static str, usize>,
     coverage: &'a Coverage,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    trail: &'a [LogEvidence],
 }
 
 pub fn finding_time(report: &Report, finding: &Finding) -> (String, &'static str) {
     match finding.time() {
+        Some(t) if finding.log.is_some() => (rfc3339(t), "Logged"),
         Some(t) => (rfc3339(t), "File modified"),
         None => (rfc3339(report.started), "Scan started"),
     }
@@ -75,6 +78,7 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
             })
             .collect(),
         coverage: &report.coverage,
+        trail: &report.trail,
     };
     serde_json::to_writer(&mut *out, &summary)?;
     out.write_all(b"\n")
