@@ -129,7 +129,8 @@ pub static OWASSRF: Check = Check {
     severity: Severity::High,
     category: "exploitation",
     references: &[Reference::cve("CVE-2022-41080"), Reference::cve("CVE-2022-41082"), EXPLOIT_PUBLIC_APP],
-    why: "POST /owa/<mailbox>/powershell reaches remote PowerShell through OWA, bypassing the ProxyNotShell URL rewrite mitigation.",
+    why: "POST /owa/<mailbox>/powershell reaches remote PowerShell through OWA, bypassing the ProxyNotShell URL rewrite \
+          mitigation; the back end's Rps_Http log then shows a client other than WinRM or Exchange's probes.",
     action: INVESTIGATE,
 };
 
@@ -305,7 +306,7 @@ pub fn check_line(
         LogSource::Iis => request_checks(fields, out),
         LogSource::EcpServer | LogSource::EcpActivity => ecp_checks(raw, out),
         LogSource::OabGenerator => oab_check(raw, ctx, out),
-        LogSource::RpsHttp => {}
+        LogSource::RpsHttp => rps_check(fields, out),
     }
 }
 
@@ -345,6 +346,23 @@ fn test_proxylogon_ssrf(protocol: &str, fields: &Fields, out: &mut Vec<Finding>)
             "HttpProxy\\Ecp request with AnchorMailbox {original} and HTTP 200: a virtual directory reset through the SSRF."
         )));
     }
+}
+
+/// The back end's remote PowerShell log: clients other than Exchange's own are OWASSRF
+/// or ProxyNotShell sessions arriving through the front end.
+fn rps_check(fields: &Fields, out: &mut Vec<Finding>) {
+    let client = fields.text.as_deref().unwrap_or("").trim();
+    if client.is_empty()
+        || ["microsoft winrm client", "exchange backend probes"]
+            .contains(&client.to_ascii_lowercase().as_str())
+    {
+        return;
+    }
+    let user = fields.user.as_deref().unwrap_or("?");
+    let ip = fields.client_ip.as_deref().unwrap_or("?");
+    out.push(OWASSRF.finding(format!(
+        "Remote PowerShell session for {user} from {ip} with client {client}: not a client Exchange uses itself."
+    )));
 }
 
 fn ecp_checks(raw: &str, out: &mut Vec<Finding>) {

@@ -198,15 +198,14 @@ pub fn write(root: &Path, target_bytes: u64) -> io::Result<Vec<Trace>> {
         };
         if next_trace < plan.len() && fraction >= plan[next_trace] {
             let t = timestamp(0.96 + next_trace as f64 * 0.005);
-            plant(
-                next_trace,
-                &t,
-                &mut proxy_ecp,
-                &mut iis,
-                &mut ecp_server,
-                &mut oab,
-                &mut traces,
-            )?;
+            let sinks = AttackLogs {
+                proxy_ecp: &mut proxy_ecp,
+                iis: &mut iis,
+                ecp_server: &mut ecp_server,
+                oab: &mut oab,
+                rps: &mut rps,
+            };
+            plant(next_trace, &t, sinks, &mut traces)?;
             next_trace += 1;
             continue;
         }
@@ -380,15 +379,28 @@ pub fn write(root: &Path, target_bytes: u64) -> io::Result<Vec<Trace>> {
 }
 
 /// Writes the `step`-th group of attack traces and records where they are.
+/// The logs the attack traces go into.
+struct AttackLogs<'w> {
+    proxy_ecp: &'w mut LogWriter,
+    iis: &'w mut LogWriter,
+    ecp_server: &'w mut LogWriter,
+    oab: &'w mut LogWriter,
+    rps: &'w mut LogWriter,
+}
+
 fn plant(
     step: usize,
     t: &chrono::DateTime<chrono::Utc>,
-    proxy_ecp: &mut LogWriter,
-    iis: &mut LogWriter,
-    ecp_server: &mut LogWriter,
-    oab: &mut LogWriter,
+    logs: AttackLogs,
     traces: &mut Vec<Trace>,
 ) -> io::Result<()> {
+    let AttackLogs {
+        proxy_ecp,
+        iis,
+        ecp_server,
+        oab,
+        rps,
+    } = logs;
     let iso = t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string();
     let date_time = t.format("%Y-%m-%d %H:%M:%S").to_string();
     let mut record =
@@ -523,6 +535,9 @@ fn plant(
                 },
             );
             record(iis, &line, &["EXS-LOG-009"])?;
+            // The same OWASSRF session as the back end's remote PowerShell logged it.
+            let line = format!("{iso},{iso},6f2a1d70-0000-4000-a000-000000000004,15,2,858,5,,exch01.corp.example,/powershell,Kerberos,true,CORP\\svc-backup,,203.0.113.50,EXCH01,EXCH01,200,0,,Receive,,New-MailboxExportRequest,,,,0,python-requests/2.26.0");
+            record(rps, &line, &["EXS-LOG-009"])?;
         }
     }
     Ok(())
