@@ -23,7 +23,7 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Scan a server's files: a live root, a mounted image, a KAPE or Velociraptor collection.
+    /// Scan a server's files and logs: a live root, a mounted image, a KAPE or Velociraptor collection.
     Scan(ScanArgs),
     /// List every check with its ID, severity and references.
     Checks,
