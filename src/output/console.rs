@@ -40,16 +40,22 @@ impl Group<'_> {
     }
 }
 
-/// Groups findings by file, keeping the report's order (most severe first).
-fn group_by_file(findings: &[Finding]) -> Vec<Group<'_>> {
+/// Groups findings by what they are about: one file, or one log line or record,
+/// keeping the report's order (most severe first).
+fn group_by_subject(findings: &[Finding]) -> Vec<Group<'_>> {
     let mut groups: Vec<Group> = Vec::new();
-    let mut index: HashMap<&str, usize> = HashMap::new();
+    let mut index: HashMap<String, usize> = HashMap::new();
     for f in findings {
-        match f.file.as_ref().map(|e| e.windows_path.as_str()) {
-            Some(path) => match index.get(path) {
+        let subject = match (&f.file, &f.log) {
+            (Some(file), _) => Some(file.windows_path.clone()),
+            (None, Some(log)) => Some(format!("{}#{}", log.windows_path, log.line)),
+            (None, None) => None,
+        };
+        match subject {
+            Some(key) => match index.get(&key) {
                 Some(&i) => groups[i].findings.push(f),
                 None => {
-                    index.insert(path, groups.len());
+                    index.insert(key, groups.len());
                     groups.push(Group { findings: vec![f] });
                 }
             },
@@ -194,7 +200,7 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     }
     writeln!(out)?;
 
-    let groups = group_by_file(&report.findings);
+    let groups = group_by_subject(&report.findings);
     for severity in Severity::ALL.iter().rev() {
         let level: Vec<&Group> = groups
             .iter()
