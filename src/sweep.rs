@@ -9,7 +9,6 @@ use crate::evidence::{winpath, Evidence, FileEntry};
 use crate::findings::{Coverage, FileEvidence, Finding};
 use crate::inventory::{area_coverage, Inventory};
 use crate::output::progress::Progress;
-use rayon::prelude::*;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::Mutex;
 use std::time::Duration;
@@ -17,9 +16,11 @@ use std::time::Duration;
 /// How much of an over-cap file is read for the header checks (dumps, PST magic).
 const HEAD_BYTES: u64 = 64 << 10;
 const MAX_WARNINGS: usize = 200;
-/// Files a worker takes at a time: each batch builds one YARA-X scanner, which costs
-/// about as much as scanning a small file.
-const SCAN_BATCH: usize = 256;
+
+thread_local! {
+    /// This thread's read buffer, reused for every file (it grows to the largest file read).
+    static READ_BUFFER: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
 
 pub struct SweepOptions {
     /// Every file on every drive instead of the default scope.
@@ -80,18 +81,11 @@ pub fn run(
 ) -> Vec<Finding> {
     coverage.areas = area_coverage(evidence, &inventory.areas(evidence));
     let (dirs, exclude) = scope(evidence, inventory, options.full);
-    let (files, listing) = evidence.list_files(&dirs, &exclude);
-    coverage.files_seen = files.len() as u64;
-    coverage.symlinks_not_followed = listing.symlinks;
-    coverage.special_files = listing.special_files;
-    coverage.odd_names = listing.odd_names;
     coverage.size_cap = options.max_file_size;
-    coverage.warnings.extend(listing.warnings);
-
     let counters = Counters::default();
     let findings = Mutex::new(Vec::new());
     let warnings = Mutex::new(Vec::new());
-    let progress = Progress::new(files.len() as u64, options.progress);
+    let progress = Progress::new(options.progress);
     let exchange_root = inventory.exchange.as_ref().map(|e| e.root.as_str());
     let ctx = FileContext {
         evidence,
@@ -102,17 +96,25 @@ pub fn run(
         counters: &counters,
         warnings: &warnings,
     };
-    files.par_iter().with_min_len(SCAN_BATCH).for_each_init(
-        || (rules.scanner(options.rule_timeout), Vec::new()),
-        |(scanner, buf), file| {
-            let found = ctx.sweep_file(file, scanner, buf);
-            if !found.is_empty() {
-                findings.lock().unwrap().extend(found);
-            }
-            progress.inc();
-        },
-    );
+    // Files are read and scanned by the walk's own tasks as each folder is listed, so
+    // reading overlaps listing; each worker thread keeps its scanner and read buffer.
+    let listing = evidence.visit_files(&dirs, &exclude, &|file| {
+        let found = READ_BUFFER.with(|buf| {
+            rules.with_scanner(options.rule_timeout, |scanner| {
+                ctx.sweep_file(&file, scanner, &mut buf.borrow_mut())
+            })
+        });
+        if !found.is_empty() {
+            findings.lock().unwrap().extend(found);
+        }
+        progress.inc();
+    });
     progress.finish();
+    coverage.files_seen = progress.count();
+    coverage.symlinks_not_followed = listing.symlinks;
+    coverage.special_files = listing.special_files;
+    coverage.odd_names = listing.odd_names;
+    coverage.warnings.extend(listing.warnings);
 
     coverage.files_scanned = counters.scanned.into_inner();
     coverage.bytes_scanned = counters.bytes.into_inner();

@@ -10,6 +10,7 @@ use super::RULE_MATCH;
 use crate::evidence::winpath;
 use crate::findings::{printable, Finding, MatchedString, Reference, Severity};
 use std::borrow::Cow;
+use std::cell::RefCell;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 use yara_x::MetaValue;
@@ -38,7 +39,9 @@ const MAX_MATCHES_SHOWN: usize = 8;
 const MAX_MATCH_BYTES: usize = 80;
 
 pub struct RuleSet {
-    rules: yara_x::Rules,
+    /// Leaked once per rule set: each worker thread keeps a scanner borrowing it for
+    /// the rest of the process (see [`RuleSet::with_scanner`]).
+    rules: &'static yara_x::Rules,
     pub rule_count: usize,
     /// User rule files that did not compile, and other notes.
     pub warnings: Vec<String>,
@@ -127,7 +130,7 @@ impl RuleSet {
                 )),
             }
         }
-        let rules = compiler.build();
+        let rules: &'static yara_x::Rules = Box::leak(Box::new(compiler.build()));
         let rule_count = rules.iter().count();
         RuleSet {
             rules,
@@ -138,8 +141,8 @@ impl RuleSet {
         }
     }
 
-    pub fn scanner(&self, timeout: Duration) -> RuleScanner<'_> {
-        let mut scanner = yara_x::Scanner::new(&self.rules);
+    pub fn scanner(&self, timeout: Duration) -> RuleScanner<'static> {
+        let mut scanner = yara_x::Scanner::new(self.rules);
         scanner.set_timeout(timeout);
         scanner.max_matches_per_pattern(1000);
         RuleScanner {
@@ -147,6 +150,31 @@ impl RuleSet {
             wants_md5: self.wants_md5,
             sets_externals: self.has_user_rules,
         }
+    }
+}
+
+thread_local! {
+    /// This thread's scanner and the rule set it belongs to: building a scanner costs
+    /// about as much as scanning a small file, so each worker builds one and keeps it.
+    static THREAD_SCANNER: RefCell<Option<(usize, RuleScanner<'static>)>> = const { RefCell::new(None) };
+}
+
+impl RuleSet {
+    /// Runs `scan` with this thread's scanner for this rule set, building it on first use.
+    pub fn with_scanner<T>(
+        &self,
+        timeout: Duration,
+        scan: impl FnOnce(&mut RuleScanner<'static>) -> T,
+    ) -> T {
+        let id = self.rules as *const yara_x::Rules as usize;
+        THREAD_SCANNER.with(|cell| {
+            let mut slot = cell.borrow_mut();
+            if slot.as_ref().is_none_or(|(owner, _)| *owner != id) {
+                *slot = Some((id, self.scanner(timeout)));
+            }
+            let (_, scanner) = slot.as_mut().expect("filled above");
+            scan(scanner)
+        })
     }
 }
 

@@ -183,8 +183,33 @@ impl FolderSource {
         names
     }
 
-    pub fn list(&self, dirs: &[String], exclude: &[String]) -> (Vec<FileEntry>, ListingReport) {
+    /// Walks the folders in parallel and hands every regular file to `visit` as soon
+    /// as its folder is read, so that the caller's work overlaps the walk.
+    pub fn visit(
+        &self,
+        dirs: &[String],
+        exclude: &[String],
+        visit: &(dyn Fn(FileEntry) + Sync),
+    ) -> ListingReport {
+        self.walk(dirs, exclude, true, visit)
+    }
+
+    /// The files directly in one folder.
+    pub fn list_one_level(&self, windows_dir: &str) -> Vec<FileEntry> {
         let files = Mutex::new(Vec::new());
+        self.walk(&[windows_dir.to_string()], &[], false, &|f| {
+            files.lock().unwrap().push(f)
+        });
+        files.into_inner().unwrap()
+    }
+
+    fn walk(
+        &self,
+        dirs: &[String],
+        exclude: &[String],
+        recurse: bool,
+        visit: &(dyn Fn(FileEntry) + Sync),
+    ) -> ListingReport {
         let report = Mutex::new(ListingReport::default());
         rayon::scope(|scope| {
             for dir in dirs {
@@ -192,34 +217,15 @@ impl FolderSource {
                     let walk = Walk {
                         encoded,
                         exclude,
-                        files: &files,
+                        visit,
                         report: &report,
-                        recurse: true,
+                        recurse,
                     };
                     scope.spawn(move |s| walk.dir(s, local, spelled));
                 }
             }
         });
-        (files.into_inner().unwrap(), report.into_inner().unwrap())
-    }
-
-    /// The files directly in one folder.
-    pub fn list_one_level(&self, windows_dir: &str) -> (Vec<FileEntry>, ListingReport) {
-        let files = Mutex::new(Vec::new());
-        let report = Mutex::new(ListingReport::default());
-        rayon::scope(|scope| {
-            for (local, spelled, encoded) in self.resolve_spelled(windows_dir) {
-                let walk = Walk {
-                    encoded,
-                    exclude: &[],
-                    files: &files,
-                    report: &report,
-                    recurse: false,
-                };
-                walk.dir(scope, local, spelled);
-            }
-        });
-        (files.into_inner().unwrap(), report.into_inner().unwrap())
+        report.into_inner().unwrap()
     }
 }
 
@@ -239,7 +245,7 @@ fn display_name(name: &std::ffi::OsStr, encoded: bool) -> String {
 struct Walk<'a> {
     encoded: bool,
     exclude: &'a [String],
-    files: &'a Mutex<Vec<FileEntry>>,
+    visit: &'a (dyn Fn(FileEntry) + Sync),
     report: &'a Mutex<ListingReport>,
     recurse: bool,
 }
@@ -328,13 +334,15 @@ impl<'a> Walk<'a> {
                 }
             }
         }
-        if !found.is_empty() {
-            self.files.lock().unwrap().extend(found);
+        {
+            let mut shared = self.report.lock().unwrap();
+            let room = MAX_WARNINGS.saturating_sub(shared.warnings.len());
+            report.warnings.truncate(room);
+            shared.merge(report);
         }
-        let mut shared = self.report.lock().unwrap();
-        let room = MAX_WARNINGS.saturating_sub(shared.warnings.len());
-        report.warnings.truncate(room);
-        shared.merge(report);
+        for file in found {
+            (self.visit)(file);
+        }
     }
 }
 

@@ -199,28 +199,45 @@ impl Evidence {
         }
     }
 
-    /// Lists every regular file below the given Windows folders, in parallel, skipping
-    /// the folders in `exclude` (keys from [`winpath::key`]). A file reachable twice
-    /// (nested scopes, or the same drive collected by two accessors) is listed once.
+    /// Hands every regular file below the given Windows folders to `visit`, in
+    /// parallel and while the walk goes on, skipping the folders in `exclude` (keys
+    /// from [`winpath::key`]). A file reachable twice (the same drive collected by two
+    /// accessors) is visited once.
+    pub fn visit_files(
+        &self,
+        dirs: &[String],
+        exclude: &[String],
+        visit: &(dyn Fn(FileEntry) + Sync),
+    ) -> ListingReport {
+        let seen = std::sync::Mutex::new(std::collections::HashSet::new());
+        let once = |mut file: FileEntry| {
+            let key = winpath::key(&file.windows_path);
+            if let Some(t) = self.recorded_times.get(&key) {
+                file.times = t.clone();
+            }
+            if seen.lock().unwrap().insert(key) {
+                visit(file);
+            }
+        };
+        match &self.backend {
+            Backend::Folder(f) => f.visit(dirs, exclude, &once),
+            Backend::Zip(z) => {
+                use rayon::prelude::*;
+                z.list(dirs, exclude).into_par_iter().for_each(once);
+                ListingReport::default()
+            }
+        }
+    }
+
+    /// Lists every regular file below the given Windows folders (see [`Self::visit_files`]).
     pub fn list_files(
         &self,
         dirs: &[String],
         exclude: &[String],
     ) -> (Vec<FileEntry>, ListingReport) {
-        let (mut files, report) = match &self.backend {
-            Backend::Folder(f) => f.list(dirs, exclude),
-            Backend::Zip(z) => z.list(dirs, exclude),
-        };
-        let mut seen = std::collections::HashSet::new();
-        files.retain(|f| seen.insert(winpath::key(&f.windows_path)));
-        if !self.recorded_times.is_empty() {
-            for f in &mut files {
-                if let Some(t) = self.recorded_times.get(&winpath::key(&f.windows_path)) {
-                    f.times = t.clone();
-                }
-            }
-        }
-        (files, report)
+        let files = std::sync::Mutex::new(Vec::new());
+        let report = self.visit_files(dirs, exclude, &|f| files.lock().unwrap().push(f));
+        (files.into_inner().unwrap(), report)
     }
 
     /// Reads at most `limit` bytes of a file into `buf` (cleared first).
@@ -289,7 +306,7 @@ impl Evidence {
     fn find_file(&self, windows_path: &str) -> Option<FileEntry> {
         let parent = windows_path.rsplit_once('\\')?.0;
         let want = winpath::key(windows_path);
-        let (files, _) = match &self.backend {
+        let files = match &self.backend {
             Backend::Folder(f) => f.list_one_level(parent),
             Backend::Zip(z) => z.list(&[parent.to_string()], &[]),
         };

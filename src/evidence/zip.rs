@@ -2,7 +2,7 @@
 //! The central directory is indexed once; each worker borrows an open archive from
 //! a small pool, so reads run in parallel without re-parsing the directory.
 
-use super::{velociraptor, winpath, FileEntry, ListingReport, Location};
+use super::{velociraptor, winpath, FileEntry, Location};
 use crate::findings::FileTimes;
 use std::collections::HashMap;
 use std::fs::File;
@@ -127,10 +127,9 @@ impl ZipSource {
         names
     }
 
-    pub fn list(&self, dirs: &[String], exclude: &[String]) -> (Vec<FileEntry>, ListingReport) {
+    pub fn list(&self, dirs: &[String], exclude: &[String]) -> Vec<FileEntry> {
         let dir_keys: Vec<String> = dirs.iter().map(|d| winpath::key(d)).collect();
-        let files = self
-            .entries
+        self.entries
             .iter()
             .filter(|e| dir_keys.iter().any(|d| winpath::is_within(&e.key, d)))
             .filter(|e| !exclude.iter().any(|x| winpath::is_within(&e.key, x)))
@@ -140,8 +139,7 @@ impl ZipSource {
                 size: e.size,
                 times: FileTimes::default(),
             })
-            .collect();
-        (files, ListingReport::default())
+            .collect()
     }
 
     pub fn entry_name(&self, zip_index: usize) -> String {

@@ -16,14 +16,14 @@ pub struct Progress {
 }
 
 impl Progress {
-    pub fn new(total: u64, wanted: bool) -> Progress {
-        let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::hidden());
+    /// A counter of files done; the total is unknown because reading overlaps the walk.
+    pub fn new(wanted: bool) -> Progress {
+        let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::hidden());
         bar.set_style(
             ProgressStyle::with_template(
-                "{elapsed_precise} [{bar:40}] {pos}/{len} files ({per_sec}, ETA {eta})",
+                "{spinner} {elapsed_precise} {pos} files read ({per_sec})",
             )
-            .expect("static template")
-            .progress_chars("=> "),
+            .expect("static template"),
         );
         Progress {
             bar,
@@ -42,6 +42,11 @@ impl Progress {
         {
             self.bar.set_draw_target(ProgressDrawTarget::stderr());
         }
+    }
+
+    /// How many files were counted.
+    pub fn count(&self) -> u64 {
+        self.bar.position()
     }
 
     pub fn finish(&self) {
