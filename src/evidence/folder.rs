@@ -126,6 +126,11 @@ impl FolderSource {
         Ok(FolderSource { drives })
     }
 
+    /// True when one drive letter has several roots (collected by two accessors).
+    pub fn has_repeated_drives(&self) -> bool {
+        self.drives().len() < self.drives.len()
+    }
+
     pub fn drives(&self) -> Vec<char> {
         let mut letters: Vec<char> = self.drives.iter().map(|d| d.letter).collect();
         letters.sort_unstable();

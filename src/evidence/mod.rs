@@ -209,15 +209,24 @@ impl Evidence {
         exclude: &[String],
         visit: &(dyn Fn(FileEntry) + Sync),
     ) -> ListingReport {
+        // Only a drive collected twice (two Velociraptor accessors) can repeat a file;
+        // elsewhere the check would cost a lock and an allocation per file for nothing.
+        let may_repeat = match &self.backend {
+            Backend::Folder(f) => f.has_repeated_drives(),
+            Backend::Zip(_) => true,
+        };
         let seen = std::sync::Mutex::new(std::collections::HashSet::new());
         let once = |mut file: FileEntry| {
-            let key = winpath::key(&file.windows_path);
-            if let Some(t) = self.recorded_times.get(&key) {
-                file.times = t.clone();
+            if !self.recorded_times.is_empty() || may_repeat {
+                let key = winpath::key(&file.windows_path);
+                if let Some(t) = self.recorded_times.get(&key) {
+                    file.times = t.clone();
+                }
+                if may_repeat && !seen.lock().unwrap().insert(key) {
+                    return;
+                }
             }
-            if seen.lock().unwrap().insert(key) {
-                visit(file);
-            }
+            visit(file);
         };
         match &self.backend {
             Backend::Folder(f) => f.visit(dirs, exclude, &once),
