@@ -44,8 +44,9 @@ pub enum Zone {
     IisWebRoot,
     /// ASP.NET's compiled-page cache.
     TempAspNet,
-    /// Places attackers stage tools, dumps and archives.
+    /// `C:\ProgramData`, where stolen data was staged in archives.
     ProgramData,
+    /// Places attackers leave tools and dumps: `Windows\Temp`, `C:\root`, user folders.
     Staging,
     Other,
 }

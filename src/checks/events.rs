@@ -213,10 +213,9 @@ fn cmdlet_check(event: &EventRecord, out: &mut Vec<Finding>) {
         } else {
             ""
         };
-        let mut f = SUSPICIOUS_CMDLET.finding(format!("{cmdlet} {params}: {what}.{outcome}"));
-        f.severity = severity;
-        f.score = severity.default_score();
-        out.push(f);
+        out.push(
+            SUSPICIOUS_CMDLET.finding_at(severity, format!("{cmdlet} {params}: {what}.{outcome}")),
+        );
     }
 }
 

@@ -223,17 +223,19 @@ fn allow_list_checks(subject: &FileSubject, out: &mut Vec<Finding>) {
     if allowed.contains(&name.as_str()) {
         return;
     }
-    let mut f = UNEXPECTED_AUTH_FILE.finding(format!(
+    let detail = format!(
         "{} is not one of the files a clean Exchange front end has in {folder} ({}).",
         subject.name(),
         allowed.join(", ")
-    ));
-    if !subject.is_server_executed() {
-        f.severity = Severity::Medium;
-        f.score = Severity::Medium.default_score();
-        f.detail
-            .push_str(" It is not a page IIS would run, so it is less likely a shell.");
-    }
+    );
+    let f = if subject.is_server_executed() {
+        UNEXPECTED_AUTH_FILE.finding(detail)
+    } else {
+        UNEXPECTED_AUTH_FILE.finding_at(
+            Severity::Medium,
+            detail + " It is not a page IIS would run, so it is less likely a shell.",
+        )
+    };
     out.push(f);
 }
 

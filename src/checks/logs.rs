@@ -261,13 +261,6 @@ fn lower(v: &Option<String>) -> String {
     v.as_deref().unwrap_or("").to_ascii_lowercase()
 }
 
-fn with_severity(check: &'static Check, severity: Severity, detail: String) -> Finding {
-    let mut f = check.finding(detail);
-    f.severity = severity;
-    f.score = severity.default_score();
-    f
-}
-
 fn succeeded(status: &Option<String>) -> bool {
     matches!(status.as_deref(), Some(s) if s.starts_with('2') || s.starts_with('3'))
 }
@@ -332,9 +325,7 @@ fn test_proxylogon_ssrf(protocol: &str, fields: &Fields, out: &mut Vec<Finding>)
         } else {
             Severity::High
         };
-        out.push(with_severity(
-            &PROXYLOGON_SSRF,
-            severity,
+        out.push(PROXYLOGON_SSRF.finding_at(severity,
             format!("AnchorMailbox {original} answered HTTP {status}: the front end forwarded an attacker-chosen request to the back end."),
         ));
     }
@@ -434,8 +425,7 @@ fn request_checks(fields: &Fields, out: &mut Vec<Finding>) {
             "Routing by an X-BEResource / X-AnonResource-Backend cookie ({url}, HTTP {status})."
         )));
     } else if stem.ends_with("/proxylogon.ecp") && status == "241" {
-        out.push(with_severity(
-            &PROXYLOGON_TRACE,
+        out.push(PROXYLOGON_TRACE.finding_at(
             Severity::Critical,
             format!("{url} answered 241: the ProxyLogon exploit obtained an ECP session."),
         ));
@@ -449,8 +439,7 @@ fn request_checks(fields: &Fields, out: &mut Vec<Finding>) {
         } else {
             Severity::Medium
         };
-        out.push(with_severity(
-            &PROXYLOGON_TRACE,
+        out.push(PROXYLOGON_TRACE.finding_at(
             severity,
             format!("{url} (HTTP {status}): a URL public ProxyLogon exploits use."),
         ));
@@ -495,8 +484,7 @@ fn request_checks(fields: &Fields, out: &mut Vec<Finding>) {
         } else {
             (Severity::Medium, "was refused: an attempt")
         };
-        out.push(with_severity(
-            &PROXYSHELL,
+        out.push(PROXYSHELL.finding_at(
             severity,
             format!("{variant} request {url} {outcome} (HTTP {status})."),
         ));
@@ -508,11 +496,7 @@ fn request_checks(fields: &Fields, out: &mut Vec<Finding>) {
         } else {
             Severity::High
         };
-        out.push(with_severity(
-            &OWASSRF,
-            severity,
-            format!("{url} answered HTTP {status}."),
-        ));
+        out.push(OWASSRF.finding_at(severity, format!("{url} answered HTTP {status}.")));
     }
 
     if let Some(ip) = fields.client_ip.as_deref() {

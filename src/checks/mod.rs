@@ -25,6 +25,15 @@ pub struct Check {
 }
 
 impl Check {
+    /// A finding of this check at another severity than its default (an attempt rather
+    /// than a success, a less dangerous variant).
+    pub fn finding_at(&'static self, severity: Severity, detail: String) -> Finding {
+        let mut f = self.finding(detail);
+        f.severity = severity;
+        f.score = severity.default_score();
+        f
+    }
+
     /// A finding of this check with its default severity.
     pub fn finding(&'static self, detail: String) -> Finding {
         Finding {

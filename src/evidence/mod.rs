@@ -162,10 +162,6 @@ impl Evidence {
         })
     }
 
-    pub fn layout(&self) -> Layout {
-        self.layout
-    }
-
     pub fn describe_layout(&self) -> &'static str {
         self.layout
             .describe(matches!(self.backend, Backend::Zip(_)))

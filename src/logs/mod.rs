@@ -200,18 +200,15 @@ pub fn hunt(
                 continue;
             }
             let source = match &dir.source {
-                LogSource::HttpProxy { .. } => {
-                    let rest = winpath::key(&entry.windows_path)[dir_key.len()..]
+                // The protocol is the first folder below HttpProxy, as the server spelled it.
+                LogSource::HttpProxy { .. } => LogSource::HttpProxy {
+                    protocol: entry.windows_path[dir_key.len()..]
                         .trim_start_matches('\\')
-                        .to_string();
-                    let protocol = rest.split('\\').next().unwrap_or("").to_string();
-                    let original = entry.windows_path[dir_key.len() + 1..]
                         .split('\\')
                         .next()
-                        .unwrap_or(&protocol)
-                        .to_string();
-                    LogSource::HttpProxy { protocol: original }
-                }
+                        .unwrap_or("")
+                        .to_string(),
+                },
                 other => other.clone(),
             };
             files.push(LogFile {
