@@ -6,6 +6,7 @@
 use super::files::WEB_SCRIPT_EXTENSIONS;
 use super::Check;
 use crate::findings::{Finding, Reference, Severity};
+use crate::logs::lines::Needle;
 use crate::logs::parse::Fields;
 use crate::logs::LogSource;
 use regex::Regex;
@@ -215,40 +216,80 @@ const CRAWLER_AGENTS: [&str; 7] = [
     "slurp",
 ];
 
-/// Literal needles (lower case, matched ASCII-case-insensitively) that select the lines
-/// worth parsing; every check below fires only on a line holding one of them. They are
-/// as narrow as the checks allow, because a busy server's benign traffic must not be
-/// parsed: the web-shell POSTs are found as IIS writes them (`cs-method cs-uri-stem`,
-/// adjacent in its default layout), ProxyShell by the `autodiscover.json` + `@` path
-/// confusion, crawlers only on `/owa/auth/Current`.
-pub fn needles() -> Vec<String> {
-    let mut n: Vec<String> = [
+/// The literals that select the lines worth parsing: every check below fires only on a
+/// line holding one of them. A busy server's benign traffic must not be parsed, and the
+/// SIMD search slows with every needle and with every benign line a needle hits, so:
+/// few needles, each starting with bytes benign lines rarely hold (the search screens on
+/// a needle's first bytes), and a second condition where benign traffic shares a
+/// needle (`/ecp/`, `/owa/auth/`, `autodiscover.json`). The web-shell POSTs are found as
+/// IIS writes them (`cs-method cs-uri-stem`, adjacent in its default layout). The
+/// attacker IPs are searched from their second octet on (`.77.192.219`): leading digits
+/// are everywhere in a log and would make the search screen far more.
+pub fn needles() -> Vec<Needle> {
+    let mut n: Vec<Needle> = [
         "serverinfo~",
         "x-beresource",
         "x-anonresource",
-        "proxylogon.ecp",
-        "/ecp/default.flt",
-        "/ecp/main.css",
-        "/owa/auth/x.js",
-        "post /ecp/",
-        "post /owa/auth/",
-        "/owa/auth/current",
         "/aspnet_client/",
-        "autodiscover.json?@",
-        "autodiscover.json @",
-        "autodiscover.json%3f@",
         "email=autodiscover",
         "x-rps-cat",
         "/powershell",
         "download failed and temporary file",
         "virtualdirectory",
+        // `exchangeservicesclient/0.0.0.0`, from its rarer part.
+        "client/0.0.0.0",
+        "python-requests",
+        "antsword",
     ]
-    .iter()
-    .map(|s| s.to_string())
+    .into_iter()
+    .map(Needle::plain)
     .collect();
-    n.extend(VOLEXITY_IPS.iter().map(|s| s.to_string()));
-    n.extend(TOOL_AGENTS.iter().map(|s| s.to_string()));
+    n.push(Needle {
+        text: "/ecp/".into(),
+        confirm: Some(|line, needle| {
+            let stem = url_stem_at(line, needle.end);
+            ["default.flt", "main.css", "auth/"]
+                .iter()
+                .any(|p| stem.starts_with(p.as_bytes()))
+                || stem.ends_with(b"proxylogon.ecp")
+                || stem
+                    .strip_suffix(b".js")
+                    .is_some_and(|name| (1..=3).contains(&name.len()) && !name.contains(&b'/'))
+        }),
+    });
+    n.push(Needle {
+        text: "/owa/auth/".into(),
+        confirm: Some(|line, needle| {
+            let stem = url_stem_at(line, needle.end);
+            stem == b"x.js"
+                || stem.starts_with(b"current")
+                || line[..needle.start].ends_with(b"post ")
+        }),
+    });
+    n.push(Needle {
+        text: "autodiscover.json".into(),
+        confirm: Some(|line, needle| {
+            let rest = &line[needle.end..];
+            ["?@", " @", "%3f@"]
+                .iter()
+                .any(|p| rest.starts_with(p.as_bytes()))
+        }),
+    });
+    n.extend(VOLEXITY_IPS.iter().map(|ip| {
+        let from_second_octet = ip.find('.').expect("dotted quad");
+        Needle::plain(&ip[from_second_octet..])
+    }));
     n
+}
+
+/// The rest of a URL path from `at` on, up to the end of its log field.
+fn url_stem_at(line: &[u8], at: usize) -> &[u8] {
+    let rest = &line[at..];
+    let end = rest
+        .iter()
+        .position(|b| matches!(b, b' ' | b',' | b'?' | b'"' | b'\t'))
+        .unwrap_or(rest.len());
+    &rest[..end]
 }
 
 /// What the log checks need to know about the server.
@@ -724,5 +765,40 @@ mod tests {
             ids(LogSource::Iis, &volexity, ""),
             vec![("EXS-LOG-010", Severity::High)]
         );
+    }
+
+    #[test]
+    fn needles_select_the_attack_lines_and_pass_over_benign_traffic() {
+        let needles = crate::logs::lines::Needles::new(&needles());
+        for wanted in [
+            "2021-03-03 POST /ecp/y.js - 443",
+            "2021-03-03,GET,/ECP/Default.flt,",
+            "x /ecp/main.css x",
+            "x /ecp/proxyLogon.ecp x",
+            "x POST /ecp/auth/shell.aspx - 443",
+            "x POST /owa/auth/15.2.858/themes/x.aspx - 443",
+            "x GET /owa/auth/Current/themes/resources/x.gif - 443 Googlebot",
+            "x GET /owa/auth/x.js - 443",
+            "x GET /autodiscover/autodiscover.json @evil.com/powershell x",
+            "x,/autodiscover/autodiscover.json?@evil.com/mapi/nspi,x",
+            "x /autodiscover/autodiscover.json%3F@evil.com x",
+            "x ?&Email=Autodiscover/autodiscover.json%3f@evil.com x",
+            "x GET /owa/ - 443 - 104.250.191.110 Mozilla",
+            "x,ServerInfo~a]@exch:444/ecp/y.js,x",
+            "x python-requests/2.25 x",
+        ] {
+            assert!(needles.selects(wanted.as_bytes()), "{wanted}");
+        }
+        for benign in [
+            "x POST /ecp/DDI/DDIService.svc/GetList reqId=1 443",
+            "x GET /ecp/scripts/abc.js - 443",
+            "x GET /ecp/ - 443",
+            "x GET /owa/auth/15.2.858.5/themes/resources/logon.css - 443",
+            "x POST /owa/auth.owa - 443",
+            "x GET /autodiscover/autodiscover.json Email=alice%40corp.example&Protocol=ActiveSync 443",
+            "x GET /owa/ - 443 - 10.104.250.19 Mozilla",
+        ] {
+            assert!(!needles.selects(benign.as_bytes()), "{benign}");
+        }
     }
 }

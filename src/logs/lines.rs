@@ -8,12 +8,73 @@
 //! (Teddy) prefilter, which an ASCII-case-insensitive automaton cannot, and is several
 //! times faster than the case-insensitive automaton.
 
-use aho_corasick::AhoCorasick;
+use aho_corasick::{AhoCorasick, Input, MatchKind};
+use std::ops::Range;
 
 /// Lines longer than this are skipped (a 2 GB line with no newline must not be buffered).
 pub const MAX_LINE: usize = 1 << 20;
+/// The size of the pieces a block is searched in: small enough to stay in the L2 cache.
+const PIECE: usize = 128 << 10;
 /// Lines at the start of each file that are always handed on (headers, first timestamp).
 const HEAD_LINES: u64 = 8;
+
+/// A literal that selects lines, with an optional second condition for literals that
+/// benign traffic holds too (`/ecp/` is in every ECP request; only a few are wanted).
+pub struct Needle {
+    /// Lower case; matched ASCII-case-insensitively.
+    pub text: String,
+    pub confirm: Option<Confirm>,
+}
+
+/// Given a lower-cased line and where the needle lies in it, says whether the line
+/// is wanted. Runs only on lines holding the needle, so it may be slow-ish.
+pub type Confirm = fn(line: &[u8], needle: Range<usize>) -> bool;
+
+impl Needle {
+    pub fn plain(text: impl Into<String>) -> Needle {
+        Needle {
+            text: text.into().to_ascii_lowercase(),
+            confirm: None,
+        }
+    }
+}
+
+/// The compiled needles.
+pub struct Needles {
+    matcher: AhoCorasick,
+    confirms: Vec<Option<Confirm>>,
+}
+
+impl Needles {
+    pub fn new(needles: &[Needle]) -> Needles {
+        // Leftmost-first lets Aho-Corasick search with its SIMD prefilter (Teddy); it
+        // would fall back to a byte-at-a-time automaton for overlapping matches.
+        let matcher = AhoCorasick::builder()
+            .match_kind(MatchKind::LeftmostFirst)
+            .build(needles.iter().map(|n| &n.text))
+            .expect("literal needles always build");
+        Needles {
+            matcher,
+            confirms: needles.iter().map(|n| n.confirm).collect(),
+        }
+    }
+
+    /// Whether a whole line (any case) holds a needle and passes its condition.
+    pub fn selects(&self, line: &[u8]) -> bool {
+        let lowered = line.to_ascii_lowercase();
+        let mut from = 0;
+        while let Some(m) = self
+            .matcher
+            .find(Input::new(&lowered).span(from..lowered.len()))
+        {
+            match self.confirms[m.pattern()] {
+                Some(confirm) if !confirm(&lowered, m.range()) => from = m.start() + 1,
+                _ => return true,
+            }
+        }
+        false
+    }
+}
 
 /// What the selector hands on for each selected line.
 pub trait LineSink {
@@ -23,8 +84,7 @@ pub trait LineSink {
 
 /// Selects lines from a stream of chunks. Feed chunks in order, then call `finish`.
 pub struct LineSelector<'a> {
-    /// Lower-case needles, matched against lower-cased text.
-    needles: &'a AhoCorasick,
+    needles: &'a Needles,
     /// The current block, lower-cased.
     lowered: Vec<u8>,
     /// The unfinished last line of the previous chunk.
@@ -46,7 +106,7 @@ fn trim_cr(line: &[u8]) -> &[u8] {
 }
 
 impl<'a> LineSelector<'a> {
-    pub fn new(needles: &'a AhoCorasick) -> LineSelector<'a> {
+    pub fn new(needles: &'a Needles) -> LineSelector<'a> {
         LineSelector {
             needles,
             lowered: Vec::new(),
@@ -72,7 +132,8 @@ impl<'a> LineSelector<'a> {
     /// One complete line that did not fit in a block (it spanned chunks).
     fn single(&mut self, line: &[u8], sink: &mut dyn LineSink) {
         self.lines += 1;
-        if number_wanted(self.lines) || self.needles.is_match(&line.to_ascii_lowercase()) {
+        self.nul_bytes += count_nuls(line);
+        if number_wanted(self.lines) || self.needles.selects(line) {
             self.emit(line, self.lines, sink);
         }
         self.remember_last(line, self.lines);
@@ -86,43 +147,29 @@ impl<'a> LineSelector<'a> {
         }
     }
 
-    /// A run of complete lines, each ending in `\n`.
+    /// A run of complete lines, each ending in `\n`, searched in cache-sized pieces.
     fn block(&mut self, block: &[u8], sink: &mut dyn LineSink) {
-        let base = self.lines;
         // The first lines of the file are always wanted.
         let mut pos = 0;
-        let mut number = base;
-        while number < HEAD_LINES && pos < block.len() {
+        while self.lines < HEAD_LINES && pos < block.len() {
             let end = memchr::memchr(b'\n', &block[pos..]).map_or(block.len(), |i| pos + i);
-            number += 1;
-            self.emit(&block[pos..end], number, sink);
+            self.lines += 1;
+            self.nul_bytes += count_nuls(&block[pos..end]);
+            self.emit(&block[pos..end], self.lines, sink);
             pos = end + 1;
         }
-        let mut counted_to = pos;
-        let mut next_line_start = pos;
-        let mut lowered = std::mem::take(&mut self.lowered);
-        lowered.clear();
-        // One pass that copies and lowers (the compiler vectorises it).
-        lowered.extend(
-            block[pos.min(block.len())..]
-                .iter()
-                .map(u8::to_ascii_lowercase),
-        );
-        for m in self.needles.find_iter(&lowered) {
-            let at = pos + m.start();
-            if at < next_line_start {
-                continue; // another needle on a line already sent
+        while pos < block.len() {
+            let mut end = pos + PIECE;
+            if end >= block.len() {
+                end = block.len();
+            } else if let Some(i) = memchr::memrchr(b'\n', &block[pos..end]) {
+                end = pos + i + 1;
+            } else {
+                end = memchr::memchr(b'\n', &block[end..]).map_or(block.len(), |i| end + i + 1);
             }
-            let start = memchr::memrchr(b'\n', &block[..at]).map_or(0, |i| i + 1);
-            let end = memchr::memchr(b'\n', &block[at..]).map_or(block.len(), |i| at + i);
-            number += memchr::memchr_iter(b'\n', &block[counted_to..start]).count() as u64;
-            counted_to = start;
-            self.emit(&block[start..end], number + 1, sink);
-            next_line_start = end + 1;
+            self.piece(&block[pos..end], sink);
+            pos = end;
         }
-        self.lowered = lowered;
-        number += memchr::memchr_iter(b'\n', &block[counted_to..]).count() as u64;
-        self.lines = number;
         if block.len() > MAX_LINE {
             let mut previous = 0;
             for nl in memchr::memchr_iter(b'\n', block) {
@@ -134,21 +181,62 @@ impl<'a> LineSelector<'a> {
         }
         if let Some(last) = block.strip_suffix(b"\n") {
             let start = memchr::memrchr(b'\n', last).map_or(0, |i| i + 1);
-            self.remember_last(&last[start..], number);
+            self.remember_last(&last[start..], self.lines);
         }
+    }
+
+    /// Whole lines small enough to stay in the CPU cache while they are lowered,
+    /// searched and counted: each byte comes from memory once.
+    fn piece(&mut self, piece: &[u8], sink: &mut dyn LineSink) {
+        let mut lowered = std::mem::take(&mut self.lowered);
+        lowered.clear();
+        // One pass that copies and lowers (the compiler vectorises it).
+        lowered.extend(piece.iter().map(u8::to_ascii_lowercase));
+        let mut number = self.lines;
+        let mut counted_to = 0;
+        let mut from = 0;
+        while let Some(m) = self
+            .needles
+            .matcher
+            .find(Input::new(&lowered).span(from..lowered.len()))
+        {
+            let at = m.start();
+            let start = memchr::memrchr(b'\n', &lowered[..at]).map_or(0, |i| i + 1);
+            let end = memchr::memchr(b'\n', &lowered[at..]).map_or(piece.len(), |i| at + i);
+            if let Some(confirm) = self.needles.confirms[m.pattern()] {
+                if !confirm(&lowered[start..end], at - start..m.end() - start) {
+                    // Another needle may still start inside this one.
+                    from = at + 1;
+                    continue;
+                }
+            }
+            number += count_newlines(&lowered[counted_to..start]);
+            counted_to = start;
+            self.emit(&piece[start..end], number + 1, sink);
+            if end >= piece.len() {
+                break;
+            }
+            from = end + 1;
+        }
+        number += count_newlines(&lowered[counted_to..]);
+        self.lowered = lowered;
+        self.lines = number;
+        self.nul_bytes += count_nuls(piece);
     }
 
     pub fn feed(&mut self, chunk: &[u8], sink: &mut dyn LineSink) {
         self.bytes += chunk.len() as u64;
-        self.nul_bytes += memchr::memchr_iter(0, chunk).count() as u64;
         let mut rest = chunk;
         // Finish the line carried over from the previous chunk.
         if self.skipping || !self.carry.is_empty() {
             match memchr::memchr(b'\n', rest) {
                 None => {
-                    if !self.skipping {
+                    if self.skipping {
+                        self.nul_bytes += count_nuls(rest);
+                    } else {
                         self.carry.extend_from_slice(rest);
                         if self.carry.len() > MAX_LINE {
+                            self.nul_bytes += count_nuls(&self.carry);
                             self.carry.clear();
                             self.skipping = true;
                             self.overlong_lines += 1;
@@ -158,6 +246,7 @@ impl<'a> LineSelector<'a> {
                 }
                 Some(i) => {
                     if self.skipping {
+                        self.nul_bytes += count_nuls(&rest[..i]);
                         self.skipping = false;
                         self.lines += 1;
                     } else {
@@ -175,6 +264,7 @@ impl<'a> LineSelector<'a> {
         }
         let tail = &rest[complete..];
         if tail.len() > MAX_LINE {
+            self.nul_bytes += count_nuls(tail);
             self.skipping = true;
             self.overlong_lines += 1;
         } else {
@@ -198,6 +288,14 @@ impl<'a> LineSelector<'a> {
     }
 }
 
+fn count_newlines(bytes: &[u8]) -> u64 {
+    memchr::memchr_iter(b'\n', bytes).count() as u64
+}
+
+fn count_nuls(bytes: &[u8]) -> u64 {
+    memchr::memchr_iter(0, bytes).count() as u64
+}
+
 fn number_wanted(number: u64) -> bool {
     number <= HEAD_LINES
 }
@@ -215,8 +313,8 @@ mod tests {
     }
 
     fn select(text: &[u8], chunk: usize) -> (Vec<(u64, String)>, u64) {
-        let ac = AhoCorasick::new(["needle", "other"]).unwrap();
-        let mut sel = LineSelector::new(&ac);
+        let needles = Needles::new(&[Needle::plain("needle"), Needle::plain("other")]);
+        let mut sel = LineSelector::new(&needles);
         let mut out = Collect(Vec::new());
         for c in text.chunks(chunk) {
             sel.feed(c, &mut out);

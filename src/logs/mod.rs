@@ -11,15 +11,14 @@ use crate::checks::logs::{self, LogContext};
 use crate::evidence::{winpath, Evidence, FileEntry};
 use crate::findings::{printable, Finding, LogCoverage, LogEvidence};
 use crate::inventory::{Inventory, DEFAULT_EXCHANGE_ROOT};
-use aho_corasick::AhoCorasick;
-use lines::{LineSelector, LineSink};
+use lines::{LineSelector, LineSink, Needle, Needles};
 use parse::{Columns, Fields};
 use rayon::prelude::*;
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, SystemTime};
 
-const CHUNK: usize = 4 << 20;
+const CHUNK: usize = 256 << 10;
 /// Per check, at most this many findings are kept; the rest are counted.
 const MAX_FINDINGS_PER_CHECK: usize = 5_000;
 const EXCERPT: usize = 600;
@@ -220,16 +219,12 @@ pub fn hunt(
     }
 
     let mut needles = logs::needles();
-    needles.push("#fields".into());
-    needles.extend(shells.iter().map(|(url, _)| url.to_ascii_lowercase()));
+    needles.push(Needle::plain("#fields"));
+    needles.extend(shells.iter().map(|(url, _)| Needle::plain(url.as_str())));
     if let Some(f) = &options.follow {
-        needles.push(f.to_ascii_lowercase());
+        needles.push(Needle::plain(f.as_str()));
     }
-    // Lower-case needles: the selector lowers the text it searches.
-    let matcher = AhoCorasick::builder()
-        .match_kind(aho_corasick::MatchKind::LeftmostFirst)
-        .build(&needles)
-        .expect("literal needles always build");
+    let needles = Needles::new(&needles);
     let ctx = LogContext { exchange_root };
     let shared = Mutex::new(FileTotals::default());
     let stats: Vec<Mutex<LogCoverage>> = dirs
@@ -257,7 +252,7 @@ pub fn hunt(
             first: None,
             last: None,
         };
-        let mut selector = LineSelector::new(&matcher);
+        let mut selector = LineSelector::new(&needles);
         let read = evidence.read_chunks(&file.entry, CHUNK, &mut |chunk| {
             selector.feed(chunk, &mut sink);
             true
