@@ -8,3 +8,12 @@ measure() {
     echo "  $name run $run: ${secs}s, peak RSS $((kib / 1024)) MiB"
   done
 }
+
+# `compare NAME1 'COMMAND1' NAME2 'COMMAND2'`: with hyperfine installed, times both
+# commands alternately (one warm-up, ten runs each) and prints their means and ratio;
+# non-zero exits (exsweep's "findings" code 1) are expected, not failures.
+compare() {
+  command -v hyperfine >/dev/null || { echo "(hyperfine not found: apt-get install hyperfine for mean ± σ)"; return; }
+  hyperfine -N -i -w 1 -r "${RUNS:-10}" -n "$1" "$2" -n "$3" "$4" 2>/dev/null |
+    grep -E "^Benchmark|Time \(mean|±.*times faster|^  [a-z]"
+}

@@ -32,4 +32,6 @@ measure yr yr scan --recursive --threads "$threads" --disable-console-logs rules
 if command -v rg >/dev/null; then
   measure ripgrep rg -c --threads "$threads" -uuu 'eval\(Request' "$tree"
 fi
+compare exsweep "./target/release/exsweep scan --full --quiet --threads $threads --format jsonl $tree" \
+  yr "yr scan --recursive --threads $threads --disable-console-logs rules/ $tree"
 echo "matches: exsweep $(grep -c EXS-FILE-009 "$work/exsweep.out" || true) rule findings, yr $(wc -l < "$work/yr.out") lines"

@@ -26,4 +26,7 @@ find "${logs[@]}" -type f -exec cat {} + > /dev/null
 echo "threads: $threads"
 measure exsweep ./target/release/exsweep scan --quiet --threads "$threads" --format jsonl "$tree"
 measure ripgrep rg -c --threads "$threads" 'ServerInfo~' "${logs[@]}"
+printf -v logs_quoted '%q ' "${logs[@]}"
+compare exsweep "./target/release/exsweep scan --quiet --threads $threads --format jsonl $tree" \
+  ripgrep "rg -c --threads $threads ServerInfo~ $logs_quoted"
 echo "exsweep: $(grep -c '"record":"finding"' "$work/exsweep.out") findings; ripgrep: $(paste -sd' ' "$work/ripgrep.out" | wc -w) files with hits"

@@ -216,8 +216,21 @@ const CRAWLER_AGENTS: [&str; 7] = [
     "slurp",
 ];
 
-/// The literals that select the lines worth parsing: every check below fires only on a
-/// line holding one of them. A busy server's benign traffic must not be parsed, and the
+/// The literals that select the lines of a log worth parsing, or `None` when every line
+/// is (the remote PowerShell log: each row is a session whose client matters). Each
+/// kind of log gets only the needles its checks need.
+pub fn needles(source: &LogSource) -> Option<Vec<Needle>> {
+    let only = |text: &str| Some(vec![Needle::plain(text)]);
+    match source {
+        LogSource::HttpProxy { .. } | LogSource::Iis => Some(request_needles()),
+        LogSource::EcpServer | LogSource::EcpActivity => only("virtualdirectory"),
+        LogSource::OabGenerator => only("download failed and temporary file"),
+        LogSource::RpsHttp => None,
+    }
+}
+
+/// The needles of the request logs (HttpProxy, IIS): every request check fires only on
+/// a line holding one of them. A busy server's benign traffic must not be parsed, and the
 /// SIMD search slows with every needle and with every benign line a needle hits, so:
 /// few needles, each starting with bytes benign lines rarely hold (the search screens on
 /// a needle's first bytes), and a second condition where benign traffic shares a
@@ -225,25 +238,25 @@ const CRAWLER_AGENTS: [&str; 7] = [
 /// IIS writes them (`cs-method cs-uri-stem`, adjacent in its default layout). The
 /// attacker IPs are searched from their second octet on (`.77.192.219`): leading digits
 /// are everywhere in a log and would make the search screen far more.
-pub fn needles() -> Vec<Needle> {
-    let mut n: Vec<Needle> = [
-        "serverinfo~",
-        "x-beresource",
-        "x-anonresource",
-        "/aspnet_client/",
-        "email=autodiscover",
-        "x-rps-cat",
-        "/powershell",
-        "download failed and temporary file",
-        "virtualdirectory",
-        // `exchangeservicesclient/0.0.0.0`, from its rarer part.
-        "client/0.0.0.0",
-        "python-requests",
-        "antsword",
-    ]
-    .into_iter()
-    .map(Needle::plain)
-    .collect();
+fn request_needles() -> Vec<Needle> {
+    let mut n: Vec<Needle> = Vec::new();
+    n.extend(
+        [
+            "serverinfo~",
+            "x-beresource",
+            "x-anonresource",
+            "/aspnet_client/",
+            "email=autodiscover",
+            "x-rps-cat",
+            "/powershell",
+            // `exchangeservicesclient/0.0.0.0`, from its rarer part.
+            "client/0.0.0.0",
+            "python-requests",
+            "antsword",
+        ]
+        .into_iter()
+        .map(Needle::plain),
+    );
     n.push(Needle {
         text: "/ecp/".into(),
         confirm: Some(|line, needle| {
@@ -266,6 +279,10 @@ pub fn needles() -> Vec<Needle> {
                 || line[..needle.start].ends_with(b"post ")
         }),
     });
+    n.extend(VOLEXITY_IPS.iter().map(|ip| {
+        let from_second_octet = ip.find('.').expect("dotted quad");
+        Needle::plain(&ip[from_second_octet..])
+    }));
     n.push(Needle {
         text: "autodiscover.json".into(),
         confirm: Some(|line, needle| {
@@ -275,10 +292,6 @@ pub fn needles() -> Vec<Needle> {
                 .any(|p| rest.starts_with(p.as_bytes()))
         }),
     });
-    n.extend(VOLEXITY_IPS.iter().map(|ip| {
-        let from_second_octet = ip.find('.').expect("dotted quad");
-        Needle::plain(&ip[from_second_octet..])
-    }));
     n
 }
 
@@ -769,7 +782,7 @@ mod tests {
 
     #[test]
     fn needles_select_the_attack_lines_and_pass_over_benign_traffic() {
-        let needles = crate::logs::lines::Needles::new(&needles());
+        let needles = crate::logs::lines::Needles::new(&request_needles());
         for wanted in [
             "2021-03-03 POST /ecp/y.js - 443",
             "2021-03-03,GET,/ECP/Default.flt,",

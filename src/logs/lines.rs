@@ -39,13 +39,21 @@ impl Needle {
     }
 }
 
-/// The compiled needles.
+/// The compiled needles, or every line for logs small and dense enough to parse whole.
 pub struct Needles {
-    matcher: AhoCorasick,
+    /// `None` selects every line.
+    matcher: Option<AhoCorasick>,
     confirms: Vec<Option<Confirm>>,
 }
 
 impl Needles {
+    pub fn every_line() -> Needles {
+        Needles {
+            matcher: None,
+            confirms: Vec::new(),
+        }
+    }
+
     pub fn new(needles: &[Needle]) -> Needles {
         // Leftmost-first lets Aho-Corasick search with its SIMD prefilter (Teddy); it
         // would fall back to a byte-at-a-time automaton for overlapping matches.
@@ -54,19 +62,19 @@ impl Needles {
             .build(needles.iter().map(|n| &n.text))
             .expect("literal needles always build");
         Needles {
-            matcher,
+            matcher: Some(matcher),
             confirms: needles.iter().map(|n| n.confirm).collect(),
         }
     }
 
     /// Whether a whole line (any case) holds a needle and passes its condition.
     pub fn selects(&self, line: &[u8]) -> bool {
+        let Some(matcher) = &self.matcher else {
+            return true;
+        };
         let lowered = line.to_ascii_lowercase();
         let mut from = 0;
-        while let Some(m) = self
-            .matcher
-            .find(Input::new(&lowered).span(from..lowered.len()))
-        {
+        while let Some(m) = matcher.find(Input::new(&lowered).span(from..lowered.len())) {
             match self.confirms[m.pattern()] {
                 Some(confirm) if !confirm(&lowered, m.range()) => from = m.start() + 1,
                 _ => return true,
@@ -188,18 +196,15 @@ impl<'a> LineSelector<'a> {
     /// Whole lines small enough to stay in the CPU cache while they are lowered,
     /// searched and counted: each byte comes from memory once.
     fn piece(&mut self, piece: &[u8], sink: &mut dyn LineSink) {
+        let Some(matcher) = &self.needles.matcher else {
+            return self.every_line(piece, sink);
+        };
         let mut lowered = std::mem::take(&mut self.lowered);
-        lowered.clear();
-        // One pass that copies and lowers (the compiler vectorises it).
-        lowered.extend(piece.iter().map(u8::to_ascii_lowercase));
+        let counts = lower_and_count(piece, &mut lowered);
         let mut number = self.lines;
         let mut counted_to = 0;
         let mut from = 0;
-        while let Some(m) = self
-            .needles
-            .matcher
-            .find(Input::new(&lowered).span(from..lowered.len()))
-        {
+        while let Some(m) = matcher.find(Input::new(&lowered).span(from..lowered.len())) {
             let at = m.start();
             let start = memchr::memrchr(b'\n', &lowered[..at]).map_or(0, |i| i + 1);
             let end = memchr::memchr(b'\n', &lowered[at..]).map_or(piece.len(), |i| at + i);
@@ -218,9 +223,18 @@ impl<'a> LineSelector<'a> {
             }
             from = end + 1;
         }
-        number += count_newlines(&lowered[counted_to..]);
         self.lowered = lowered;
-        self.lines = number;
+        self.lines += counts.newlines;
+        self.nul_bytes += counts.nuls;
+    }
+
+    fn every_line(&mut self, piece: &[u8], sink: &mut dyn LineSink) {
+        let mut start = 0;
+        for end in memchr::memchr_iter(b'\n', piece) {
+            self.lines += 1;
+            self.emit(&piece[start..end], self.lines, sink);
+            start = end + 1;
+        }
         self.nul_bytes += count_nuls(piece);
     }
 
@@ -286,6 +300,62 @@ impl<'a> LineSelector<'a> {
             self.emit(&line, self.last_number, sink);
         }
     }
+}
+
+struct ByteCounts {
+    newlines: u64,
+    nuls: u64,
+}
+
+/// Copies `src` lower-cased into `dst`, counting line breaks and NULs on the way: one
+/// pass the compiler vectorises (per-lane byte counters, summed before they overflow),
+/// nearly twice as fast as lowering and two counting passes. Compiled twice: for any
+/// x86-64 and, picked at run time, for AVX2 (32-byte vectors, half the instructions).
+fn lower_and_count(src: &[u8], dst: &mut Vec<u8>) -> ByteCounts {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU has AVX2, checked just above.
+        return unsafe { lower_and_count_avx2(src, dst) };
+    }
+    lower_and_count_portable(src, dst)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn lower_and_count_avx2(src: &[u8], dst: &mut Vec<u8>) -> ByteCounts {
+    lower_and_count_portable(src, dst)
+}
+
+#[inline(always)]
+fn lower_and_count_portable(src: &[u8], dst: &mut Vec<u8>) -> ByteCounts {
+    const LANES: usize = 32;
+    dst.clear();
+    dst.resize(src.len(), 0);
+    let mut counts = ByteCounts {
+        newlines: 0,
+        nuls: 0,
+    };
+    for (src, dst) in src.chunks(255 * LANES).zip(dst.chunks_mut(255 * LANES)) {
+        let mut newlines = [0u8; LANES];
+        let mut nuls = [0u8; LANES];
+        let mut src = src.chunks_exact(LANES);
+        let mut dst = dst.chunks_exact_mut(LANES);
+        for (s, d) in (&mut src).zip(&mut dst) {
+            for i in 0..LANES {
+                d[i] = s[i].to_ascii_lowercase();
+                newlines[i] += u8::from(s[i] == b'\n');
+                nuls[i] += u8::from(s[i] == 0);
+            }
+        }
+        for (s, d) in src.remainder().iter().zip(dst.into_remainder()) {
+            *d = s.to_ascii_lowercase();
+            counts.newlines += u64::from(*s == b'\n');
+            counts.nuls += u64::from(*s == 0);
+        }
+        counts.newlines += newlines.iter().map(|&c| u64::from(c)).sum::<u64>();
+        counts.nuls += nuls.iter().map(|&c| u64::from(c)).sum::<u64>();
+    }
+    counts
 }
 
 fn count_newlines(bytes: &[u8]) -> u64 {
@@ -357,5 +427,23 @@ mod tests {
         let (lines, count) = select(&text, 64 << 10);
         assert_eq!(count, 3);
         assert_eq!(lines.last().unwrap(), &(3, "after needle".to_string()));
+    }
+
+    #[test]
+    fn lowering_counts_line_breaks_and_nuls_across_lane_blocks() {
+        // Longer than 255 blocks of 32 bytes, with a ragged end, so every path runs.
+        let text: Vec<u8> = (0..9000u32)
+            .map(|i| match i % 7 {
+                0 => b'\n',
+                3 if i % 3 == 0 => 0,
+                _ => b'A' + (i % 26) as u8,
+            })
+            .collect();
+        let mut lowered = Vec::new();
+        let counts = lower_and_count(&text, &mut lowered);
+        assert_eq!(lowered, text.to_ascii_lowercase());
+        assert_eq!(counts.newlines, count_newlines(&text));
+        assert_eq!(counts.nuls, count_nuls(&text));
+        assert!(counts.nuls > 0);
     }
 }

@@ -218,13 +218,18 @@ pub fn hunt(
         }
     }
 
-    let mut needles = logs::needles();
-    needles.push(Needle::plain("#fields"));
-    needles.extend(shells.iter().map(|(url, _)| Needle::plain(url.as_str())));
-    if let Some(f) = &options.follow {
-        needles.push(Needle::plain(f.as_str()));
-    }
-    let needles = Needles::new(&needles);
+    let selections: Vec<Needles> = dirs
+        .iter()
+        .map(|dir| match logs::needles(&dir.source) {
+            None => Needles::every_line(),
+            Some(mut needles) => {
+                needles.push(Needle::plain("#fields"));
+                needles.extend(shells.iter().map(|(url, _)| Needle::plain(url.as_str())));
+                needles.extend(options.follow.iter().map(Needle::plain));
+                Needles::new(&needles)
+            }
+        })
+        .collect();
     let ctx = LogContext { exchange_root };
     let shared = Mutex::new(FileTotals::default());
     let stats: Vec<Mutex<LogCoverage>> = dirs
@@ -252,7 +257,7 @@ pub fn hunt(
             first: None,
             last: None,
         };
-        let mut selector = LineSelector::new(&needles);
+        let mut selector = LineSelector::new(&selections[file.source_index]);
         let read = evidence.read_chunks(&file.entry, CHUNK, &mut |chunk| {
             selector.feed(chunk, &mut sink);
             true
