@@ -7,6 +7,7 @@ pub mod events;
 pub mod files;
 pub mod indicators;
 pub mod logs;
+pub mod prefilter;
 pub mod rules;
 
 use crate::findings::{Finding, Reference, Severity};

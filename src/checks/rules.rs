@@ -6,6 +6,7 @@
 //! are defined as THOR defines them, so signature-base rules compile and their
 //! path conditions see the Windows path, not this machine's.
 
+use super::prefilter::Prefilter;
 use super::RULE_MATCH;
 use crate::evidence::winpath;
 use crate::findings::{printable, Finding, MatchedString, Reference, Severity};
@@ -42,6 +43,8 @@ pub struct RuleSet {
     /// Leaked once per rule set: each worker thread keeps a scanner borrowing it for
     /// the rest of the process (see [`RuleSet::with_scanner`]).
     rules: &'static yara_x::Rules,
+    /// Skips the scan of files none of the rules can match, when the rules allow.
+    prefilter: Option<&'static Prefilter>,
     pub rule_count: usize,
     /// User rule files that did not compile, and other notes.
     pub warnings: Vec<String>,
@@ -105,6 +108,10 @@ impl RuleSet {
         }
         files.sort();
         let mut wants_md5 = false;
+        let mut sources: Vec<Vec<u8>> = BUILTIN_RULES
+            .iter()
+            .map(|(_, source)| source.as_bytes().to_vec())
+            .collect();
         for file in &files {
             let source = match std::fs::read(file) {
                 Ok(s) => s,
@@ -122,7 +129,10 @@ impl RuleSet {
             match compiler
                 .add_source(yara_x::SourceCode::from(source.as_slice()).with_origin(origin))
             {
-                Ok(_) => wants_md5 |= memchr::memmem::find(&source, b"md5").is_some(),
+                Ok(_) => {
+                    wants_md5 |= memchr::memmem::find(&source, b"md5").is_some();
+                    sources.push(source);
+                }
                 Err(e) => warnings.push(format!(
                     "rule file {} not loaded: {}",
                     file.display(),
@@ -131,9 +141,12 @@ impl RuleSet {
             }
         }
         let rules: &'static yara_x::Rules = Box::leak(Box::new(compiler.build()));
+        let prefilter = Prefilter::from_sources(sources.iter().map(Vec::as_slice))
+            .map(|p| &*Box::leak(Box::new(p)));
         let rule_count = rules.iter().count();
         RuleSet {
             rules,
+            prefilter,
             rule_count,
             warnings,
             wants_md5,
@@ -147,6 +160,8 @@ impl RuleSet {
         scanner.max_matches_per_pattern(1000);
         RuleScanner {
             scanner,
+            prefilter: self.prefilter,
+            scratch: Vec::new(),
             wants_md5: self.wants_md5,
             sets_externals: self.has_user_rules,
         }
@@ -181,6 +196,8 @@ impl RuleSet {
 /// One thread's scanner, reused for every file that thread reads.
 pub struct RuleScanner<'r> {
     scanner: yara_x::Scanner<'r>,
+    prefilter: Option<&'r Prefilter>,
+    scratch: Vec<u8>,
     wants_md5: bool,
     sets_externals: bool,
 }
@@ -243,6 +260,11 @@ impl RuleScanner<'_> {
         data: &[u8],
         md5: impl FnOnce() -> String,
     ) -> Result<Vec<Finding>, yara_x::ScanError> {
+        if let Some(prefilter) = self.prefilter {
+            if !prefilter.may_match(data, &mut self.scratch) {
+                return Ok(Vec::new());
+            }
+        }
         if self.sets_externals {
             self.set_externals(windows_path, md5);
         }
@@ -304,6 +326,8 @@ mod tests {
         let set = RuleSet::build(&[]);
         assert!(set.rule_count >= 5);
         assert!(set.warnings.is_empty());
+        // Every built-in rule needs a literal, so files without one skip the scan.
+        assert!(set.prefilter.is_some());
     }
 
     #[test]
@@ -350,6 +374,8 @@ mod tests {
         }
         let set = RuleSet::build(&[dir]);
         assert!(set.rule_count > 5000, "only {} rules", set.rule_count);
+        // Some of its rules match on file properties alone: everything is scanned.
+        assert!(set.prefilter.is_none());
         assert!(set.warnings.len() < 10, "{:#?}", set.warnings);
     }
 }
