@@ -71,6 +71,12 @@ fn demo_server_is_compromised_and_decoys_stay_quiet() {
     );
 
     assert_eq!(report.verdict, Verdict::Compromised);
+    // Install root and host name come from the demo's registry hives.
+    assert_eq!(
+        report.coverage.exchange_install_source.as_deref(),
+        Some("registry (MsiInstallPath)")
+    );
+    assert_eq!(report.host, "EXCH01");
     let hits = by_path(&report);
     let fe = r"c:\program files\microsoft\exchange server\v15\frontend\httpproxy";
     let expect = |path: &str, ids: &[&str]| {
@@ -178,6 +184,41 @@ fn kape_collection_without_web_roots_is_not_called_clean() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("NOT A CLEAN BILL OF HEALTH"), "{text}");
     assert!(text.contains("[MISSING] IIS web root"), "{text}");
+}
+
+#[test]
+fn kape_collection_finds_exchange_on_another_drive_through_the_registry() {
+    use exsweep::demo::hive::{self, Key, Value};
+    let dir = tempfile::tempdir().unwrap();
+    let setup = Key::path(
+        r"ROOT\Microsoft\ExchangeServer\v15\Setup",
+        vec![("MsiInstallPath", Value::String(r"D:\Exchange Server\V15\"))],
+    );
+    put(
+        dir.path(),
+        "C/Windows/System32/config/SOFTWARE",
+        &hive::write(&setup),
+    );
+    let auth = "D/Exchange Server/V15/FrontEnd/HttpProxy/owa/auth";
+    put(dir.path(), &format!("{auth}/logon.aspx"), b"<%@ Page %>");
+    put(
+        dir.path(),
+        &format!("{auth}/errorEEE.aspx"),
+        &demo::samples::china_chopper(),
+    );
+    let report = scan::run(&config(dir.path())).unwrap();
+    assert_eq!(report.coverage.layout, "KAPE target collection");
+    assert_eq!(
+        report.coverage.exchange_install.as_deref(),
+        Some(r"D:\Exchange Server\V15")
+    );
+    let hits = by_path(&report);
+    let shell = hits
+        .get(r"d:\exchange server\v15\frontend\httpproxy\owa\auth\erroreee.aspx")
+        .unwrap_or_else(|| panic!("{hits:#?}"));
+    // An extra page in owa\auth is only known as such once the install root is.
+    assert!(shell.contains(&"EXS-FILE-003"), "{shell:?}");
+    assert!(!hits.contains_key(r"d:\exchange server\v15\frontend\httpproxy\owa\auth\logon.aspx"));
 }
 
 #[test]

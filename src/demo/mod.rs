@@ -3,6 +3,7 @@
 //! whole scan can be tried without real evidence. The attacker files are assembled
 //! here from fragments and are inert: no working shell is stored in the repository.
 
+pub mod hive;
 pub mod logs;
 
 use std::fs;
@@ -132,6 +133,37 @@ pub fn build(root: &Path) -> io::Result<()> {
     let attack = SystemTime::UNIX_EPOCH + Duration::from_secs(1_614_739_800); // 2021-03-03 02:50 UTC
     let minutes = |m: u64| attack + Duration::from_secs(m * 60);
     let fe = format!("{EXCHANGE}/FrontEnd/HttpProxy");
+
+    // The registry: where Setup put Exchange, its build, the computer's name.
+    let setup = hive::Key::path(
+        r"ROOT\Microsoft\ExchangeServer\v15\Setup",
+        vec![
+            (
+                "MsiInstallPath",
+                hive::Value::String(r"C:\Program Files\Microsoft\Exchange Server\V15\"),
+            ),
+            ("MsiProductMajor", hive::Value::Dword(15)),
+            ("MsiProductMinor", hive::Value::Dword(2)),
+            ("MsiBuildMajor", hive::Value::Dword(858)),
+            ("MsiBuildMinor", hive::Value::Dword(5)),
+        ],
+    );
+    put(
+        root,
+        "Windows/System32/config/SOFTWARE",
+        &hive::write(&setup),
+        install,
+    )?;
+    let name = hive::Key::path(
+        r"ROOT\ControlSet001\Control\ComputerName\ComputerName",
+        vec![("ComputerName", hive::Value::String("EXCH01"))],
+    );
+    put(
+        root,
+        "Windows/System32/config/SYSTEM",
+        &hive::write(&name),
+        install,
+    )?;
 
     // The clean install: every page the front end's auth folders really hold.
     let page = |class: &str| {
