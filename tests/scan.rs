@@ -234,11 +234,24 @@ fn velociraptor_folder_decodes_names_and_reads_true_times() {
         "uploads/ntfs/%5C%5C.%5CC%3A/root/lsass.dmp",
         &demo::samples::minidump(),
     );
+    // As the collector writes it (no times), then a row from a tool that adds them.
     put(
         dir.path(),
         "uploads.json",
-        br#"{"_Components":["C:","inetpub","wwwroot","aspnet_client","disc over.aspx"],"mtime":"2021-03-03T02:53:00Z"}"#,
+        br#"{"Timestamp":"2021-03-10T09:00:00Z","started":"2021-03-10 09:00:00 +0000 UTC","vfs_path":"\\\\.\\C:\\root\\lsass.dmp","_Components":["uploads","ntfs","\\\\.\\C:","root","lsass.dmp"],"file_size":4096,"uploaded_size":4096,"Type":""}
+{"vfs_path":"C:\\inetpub\\wwwroot\\aspnet_client\\disc over.aspx","_Components":["uploads","auto","C:","inetpub","wwwroot","aspnet_client","disc over.aspx"],"file_size":90,"mtime":"2021-03-03T02:53:00Z"}"#,
     );
+    // The unzipped dump keeps the member's time, the server's modification time.
+    let dump_mtime = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_614_740_400);
+    fs::File::options()
+        .write(true)
+        .open(
+            dir.path()
+                .join("uploads/ntfs/%5C%5C.%5CC%3A/root/lsass.dmp"),
+        )
+        .unwrap()
+        .set_modified(dump_mtime)
+        .unwrap();
     let report = scan::run(&config(dir.path())).unwrap();
     assert_eq!(report.coverage.layout, "Velociraptor collection (folder)");
     let shell = report
@@ -256,7 +269,12 @@ fn velociraptor_folder_decodes_names_and_reads_true_times() {
         exsweep::findings::rfc3339(file.times.modified.unwrap()),
         "2021-03-03T02:53:00Z"
     );
-    assert!(report.findings.iter().any(|f| f.check_id == "EXS-FILE-005"));
+    let dump = report
+        .findings
+        .iter()
+        .find(|f| f.check_id == "EXS-FILE-005")
+        .expect("dump found");
+    assert_eq!(dump.file.as_ref().unwrap().times.modified, Some(dump_mtime));
 }
 
 #[test]
@@ -265,7 +283,11 @@ fn velociraptor_zip_is_read_in_place() {
     let dir = tempfile::tempdir().unwrap();
     let zip_path = dir.path().join("Collection-EXCH01.zip");
     let mut zip = zip::ZipWriter::new(fs::File::create(&zip_path).unwrap());
-    let opts = zip::write::SimpleFileOptions::default();
+    // The collector keeps each file's modification time in the member's UTC timestamp.
+    let shell_mtime = 1_614_739_980; // 2021-03-03T02:53:00Z
+    let opts = zip::write::FullFileOptions::default()
+        .with_extended_timestamp(Some(shell_mtime), None, None)
+        .unwrap();
     let entries: [(&str, Vec<u8>); 3] = [
         (
             "uploads/auto/C%3A/Program%20Files/Microsoft/Exchange%20Server/V15/FrontEnd/HttpProxy/owa/auth/OutlookEN.aspx",
@@ -275,7 +297,7 @@ fn velociraptor_zip_is_read_in_place() {
         ("results/Windows.KapeFiles.Targets.json", b"{}".to_vec()),
     ];
     for (name, data) in entries {
-        zip.start_file(name, opts).unwrap();
+        zip.start_file(name, opts.clone()).unwrap();
         zip.write_all(&data).unwrap();
     }
     zip.finish().unwrap();
@@ -292,6 +314,10 @@ fn velociraptor_zip_is_read_in_place() {
         file.local_path.contains(".zip!uploads/auto/"),
         "{}",
         file.local_path
+    );
+    assert_eq!(
+        file.times.modified,
+        Some(std::time::UNIX_EPOCH + std::time::Duration::from_secs(shell_mtime.into()))
     );
 }
 

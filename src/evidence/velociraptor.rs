@@ -1,6 +1,12 @@
 //! Velociraptor's collection conventions: percent-encoded names, drive folders per
-//! accessor, and `uploads.json`, which records each upload's original path and,
-//! where the collector saved them, the file's true timestamps.
+//! accessor, and `uploads.json`.
+//!
+//! The collector (`reporting/container.go`) writes one `uploads.json` row per upload
+//! with `vfs_path`, `_Components` (`uploads`, the accessor, the drive, the path),
+//! `file_size` and `uploaded_size`, but no file times: it keeps each file's
+//! modification time as the zip member's time, which the zip backend reads and an
+//! unzipped folder keeps as the files' own. Rows that do carry times (other versions,
+//! other tools writing the format) are read and win over the copy's.
 
 use super::winpath;
 use crate::findings::FileTimes;
@@ -28,6 +34,11 @@ pub fn drive_letter(decoded: &str) -> Option<char> {
 /// The Windows path of an upload given its path components inside the collection,
 /// the first being the drive (`C:` or `\\.\C:`).
 pub fn windows_path(components: &[String]) -> Option<String> {
+    // `uploads.json` gives the stored components: `uploads`, the accessor, the drive...
+    let components = match components.first() {
+        Some(first) if first.eq_ignore_ascii_case("uploads") => components.get(2..)?,
+        _ => components,
+    };
     let (drive, rest) = components.split_first()?;
     let letter = drive_letter(drive)?;
     let mut path = format!("{letter}:\\");
@@ -115,6 +126,16 @@ mod tests {
         assert_eq!(drive_letter(&decode_name("%5C%5C.%5CD%3A")), Some('D'));
         assert_eq!(drive_letter("Windows"), None);
         assert_eq!(decode_name("Program%20Files"), "Program Files");
+    }
+
+    #[test]
+    fn reads_paths_of_the_collectors_own_rows() {
+        let json = br#"{"vfs_path":"C:\\inetpub\\x.aspx","_Components":["uploads","auto","C:","inetpub","x.aspx"],"file_size":90,"mtime":"2021-03-03T02:53:00Z"}"#;
+        let times = parse_uploads_json(json);
+        assert!(
+            times.contains_key(&winpath::key(r"C:\inetpub\x.aspx")),
+            "{times:?}"
+        );
     }
 
     #[test]

@@ -9,6 +9,7 @@ use std::fs::File;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 struct IndexedEntry {
     windows_path: String,
@@ -16,6 +17,9 @@ struct IndexedEntry {
     zip_index: usize,
     zip_name: String,
     size: u64,
+    /// The server's modification time: Velociraptor stores it as the member's time,
+    /// in UTC in the extended-timestamp field (the DOS time has no time zone).
+    modified: Option<SystemTime>,
 }
 
 pub struct ZipSource {
@@ -65,6 +69,12 @@ impl ZipSource {
                     zip_index: i,
                     zip_name: name,
                     size: entry.size(),
+                    modified: entry.extra_data_fields().find_map(|field| match field {
+                        zip::ExtraField::ExtendedTimestamp(t) => t
+                            .mod_time()
+                            .map(|secs| UNIX_EPOCH + Duration::from_secs(u64::from(secs))),
+                        _ => None,
+                    }),
                 });
             }
         }
@@ -137,7 +147,10 @@ impl ZipSource {
                 windows_path: e.windows_path.clone(),
                 location: Location::ZipEntry(e.zip_index),
                 size: e.size,
-                times: FileTimes::default(),
+                times: FileTimes {
+                    modified: e.modified,
+                    ..FileTimes::default()
+                },
             })
             .collect()
     }
