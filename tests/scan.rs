@@ -321,6 +321,40 @@ fn velociraptor_zip_is_read_in_place() {
     );
 }
 
+#[test]
+fn unreadable_zip_member_is_counted_and_the_sweep_goes_on() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let zip_path = dir.path().join("Collection-EXCH02.zip");
+    let mut zip = zip::ZipWriter::new(fs::File::create(&zip_path).unwrap());
+    let opts = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
+    let broken = "uploads/auto/C%3A/inetpub/wwwroot/broken.aspx";
+    let marker = b"BROKEN-MEMBER-DATA ".repeat(400);
+    zip.start_file(broken, opts).unwrap();
+    zip.write_all(&marker).unwrap();
+    zip.start_file("uploads/auto/C%3A/inetpub/wwwroot/aspnet_client/discover.aspx", opts)
+        .unwrap();
+    zip.write_all(&demo::samples::china_chopper()).unwrap();
+    zip.finish().unwrap();
+    // Damage the first member's compressed bytes (they follow its local header).
+    let mut bytes = fs::read(&zip_path).unwrap();
+    let data_start = 30 + broken.len();
+    for b in &mut bytes[data_start + 4..data_start + 24] {
+        *b ^= 0x5a;
+    }
+    fs::write(&zip_path, &bytes).unwrap();
+
+    let report = scan::run(&config(&zip_path)).unwrap();
+    assert_eq!(report.coverage.unreadable, 1, "{:#?}", report.coverage.warnings);
+    assert!(report
+        .coverage
+        .warnings
+        .iter()
+        .any(|w| w.contains("cannot read") && w.contains("broken.aspx")));
+    assert_eq!(report.verdict, Verdict::Compromised, "the next member was still swept");
+}
+
 #[cfg(unix)]
 #[test]
 fn bad_input_is_reported_and_the_sweep_goes_on() {
