@@ -333,8 +333,11 @@ fn unreadable_zip_member_is_counted_and_the_sweep_goes_on() {
     let marker = b"BROKEN-MEMBER-DATA ".repeat(400);
     zip.start_file(broken, opts).unwrap();
     zip.write_all(&marker).unwrap();
-    zip.start_file("uploads/auto/C%3A/inetpub/wwwroot/aspnet_client/discover.aspx", opts)
-        .unwrap();
+    zip.start_file(
+        "uploads/auto/C%3A/inetpub/wwwroot/aspnet_client/discover.aspx",
+        opts,
+    )
+    .unwrap();
     zip.write_all(&demo::samples::china_chopper()).unwrap();
     zip.finish().unwrap();
     // Damage the first member's compressed bytes (they follow its local header).
@@ -346,13 +349,21 @@ fn unreadable_zip_member_is_counted_and_the_sweep_goes_on() {
     fs::write(&zip_path, &bytes).unwrap();
 
     let report = scan::run(&config(&zip_path)).unwrap();
-    assert_eq!(report.coverage.unreadable, 1, "{:#?}", report.coverage.warnings);
+    assert_eq!(
+        report.coverage.unreadable, 1,
+        "{:#?}",
+        report.coverage.warnings
+    );
     assert!(report
         .coverage
         .warnings
         .iter()
         .any(|w| w.contains("cannot read") && w.contains("broken.aspx")));
-    assert_eq!(report.verdict, Verdict::Compromised, "the next member was still swept");
+    assert_eq!(
+        report.verdict,
+        Verdict::Compromised,
+        "the next member was still swept"
+    );
 }
 
 #[cfg(unix)]
