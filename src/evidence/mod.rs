@@ -257,22 +257,36 @@ impl Evidence {
         }
     }
 
-    /// Streams a file in chunks of up to `chunk` bytes to `sink`, which returns
-    /// `false` to stop early. Memory stays at one chunk whatever the file's size.
+    /// Whether [`Evidence::read_chunks`] can start anywhere in the file (files on
+    /// disk), not only at its start (zip members are one compressed stream).
+    pub fn seekable(&self, file: &FileEntry) -> bool {
+        matches!(file.location, Location::Local(_))
+    }
+
+    /// Streams a file from byte `offset` on in chunks of up to `chunk` bytes to
+    /// `sink`, which returns `false` to stop early. Memory stays at one chunk whatever
+    /// the file's size. An offset past 0 needs a [seekable](Evidence::seekable) file.
     pub fn read_chunks(
         &self,
         file: &FileEntry,
+        offset: u64,
         chunk: usize,
         sink: &mut dyn FnMut(&[u8]) -> bool,
     ) -> io::Result<()> {
         match (&self.backend, &file.location) {
             (Backend::Folder(_), Location::Local(p)) => {
                 let mut reader = folder::open_read_only(p)?;
+                if offset > 0 {
+                    io::Seek::seek(&mut reader, io::SeekFrom::Start(offset))?;
+                }
                 stream(&mut reader, chunk, sink)
             }
-            (Backend::Zip(z), Location::ZipEntry(i)) => {
+            (Backend::Zip(z), Location::ZipEntry(i)) if offset == 0 => {
                 z.with_entry(*i, &mut |r| stream(r, chunk, sink))
             }
+            (Backend::Zip(_), Location::ZipEntry(_)) => Err(io::Error::other(
+                "a zip member can only be read from its start",
+            )),
             _ => Err(io::Error::other(
                 "file location does not belong to this evidence",
             )),

@@ -16,7 +16,7 @@ pub const MAX_LINE: usize = 1 << 20;
 /// The size of the pieces a block is searched in: small enough to stay in the L2 cache.
 const PIECE: usize = 128 << 10;
 /// Lines at the start of each file that are always handed on (headers, first timestamp).
-const HEAD_LINES: u64 = 8;
+pub const HEAD_LINES: u64 = 8;
 
 /// A literal that selects lines, with an optional second condition for literals that
 /// benign traffic holds too (`/ecp/` is in every ECP request; only a few are wanted).
@@ -107,6 +107,9 @@ pub struct LineSelector<'a> {
     last_line: Vec<u8>,
     last_number: u64,
     last_sent: u64,
+    /// How many lines at the start are always handed on: the file's first lines, or
+    /// none for a segment that starts inside the file.
+    head_lines: u64,
 }
 
 fn trim_cr(line: &[u8]) -> &[u8] {
@@ -114,7 +117,13 @@ fn trim_cr(line: &[u8]) -> &[u8] {
 }
 
 impl<'a> LineSelector<'a> {
+    /// A selector for a whole file.
     pub fn new(needles: &'a Needles) -> LineSelector<'a> {
+        LineSelector::for_segment(needles, true)
+    }
+
+    /// A selector for a run of a file's lines, which may start the file.
+    pub fn for_segment(needles: &'a Needles, starts_file: bool) -> LineSelector<'a> {
         LineSelector {
             needles,
             lowered: Vec::new(),
@@ -127,6 +136,7 @@ impl<'a> LineSelector<'a> {
             last_line: Vec::new(),
             last_number: 0,
             last_sent: 0,
+            head_lines: if starts_file { HEAD_LINES } else { 0 },
         }
     }
 
@@ -141,7 +151,7 @@ impl<'a> LineSelector<'a> {
     fn single(&mut self, line: &[u8], sink: &mut dyn LineSink) {
         self.lines += 1;
         self.nul_bytes += count_nuls(line);
-        if number_wanted(self.lines) || self.needles.selects(line) {
+        if self.lines <= self.head_lines || self.needles.selects(line) {
             self.emit(line, self.lines, sink);
         }
         self.remember_last(line, self.lines);
@@ -159,7 +169,7 @@ impl<'a> LineSelector<'a> {
     fn block(&mut self, block: &[u8], sink: &mut dyn LineSink) {
         // The first lines of the file are always wanted.
         let mut pos = 0;
-        while self.lines < HEAD_LINES && pos < block.len() {
+        while self.lines < self.head_lines && pos < block.len() {
             let end = memchr::memchr(b'\n', &block[pos..]).map_or(block.len(), |i| pos + i);
             self.lines += 1;
             self.nul_bytes += count_nuls(&block[pos..end]);
@@ -291,8 +301,14 @@ impl<'a> LineSelector<'a> {
         }
     }
 
-    /// Ends the stream: the last line (even without a final line break) is handed on.
-    pub fn finish(&mut self, sink: &mut dyn LineSink) {
+    /// Whether the bytes fed so far end inside a line.
+    pub fn mid_line(&self) -> bool {
+        self.skipping || !self.carry.is_empty()
+    }
+
+    /// Ends the stream; `ends_file`: it was the end of the file, whose last line is
+    /// then handed on too.
+    pub fn finish(&mut self, sink: &mut dyn LineSink, ends_file: bool) {
         if !self.carry.is_empty() {
             let line = std::mem::take(&mut self.carry);
             self.single(&line, sink);
@@ -300,7 +316,7 @@ impl<'a> LineSelector<'a> {
         if self.skipping {
             self.lines += 1;
         }
-        if self.last_number > self.last_sent {
+        if ends_file && self.last_number > self.last_sent {
             let line = std::mem::take(&mut self.last_line);
             self.emit(&line, self.last_number, sink);
         }
@@ -369,10 +385,6 @@ fn count_nuls(bytes: &[u8]) -> u64 {
     memchr::memchr_iter(0, bytes).count() as u64
 }
 
-fn number_wanted(number: u64) -> bool {
-    number <= HEAD_LINES
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -392,7 +404,7 @@ mod tests {
         for c in text.chunks(chunk) {
             sel.feed(c, &mut out);
         }
-        sel.finish(&mut out);
+        sel.finish(&mut out, true);
         (out.0, sel.lines)
     }
 

@@ -6,19 +6,23 @@
 pub mod evtx;
 pub mod lines;
 pub mod parse;
+pub mod segments;
 
 use crate::checks::logs::{self, LogContext};
 use crate::evidence::{winpath, Evidence, FileEntry};
 use crate::findings::{printable, Finding, LogCoverage, LogEvidence};
 use crate::inventory::{Inventory, DEFAULT_EXCHANGE_ROOT};
-use lines::{LineSelector, LineSink, Needle, Needles};
+use lines::{LineSink, Needle, Needles};
 use parse::{Columns, Fields};
 use rayon::prelude::*;
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, SystemTime};
 
-const CHUNK: usize = 256 << 10;
+/// Logs at least twice this size on disk are selected in segments of it, in parallel.
+const SEGMENT: u64 = 32 << 20;
+/// Selected lines of segments waiting for their turn, at most (bytes).
+const WAITING_BUDGET: usize = 64 << 20;
 /// Per check, at most this many findings are kept; the rest are counted.
 const MAX_FINDINGS_PER_CHECK: usize = 5_000;
 const EXCERPT: usize = 600;
@@ -243,6 +247,7 @@ pub fn hunt(
         })
         .collect();
 
+    let plan = segments::Plan::new(SEGMENT, WAITING_BUDGET);
     files.par_iter().for_each(|file| {
         let mut sink = FileHunt {
             file,
@@ -257,35 +262,36 @@ pub fn hunt(
             first: None,
             last: None,
         };
-        let mut selector = LineSelector::new(&selections[file.source_index]);
-        let read = evidence.read_chunks(&file.entry, CHUNK, &mut |chunk| {
-            selector.feed(chunk, &mut sink);
-            true
-        });
-        selector.finish(&mut sink);
+        let (counts, error) = segments::select(
+            evidence,
+            &file.entry,
+            &selections[file.source_index],
+            &plan,
+            &mut sink,
+        );
         let mut warnings = Vec::new();
-        if let Err(e) = read {
+        if let Some(e) = error {
             warnings.push(format!("cannot read log {}: {e}", file.entry.windows_path));
         }
-        if selector.overlong_lines > 0 {
+        if counts.overlong_lines > 0 {
             warnings.push(format!(
                 "{}: {} line(s) over {} MiB skipped",
                 file.entry.windows_path,
-                selector.overlong_lines,
+                counts.overlong_lines,
                 lines::MAX_LINE >> 20
             ));
         }
-        if selector.nul_bytes > 0 {
+        if counts.nul_bytes > 0 {
             warnings.push(format!(
                 "{}: {} NUL byte(s): binary data in a text log (damaged or overwritten?)",
-                file.entry.windows_path, selector.nul_bytes
+                file.entry.windows_path, counts.nul_bytes
             ));
         }
         {
             let mut cov = stats[file.source_index].lock().unwrap();
             cov.files += 1;
-            cov.bytes += selector.bytes;
-            cov.lines += selector.lines;
+            cov.bytes += counts.bytes;
+            cov.lines += counts.lines;
             cov.parse_failures += sink.parse_failures;
             cov.first = min_time(cov.first, sink.first);
             cov.last = max_time(cov.last, sink.last);
