@@ -1,12 +1,12 @@
-//! Streaming line selection: reads a log in large chunks and hands on only the lines
-//! that contain one of a set of needles, plus every file's first lines and last line.
-//! Lines are counted without being parsed, so a busy server's benign traffic costs
-//! little more than reading it.
+//! Streaming line selection: hands on only the lines of a log that hold one of a set
+//! of needles (and pass the needle's second condition), plus the first lines and the
+//! last line of a file. Lines are counted without being parsed, so a busy server's
+//! benign traffic costs little more than reading it.
 //!
-//! The needles are matched case-insensitively by lowering each block into a scratch
-//! buffer and searching it case-sensitively: that lets Aho-Corasick use its SIMD
-//! (Teddy) prefilter, which an ASCII-case-insensitive automaton cannot, and is several
-//! times faster than the case-insensitive automaton.
+//! The needles are matched case-insensitively by lowering each cache-sized piece into
+//! a scratch buffer and searching it case-sensitively: that lets Aho-Corasick use its
+//! SIMD (Teddy) search, which an ASCII-case-insensitive automaton cannot, several
+//! times faster.
 
 use aho_corasick::{AhoCorasick, Input, MatchKind};
 use std::ops::Range;
@@ -117,13 +117,8 @@ fn trim_cr(line: &[u8]) -> &[u8] {
 }
 
 impl<'a> LineSelector<'a> {
-    /// A selector for a whole file.
-    pub fn new(needles: &'a Needles) -> LineSelector<'a> {
-        LineSelector::for_segment(needles, true)
-    }
-
     /// A selector for a run of a file's lines, which may start the file.
-    pub fn for_segment(needles: &'a Needles, starts_file: bool) -> LineSelector<'a> {
+    pub fn new(needles: &'a Needles, starts_file: bool) -> LineSelector<'a> {
         LineSelector {
             needles,
             lowered: Vec::new(),
@@ -399,7 +394,7 @@ mod tests {
 
     fn select(text: &[u8], chunk: usize) -> (Vec<(u64, String)>, u64) {
         let needles = Needles::new(&[Needle::plain("needle"), Needle::plain("other")]);
-        let mut sel = LineSelector::new(&needles);
+        let mut sel = LineSelector::new(&needles, true);
         let mut out = Collect(Vec::new());
         for c in text.chunks(chunk) {
             sel.feed(c, &mut out);

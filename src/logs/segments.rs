@@ -203,7 +203,7 @@ fn select_range(
     range: Range<u64>,
     sink: &mut dyn LineSink,
 ) -> (Counts, Option<io::Error>) {
-    let mut selector = LineSelector::for_segment(needles, range.start == 0);
+    let mut selector = LineSelector::new(needles, range.start == 0);
     // Whether the read stopped before the end of the file.
     let mut stopped = false;
     // From the byte before the segment: if it is a line break, the segment starts
