@@ -259,8 +259,8 @@ fn request_needles() -> Vec<Needle> {
     );
     n.push(Needle {
         text: "/ecp/".into(),
-        confirm: Some(|line, needle| {
-            let stem = url_stem_at(line, needle.end);
+        confirm: Some(|text, needle| {
+            let stem = url_stem_at(text, needle.end);
             ["default.flt", "main.css", "auth/"]
                 .iter()
                 .any(|p| stem.starts_with(p.as_bytes()))
@@ -272,11 +272,11 @@ fn request_needles() -> Vec<Needle> {
     });
     n.push(Needle {
         text: "/owa/auth/".into(),
-        confirm: Some(|line, needle| {
-            let stem = url_stem_at(line, needle.end);
+        confirm: Some(|text, needle| {
+            let stem = url_stem_at(text, needle.end);
             stem == b"x.js"
                 || stem.starts_with(b"current")
-                || line[..needle.start].ends_with(b"post ")
+                || text[..needle.start].ends_with(b"post ")
         }),
     });
     n.extend(VOLEXITY_IPS.iter().map(|ip| {
@@ -285,8 +285,8 @@ fn request_needles() -> Vec<Needle> {
     }));
     n.push(Needle {
         text: "autodiscover.json".into(),
-        confirm: Some(|line, needle| {
-            let rest = &line[needle.end..];
+        confirm: Some(|text, needle| {
+            let rest = &text[needle.end..];
             ["?@", " @", "%3f@"]
                 .iter()
                 .any(|p| rest.starts_with(p.as_bytes()))
@@ -295,12 +295,12 @@ fn request_needles() -> Vec<Needle> {
     n
 }
 
-/// The rest of a URL path from `at` on, up to the end of its log field.
-fn url_stem_at(line: &[u8], at: usize) -> &[u8] {
-    let rest = &line[at..];
+/// The rest of a URL path from `at` on, up to the end of its log field (or line).
+fn url_stem_at(text: &[u8], at: usize) -> &[u8] {
+    let rest = &text[at..];
     let end = rest
         .iter()
-        .position(|b| matches!(b, b' ' | b',' | b'?' | b'"' | b'\t'))
+        .position(|b| matches!(b, b' ' | b',' | b'?' | b'"' | b'\t' | b'\r' | b'\n'))
         .unwrap_or(rest.len());
     &rest[..end]
 }

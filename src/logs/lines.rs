@@ -26,8 +26,10 @@ pub struct Needle {
     pub confirm: Option<Confirm>,
 }
 
-/// Given a lower-cased line and where the needle lies in it, says whether the line
-/// is wanted. Runs only on lines holding the needle, so it may be slow-ish.
+/// Given lower-cased text and where the needle lies in it, says whether the line
+/// holding the needle is wanted. The text may run on past that line on either side
+/// (finding the line's ends first would cost more than most conditions), so a
+/// condition looks no further than a line break. Runs only where the needle is.
 pub type Confirm = fn(line: &[u8], needle: Range<usize>) -> bool;
 
 impl Needle {
@@ -216,15 +218,15 @@ impl<'a> LineSelector<'a> {
         let mut from = 0;
         while let Some(m) = matcher.find(Input::new(lowered).span(from..lowered.len())) {
             let at = m.start();
-            let start = memchr::memrchr(b'\n', &lowered[..at]).map_or(0, |i| i + 1);
-            let end = memchr::memchr(b'\n', &lowered[at..]).map_or(piece.len(), |i| at + i);
             if let Some(confirm) = self.needles.confirms[m.pattern()] {
-                if !confirm(&lowered[start..end], at - start..m.end() - start) {
+                if !confirm(lowered, m.range()) {
                     // Another needle may still start inside this one.
                     from = at + 1;
                     continue;
                 }
             }
+            let start = memchr::memrchr(b'\n', &lowered[..at]).map_or(0, |i| i + 1);
+            let end = memchr::memchr(b'\n', &lowered[at..]).map_or(piece.len(), |i| at + i);
             number += count_newlines(&lowered[counted_to..start]);
             counted_to = start;
             self.emit(&piece[start..end], number + 1, sink);
