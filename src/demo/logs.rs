@@ -240,7 +240,7 @@ pub fn write(root: &Path, target_bytes: u64) -> io::Result<Vec<Trace>> {
                 "Mapi",
             ),
         };
-        let status = if n % 97 == 0 { "401" } else { "200" };
+        let status = if n.is_multiple_of(97) { "401" } else { "200" };
         let row = httpproxy_row(&[
             ("DateTime", &iso),
             ("RequestId", &request_id),
@@ -326,7 +326,7 @@ pub fn write(root: &Path, target_bytes: u64) -> io::Result<Vec<Trace>> {
                 "POST",
                 "/mapi/emsmdb/",
                 "MailboxId=3f1c@corp.example",
-                if n % 53 == 0 { "401" } else { "200" },
+                if n.is_multiple_of(53) { "401" } else { "200" },
                 AGENTS[0],
             ),
         };
