@@ -74,16 +74,26 @@ impl Needles {
         let Some(matcher) = &self.matcher else {
             return true;
         };
-        let lowered = line.to_ascii_lowercase();
-        let mut from = 0;
-        while let Some(m) = matcher.find(Input::new(&lowered).span(from..lowered.len())) {
-            match self.confirms[m.pattern()] {
-                Some(confirm) if !confirm(&lowered, m.range()) => from = m.start() + 1,
-                _ => return true,
-            }
-        }
-        false
+        next_needle(matcher, &self.confirms, &line.to_ascii_lowercase(), 0).is_some()
     }
+}
+
+/// Where the next needle from `from` on starts in lower-cased text, counting only
+/// those whose condition holds.
+fn next_needle(
+    matcher: &AhoCorasick,
+    confirms: &[Option<Confirm>],
+    lowered: &[u8],
+    mut from: usize,
+) -> Option<usize> {
+    while let Some(m) = matcher.find(Input::new(lowered).span(from..lowered.len())) {
+        match confirms[m.pattern()] {
+            // Another needle may still start inside this one.
+            Some(confirm) if !confirm(lowered, m.range()) => from = m.start() + 1,
+            _ => return Some(m.start()),
+        }
+    }
+    None
 }
 
 /// What the selector hands on for each selected line.
@@ -216,15 +226,7 @@ impl<'a> LineSelector<'a> {
         let mut number = self.lines;
         let mut counted_to = 0;
         let mut from = 0;
-        while let Some(m) = matcher.find(Input::new(lowered).span(from..lowered.len())) {
-            let at = m.start();
-            if let Some(confirm) = self.needles.confirms[m.pattern()] {
-                if !confirm(lowered, m.range()) {
-                    // Another needle may still start inside this one.
-                    from = at + 1;
-                    continue;
-                }
-            }
+        while let Some(at) = next_needle(matcher, &self.needles.confirms, lowered, from) {
             let start = memchr::memrchr(b'\n', &lowered[..at]).map_or(0, |i| i + 1);
             let end = memchr::memchr(b'\n', &lowered[at..]).map_or(piece.len(), |i| at + i);
             number += count_newlines(&lowered[counted_to..start]);
