@@ -2,7 +2,7 @@
 //! should raise, the benign traffic raises nothing, and broken input is survived.
 
 use exsweep::demo::logs as fixtures;
-use exsweep::findings::Report;
+use exsweep::findings::{LogCoverage, Report};
 use exsweep::logs::HuntOptions;
 use exsweep::scan::{self, ScanConfig};
 use std::collections::{BTreeMap, BTreeSet};
@@ -15,6 +15,16 @@ fn scan(root: &Path, hunt: HuntOptions) -> Report {
         ..ScanConfig::new(root.to_path_buf())
     })
     .unwrap()
+}
+
+/// The coverage of one log source, by its name.
+fn log_coverage<'r>(report: &'r Report, source: &str) -> &'r LogCoverage {
+    report
+        .coverage
+        .logs
+        .iter()
+        .find(|c| c.source == source)
+        .unwrap_or_else(|| panic!("no coverage line for {source}"))
 }
 
 /// (log path, line) → the check IDs raised there.
@@ -56,12 +66,7 @@ fn every_trace_fires_and_benign_traffic_stays_silent() {
         assert_eq!(cov.parse_failures, 0, "{cov:?}");
         assert!(cov.consequence.is_none(), "{cov:?}");
     }
-    let proxy = report
-        .coverage
-        .logs
-        .iter()
-        .find(|c| c.source == "HttpProxy")
-        .unwrap();
+    let proxy = log_coverage(&report, "HttpProxy");
     assert_eq!(proxy.files, 2);
     assert!(proxy.lines > 3_000, "{proxy:?}");
 }
@@ -160,19 +165,9 @@ fn broken_logs_are_warned_about_and_the_hunt_goes_on() {
     let warnings = report.coverage.warnings.join("\n");
     assert!(warnings.contains("NUL byte"), "{warnings}");
     assert!(warnings.contains("over 1 MiB skipped"), "{warnings}");
-    let iis = report
-        .coverage
-        .logs
-        .iter()
-        .find(|c| c.source == "IIS")
-        .unwrap();
+    let iis = log_coverage(&report, "IIS");
     assert!(iis.parse_failures >= 1, "{iis:?}");
-    let proxy = report
-        .coverage
-        .logs
-        .iter()
-        .find(|c| c.source == "HttpProxy")
-        .unwrap();
+    let proxy = log_coverage(&report, "HttpProxy");
     assert!(proxy.parse_failures >= 1, "{proxy:?}");
 }
 
@@ -219,15 +214,17 @@ fn real_event_logs_including_damaged_ones() {
             .any(|d| d.starts_with("Set-Mailbox") && d.contains("forwarding")),
         "{cmdlets:#?}"
     );
-    let by_source: BTreeMap<&str, &exsweep::findings::LogCoverage> =
-        report.coverage.logs.iter().map(|c| (c.source, c)).collect();
-    let management = by_source["EVTX MSExchange Management"];
+    let management = log_coverage(&report, "EVTX MSExchange Management");
     assert!(
         management.lines > 0 && management.first.is_some(),
         "{management:?}"
     );
     for damaged in ["EVTX Application", "EVTX Security", "EVTX Sysmon"] {
-        assert_eq!(by_source[damaged].files, 1, "{damaged} read despite damage");
+        assert_eq!(
+            log_coverage(&report, damaged).files,
+            1,
+            "{damaged} read despite damage"
+        );
     }
     assert!(
         report

@@ -267,44 +267,38 @@ mod tests {
 
     #[test]
     fn cmdlets() {
-        let export = record("MSExchange CmdletLogs", 1, 4, &[("", "New-MailboxExportRequest"), ("", "-Mailbox a -FilePath \\\\127.0.0.1\\c$\\inetpub\\wwwroot\\aspnet_client\\x.aspx")]);
-        assert_eq!(
-            ids(Channel::ExchangeManagement, &export),
-            vec![("EXS-LOG-013", Severity::Critical)]
-        );
-        let role = record(
-            "MSExchange CmdletLogs",
-            1,
-            4,
-            &[
-                ("", "New-ManagementRoleAssignment"),
-                ("", "-Role \"Mailbox Import Export\" -User x"),
-            ],
-        );
-        assert_eq!(
-            ids(Channel::ExchangeManagement, &role),
-            vec![("EXS-LOG-013", Severity::High)]
-        );
-        let benign = record(
-            "MSExchange CmdletLogs",
-            1,
-            4,
-            &[("", "Get-Mailbox"), ("", "-Identity a")],
-        );
-        assert!(ids(Channel::ExchangeManagement, &benign).is_empty());
-        let vdir = record(
-            "MSExchange CmdletLogs",
-            1,
-            4,
-            &[
-                ("", "Set-OabVirtualDirectory"),
-                ("", "-ExternalUrl 'http://f/<script>'"),
-            ],
-        );
-        assert_eq!(
-            ids(Channel::ExchangeManagement, &vdir),
-            vec![("EXS-LOG-013", Severity::Critical)]
-        );
+        type Expected<'a> = &'a [(&'a str, Severity)];
+        let cases: [(&str, &str, Expected); 4] = [
+            (
+                "New-MailboxExportRequest",
+                "-Mailbox a -FilePath \\\\127.0.0.1\\c$\\inetpub\\wwwroot\\aspnet_client\\x.aspx",
+                &[("EXS-LOG-013", Severity::Critical)],
+            ),
+            (
+                "New-ManagementRoleAssignment",
+                "-Role \"Mailbox Import Export\" -User x",
+                &[("EXS-LOG-013", Severity::High)],
+            ),
+            ("Get-Mailbox", "-Identity a", &[]),
+            (
+                "Set-OabVirtualDirectory",
+                "-ExternalUrl 'http://f/<script>'",
+                &[("EXS-LOG-013", Severity::Critical)],
+            ),
+        ];
+        for (cmdlet, parameters, expected) in cases {
+            let event = record(
+                "MSExchange CmdletLogs",
+                1,
+                4,
+                &[("", cmdlet), ("", parameters)],
+            );
+            assert_eq!(
+                ids(Channel::ExchangeManagement, &event),
+                expected,
+                "{cmdlet}"
+            );
+        }
     }
 
     #[test]

@@ -597,6 +597,9 @@ mod tests {
         out.iter().map(|f| (f.check_id, f.severity)).collect()
     }
 
+    /// The (check, severity) pairs a case must raise.
+    type Expected<'a> = &'a [(&'a str, Severity)];
+
     fn proxy(protocol: &str) -> LogSource {
         LogSource::HttpProxy {
             protocol: protocol.into(),
@@ -605,40 +608,35 @@ mod tests {
 
     #[test]
     fn test_proxylogon_check_one_and_its_exclusions() {
-        assert_eq!(
-            ids(
-                proxy("Ecp"),
-                &http("ServerInfo~a]@exch01.corp:444/ecp/y.js", "200"),
-                ""
+        let critical = [("EXS-LOG-001", Severity::Critical)];
+        let high = [("EXS-LOG-001", Severity::High)];
+        let probe = [("EXS-LOG-002", Severity::Medium)];
+        let cases: [(&str, &str, &str, Expected); 7] = [
+            (
+                "Ecp",
+                "ServerInfo~a]@exch01.corp:444/ecp/y.js",
+                "200",
+                &critical,
             ),
-            vec![("EXS-LOG-001", Severity::Critical)]
-        );
-        assert_eq!(
-            ids(proxy("Owa"), &http("SERVERINFO~x/y", "500"), ""),
-            vec![("EXS-LOG-001", Severity::High)]
-        );
-        assert_eq!(
-            ids(
-                proxy("Autodiscover"),
-                &http("ServerInfo~a/autodiscover/autodiscover.xml", "200"),
-                ""
+            ("Owa", "SERVERINFO~x/y", "500", &high),
+            (
+                "Autodiscover",
+                "ServerInfo~a/autodiscover/autodiscover.xml",
+                "200",
+                &probe,
             ),
-            vec![("EXS-LOG-002", Severity::Medium)]
-        );
-        assert_eq!(
-            ids(
-                proxy("Ecp"),
-                &http("ServerInfo~localhost~1942062522/ecp", "200"),
-                ""
-            ),
-            vec![("EXS-LOG-002", Severity::Medium)]
-        );
-        assert_eq!(
-            ids(proxy("Owa"), &http("ServerInfo~a/b", "401"), ""),
-            vec![("EXS-LOG-002", Severity::Medium)]
-        );
-        assert!(ids(proxy("Owa"), &http("ServerInfo~nopath", "200"), "").is_empty());
-        assert!(ids(proxy("Owa"), &http("smtp:alice@corp.example", "200"), "").is_empty());
+            ("Ecp", "ServerInfo~localhost~1942062522/ecp", "200", &probe),
+            ("Owa", "ServerInfo~a/b", "401", &probe),
+            ("Owa", "ServerInfo~nopath", "200", &[]),
+            ("Owa", "smtp:alice@corp.example", "200", &[]),
+        ];
+        for (protocol, anchor, status, expected) in cases {
+            assert_eq!(
+                ids(proxy(protocol), &http(anchor, status), ""),
+                expected,
+                "{protocol} {anchor} {status}"
+            );
+        }
     }
 
     #[test]
@@ -686,92 +684,78 @@ mod tests {
 
     #[test]
     fn request_checks_fire_on_traces_and_not_on_benign_traffic() {
-        let iis = |m, s, q, st, ua| ids(LogSource::Iis, &request(m, s, q, st, ua), "");
-        assert_eq!(
-            iis(
-                "POST",
-                "/owa/auth/Current/themes/resources/logon.css",
-                "",
+        const BROWSER: &str = "Mozilla/5.0";
+        let shell_post = [("EXS-LOG-007", Severity::High)];
+        type Case<'a> = (
+            &'a str,
+            &'a str,
+            &'a str,
+            &'a str,
+            &'a str,
+            &'a [(&'a str, Severity)],
+        );
+        let cases: [Case; 13] = [
+            ("POST", "/owa/auth/Current/themes/resources/logon.css", "", "200", BROWSER, &shell_post),
+            ("POST", "/aspnet_client/discover.aspx", "", "200", BROWSER, &shell_post),
+            ("POST", "/ecp/y.js", "", "200", BROWSER, &[("EXS-LOG-006", Severity::High)]),
+            (
+                "GET",
+                "/autodiscover/autodiscover.json",
+                "@evil.com/powershell/?X-Rps-CAT=x&Email=autodiscover/autodiscover.json%3F@evil.com",
                 "200",
-                "Mozilla/5.0"
+                "python-requests/2.25.1",
+                &[("EXS-LOG-008", Severity::Critical), ("EXS-LOG-011", Severity::Medium)],
             ),
-            vec![("EXS-LOG-007", Severity::High)]
-        );
-        assert_eq!(
-            iis(
-                "POST",
-                "/aspnet_client/discover.aspx",
-                "",
-                "200",
-                "Mozilla/5.0"
-            ),
-            vec![("EXS-LOG-007", Severity::High)]
-        );
-        assert_eq!(
-            iis("POST", "/ecp/y.js", "", "200", "Mozilla/5.0"),
-            vec![("EXS-LOG-006", Severity::High)]
-        );
-        assert_eq!(
-            iis("GET", "/autodiscover/autodiscover.json", "@evil.com/powershell/?X-Rps-CAT=x&Email=autodiscover/autodiscover.json%3F@evil.com", "200", "python-requests/2.25.1"),
-            vec![("EXS-LOG-008", Severity::Critical), ("EXS-LOG-011", Severity::Medium)]
-        );
-        assert_eq!(
-            iis(
+            (
                 "GET",
                 "/autodiscover/autodiscover.json",
                 "@x/mapi/nspi",
                 "401",
-                "Mozilla/5.0"
+                BROWSER,
+                &[("EXS-LOG-008", Severity::Medium)],
             ),
-            vec![("EXS-LOG-008", Severity::Medium)]
-        );
-        assert_eq!(
-            iis(
+            (
                 "POST",
                 "/owa/alice@corp.example/powershell",
                 "",
                 "200",
-                "Mozilla/5.0"
+                BROWSER,
+                &[("EXS-LOG-009", Severity::Critical)],
             ),
-            vec![("EXS-LOG-009", Severity::Critical)]
-        );
-        assert_eq!(
-            iis(
+            (
                 "GET",
                 "/owa/auth/Current/themes/resources/a.css",
                 "",
                 "200",
-                "Mozilla/5.0+(compatible;+Googlebot/2.1)"
+                "Mozilla/5.0+(compatible;+Googlebot/2.1)",
+                &[("EXS-LOG-011", Severity::Medium)],
             ),
-            vec![("EXS-LOG-011", Severity::Medium)]
-        );
-        // Benign: logon, static resources, a crawler on the logon page, ECP use.
-        assert!(iis("POST", "/owa/auth.owa", "", "302", "Mozilla/5.0").is_empty());
-        assert!(iis(
-            "GET",
-            "/owa/auth/15.2.858.5/themes/resources/logon.css",
-            "",
-            "200",
-            "Mozilla/5.0"
-        )
-        .is_empty());
-        assert!(iis("GET", "/owa/auth/logon.aspx", "", "200", "Googlebot/2.1").is_empty());
-        assert!(iis(
-            "POST",
-            "/ecp/DDI/DDIService.svc/GetList",
-            "",
-            "200",
-            "Mozilla/5.0"
-        )
-        .is_empty());
-        assert!(iis(
-            "GET",
-            "/autodiscover/autodiscover.json",
-            "Email=alice@corp.example&Protocol=ActiveSync",
-            "200",
-            "Outlook"
-        )
-        .is_empty());
+            // Benign: logon, static resources, a crawler on the logon page, ECP use.
+            ("POST", "/owa/auth.owa", "", "302", BROWSER, &[]),
+            ("GET", "/owa/auth/15.2.858.5/themes/resources/logon.css", "", "200", BROWSER, &[]),
+            ("GET", "/owa/auth/logon.aspx", "", "200", "Googlebot/2.1", &[]),
+            ("POST", "/ecp/DDI/DDIService.svc/GetList", "", "200", BROWSER, &[]),
+            (
+                "GET",
+                "/autodiscover/autodiscover.json",
+                "Email=alice@corp.example&Protocol=ActiveSync",
+                "200",
+                "Outlook",
+                &[],
+            ),
+            ("GET", "/owa/", "", "200", "x", &[]),
+        ];
+        for (method, stem, query, status, agent, expected) in cases {
+            assert_eq!(
+                ids(
+                    LogSource::Iis,
+                    &request(method, stem, query, status, agent),
+                    ""
+                ),
+                expected,
+                "{method} {stem}?{query} {status} {agent}"
+            );
+        }
         let mut volexity = request("GET", "/owa/", "", "200", "x");
         volexity.client_ip = Some("5.2.69.14".into());
         assert_eq!(
