@@ -96,6 +96,25 @@ fn next_needle(
     None
 }
 
+/// What a selector counted: lines completed, bytes fed, lines skipped as overlong,
+/// NUL bytes.
+#[derive(Default, Debug, PartialEq, Eq)]
+pub struct Counts {
+    pub lines: u64,
+    pub bytes: u64,
+    pub overlong_lines: u64,
+    pub nul_bytes: u64,
+}
+
+impl Counts {
+    pub fn add(&mut self, other: &Counts) {
+        self.lines += other.lines;
+        self.bytes += other.bytes;
+        self.overlong_lines += other.overlong_lines;
+        self.nul_bytes += other.nul_bytes;
+    }
+}
+
 /// What the selector hands on for each selected line.
 pub trait LineSink {
     /// A selected line (without its line break), with its 1-based number.
@@ -111,11 +130,8 @@ pub struct LineSelector<'a> {
     carry: Vec<u8>,
     /// True while skipping the rest of an overlong line.
     skipping: bool,
-    /// Lines completed so far.
-    pub lines: u64,
-    pub bytes: u64,
-    pub overlong_lines: u64,
-    pub nul_bytes: u64,
+    /// What was read so far.
+    pub counts: Counts,
     last_line: Vec<u8>,
     last_number: u64,
     last_sent: u64,
@@ -136,10 +152,7 @@ impl<'a> LineSelector<'a> {
             lowered: Vec::new(),
             carry: Vec::new(),
             skipping: false,
-            lines: 0,
-            bytes: 0,
-            overlong_lines: 0,
-            nul_bytes: 0,
+            counts: Counts::default(),
             last_line: Vec::new(),
             last_number: 0,
             last_sent: 0,
@@ -156,12 +169,12 @@ impl<'a> LineSelector<'a> {
 
     /// One complete line that did not fit in a block (it spanned chunks).
     fn single(&mut self, line: &[u8], sink: &mut dyn LineSink) {
-        self.lines += 1;
-        self.nul_bytes += count_nuls(line);
-        if self.lines <= self.head_lines || self.needles.selects(line) {
-            self.emit(line, self.lines, sink);
+        self.counts.lines += 1;
+        self.counts.nul_bytes += count_nuls(line);
+        if self.counts.lines <= self.head_lines || self.needles.selects(line) {
+            self.emit(line, self.counts.lines, sink);
         }
-        self.remember_last(line, self.lines);
+        self.remember_last(line, self.counts.lines);
     }
 
     fn remember_last(&mut self, line: &[u8], number: u64) {
@@ -176,11 +189,11 @@ impl<'a> LineSelector<'a> {
     fn block(&mut self, block: &[u8], sink: &mut dyn LineSink) {
         // The first lines of the file are always wanted.
         let mut pos = 0;
-        while self.lines < self.head_lines && pos < block.len() {
+        while self.counts.lines < self.head_lines && pos < block.len() {
             let end = memchr::memchr(b'\n', &block[pos..]).map_or(block.len(), |i| pos + i);
-            self.lines += 1;
-            self.nul_bytes += count_nuls(&block[pos..end]);
-            self.emit(&block[pos..end], self.lines, sink);
+            self.counts.lines += 1;
+            self.counts.nul_bytes += count_nuls(&block[pos..end]);
+            self.emit(&block[pos..end], self.counts.lines, sink);
             pos = end + 1;
         }
         while pos < block.len() {
@@ -199,14 +212,14 @@ impl<'a> LineSelector<'a> {
             let mut previous = 0;
             for nl in memchr::memchr_iter(b'\n', block) {
                 if nl - previous > MAX_LINE {
-                    self.overlong_lines += 1;
+                    self.counts.overlong_lines += 1;
                 }
                 previous = nl;
             }
         }
         if let Some(last) = block.strip_suffix(b"\n") {
             let start = memchr::memrchr(b'\n', last).map_or(0, |i| i + 1);
-            self.remember_last(&last[start..], self.lines);
+            self.remember_last(&last[start..], self.counts.lines);
         }
     }
 
@@ -223,7 +236,7 @@ impl<'a> LineSelector<'a> {
         }
         let counts = lower_and_count(piece, &mut scratch[..piece.len()]);
         let lowered = &scratch[..piece.len()];
-        let mut number = self.lines;
+        let mut number = self.counts.lines;
         let mut counted_to = 0;
         let mut from = 0;
         while let Some(at) = next_needle(matcher, &self.needles.confirms, lowered, from) {
@@ -238,45 +251,45 @@ impl<'a> LineSelector<'a> {
             from = end + 1;
         }
         self.lowered = scratch;
-        self.lines += counts.newlines;
-        self.nul_bytes += counts.nuls;
+        self.counts.lines += counts.newlines;
+        self.counts.nul_bytes += counts.nuls;
     }
 
     fn every_line(&mut self, piece: &[u8], sink: &mut dyn LineSink) {
         let mut start = 0;
         for end in memchr::memchr_iter(b'\n', piece) {
-            self.lines += 1;
-            self.emit(&piece[start..end], self.lines, sink);
+            self.counts.lines += 1;
+            self.emit(&piece[start..end], self.counts.lines, sink);
             start = end + 1;
         }
-        self.nul_bytes += count_nuls(piece);
+        self.counts.nul_bytes += count_nuls(piece);
     }
 
     pub fn feed(&mut self, chunk: &[u8], sink: &mut dyn LineSink) {
-        self.bytes += chunk.len() as u64;
+        self.counts.bytes += chunk.len() as u64;
         let mut rest = chunk;
         // Finish the line carried over from the previous chunk.
         if self.skipping || !self.carry.is_empty() {
             match memchr::memchr(b'\n', rest) {
                 None => {
                     if self.skipping {
-                        self.nul_bytes += count_nuls(rest);
+                        self.counts.nul_bytes += count_nuls(rest);
                     } else {
                         self.carry.extend_from_slice(rest);
                         if self.carry.len() > MAX_LINE {
-                            self.nul_bytes += count_nuls(&self.carry);
+                            self.counts.nul_bytes += count_nuls(&self.carry);
                             self.carry.clear();
                             self.skipping = true;
-                            self.overlong_lines += 1;
+                            self.counts.overlong_lines += 1;
                         }
                     }
                     return;
                 }
                 Some(i) => {
                     if self.skipping {
-                        self.nul_bytes += count_nuls(&rest[..i]);
+                        self.counts.nul_bytes += count_nuls(&rest[..i]);
                         self.skipping = false;
-                        self.lines += 1;
+                        self.counts.lines += 1;
                     } else {
                         let mut line = std::mem::take(&mut self.carry);
                         line.extend_from_slice(&rest[..i]);
@@ -292,9 +305,9 @@ impl<'a> LineSelector<'a> {
         }
         let tail = &rest[complete..];
         if tail.len() > MAX_LINE {
-            self.nul_bytes += count_nuls(tail);
+            self.counts.nul_bytes += count_nuls(tail);
             self.skipping = true;
-            self.overlong_lines += 1;
+            self.counts.overlong_lines += 1;
         } else {
             self.carry.extend_from_slice(tail);
         }
@@ -313,7 +326,7 @@ impl<'a> LineSelector<'a> {
             self.single(&line, sink);
         }
         if self.skipping {
-            self.lines += 1;
+            self.counts.lines += 1;
         }
         if ends_file && self.last_number > self.last_sent {
             let line = std::mem::take(&mut self.last_line);
@@ -404,7 +417,7 @@ mod tests {
             sel.feed(c, &mut out);
         }
         sel.finish(&mut out, true);
-        (out.0, sel.lines)
+        (out.0, sel.counts.lines)
     }
 
     #[test]

@@ -8,7 +8,7 @@
 //! would go over it keeps only its counts and is selected again when its turn comes,
 //! so memory stays bounded whatever the logs hold.
 
-use super::lines::{LineSelector, LineSink, Needles, HEAD_LINES};
+use super::lines::{Counts, LineSelector, LineSink, Needles, HEAD_LINES};
 use crate::evidence::{Evidence, FileEntry};
 use rayon::prelude::*;
 use std::io;
@@ -17,24 +17,6 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// The read size: with the piece being searched, small enough to stay in the L2 cache.
 const CHUNK: usize = 256 << 10;
-
-/// What a selection counted.
-#[derive(Default, Debug, PartialEq, Eq)]
-pub struct Counts {
-    pub lines: u64,
-    pub bytes: u64,
-    pub overlong_lines: u64,
-    pub nul_bytes: u64,
-}
-
-impl Counts {
-    fn add(&mut self, other: &Counts) {
-        self.lines += other.lines;
-        self.bytes += other.bytes;
-        self.overlong_lines += other.overlong_lines;
-        self.nul_bytes += other.nul_bytes;
-    }
-}
 
 /// How a file is cut, and how many bytes of selected lines may wait in memory.
 pub struct Plan {
@@ -254,13 +236,7 @@ fn select_range(
     });
     // The segment that reads to the end of the file hands on its last line.
     selector.finish(sink, !stopped);
-    let counts = Counts {
-        lines: selector.lines,
-        bytes: selector.bytes,
-        overlong_lines: selector.overlong_lines,
-        nul_bytes: selector.nul_bytes,
-    };
-    (counts, read.err())
+    (selector.counts, read.err())
 }
 
 #[cfg(test)]
