@@ -317,7 +317,13 @@ pub fn hunt(
         }
     }
     result.warnings.extend(totals.warnings);
-    result.findings = aggregate_shell_access(totals.findings);
+    let shell_hits_capped = totals
+        .per_check
+        .get(logs::SHELL_ACCESS.id)
+        .copied()
+        .unwrap_or(0)
+        > MAX_FINDINGS_PER_CHECK;
+    result.findings = aggregate_shell_access(totals.findings, shell_hits_capped);
     result
         .findings
         .sort_by_key(|f| std::cmp::Reverse(f.severity));
@@ -366,8 +372,9 @@ struct FileTotals {
 }
 
 /// Folds the per-request hits on each shell URL into one finding per shell: who used
-/// it, when, and how often.
-fn aggregate_shell_access(findings: Vec<Finding>) -> Vec<Finding> {
+/// it, when, and how often. `capped`: only the first hits were kept, so the counts and
+/// the last time are lower bounds.
+fn aggregate_shell_access(findings: Vec<Finding>, capped: bool) -> Vec<Finding> {
     let mut out = Vec::new();
     let mut by_url: HashMap<String, Vec<Finding>> = HashMap::new();
     for f in findings {
@@ -392,7 +399,8 @@ fn aggregate_shell_access(findings: Vec<Finding>) -> Vec<Finding> {
         };
         let mut first = hits[0].clone();
         first.detail = format!(
-            "{shell} was requested {} time(s) between {} and {} from {}. The first request is shown.",
+            "{shell} was requested {}{} time(s) between {} and {} from {}. The first request is shown.",
+            if capped { "at least " } else { "" },
             hits.len(),
             when(&hits[0]),
             when(hits.last().expect("non-empty")),
