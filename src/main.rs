@@ -1,12 +1,15 @@
 //! The `exsweep` command: argument parsing and wiring only.
 
-use clap::{Args, Parser, Subcommand};
-use exsweep::checks::CATALOG;
-use exsweep::evidence::Layout;
-use exsweep::findings::{Report, Severity};
-use exsweep::logs::HuntOptions;
-use exsweep::output::{self, Format};
-use exsweep::scan::{self, ScanConfig};
+mod progress;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use exsweep_engine::checks::CATALOG;
+use exsweep_engine::hunt::HuntOptions;
+use exsweep_engine::scan::{self, ScanConfig};
+use exsweep_evidence::Layout;
+use exsweep_model::{Report, Severity};
+use exsweep_report::{self as output, Format};
+use progress::ProgressBar;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -49,7 +52,7 @@ struct ScanArgs {
     evidence: PathBuf,
     /// The evidence layout, when auto-detection guesses wrong.
     #[arg(long, value_enum)]
-    layout: Option<Layout>,
+    layout: Option<LayoutArg>,
     /// Sweep every file on every drive, not just the web, temp and staging folders.
     #[arg(long)]
     full: bool,
@@ -96,8 +99,8 @@ struct TuningArgs {
 #[derive(Args)]
 struct OutputArgs {
     /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Console)]
-    format: Format,
+    #[arg(long, value_enum, default_value_t = FormatArg::Console)]
+    format: FormatArg,
     /// Write the output to this file instead of stdout.
     #[arg(long, short = 'o', value_name = "FILE")]
     output: Option<PathBuf>,
@@ -116,6 +119,48 @@ struct DemoArgs {
     keep: bool,
     #[command(flatten)]
     output: OutputArgs,
+}
+
+/// `--layout`'s values.
+#[derive(Clone, Copy, ValueEnum)]
+enum LayoutArg {
+    /// A live system drive or a mounted disk image (a folder holding `Windows`, `inetpub` ...).
+    Image,
+    /// A KAPE target collection: `<dest>/C/...`, one folder per drive letter.
+    Kape,
+    /// A Velociraptor collection, unpacked or as its `.zip`.
+    Velociraptor,
+}
+
+impl From<LayoutArg> for Layout {
+    fn from(arg: LayoutArg) -> Layout {
+        match arg {
+            LayoutArg::Image => Layout::Image,
+            LayoutArg::Kape => Layout::Kape,
+            LayoutArg::Velociraptor => Layout::Velociraptor,
+        }
+    }
+}
+
+/// `--format`'s values.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum FormatArg {
+    /// A report for a person: verdict, findings by severity, coverage.
+    Console,
+    /// One JSON object a line: every finding, then a summary record.
+    Jsonl,
+    /// One finding a row, for spreadsheets and Timesketch.
+    Csv,
+}
+
+impl From<FormatArg> for Format {
+    fn from(arg: FormatArg) -> Format {
+        match arg {
+            FormatArg::Console => Format::Console,
+            FormatArg::Jsonl => Format::Jsonl,
+            FormatArg::Csv => Format::Csv,
+        }
+    }
 }
 
 fn parse_time(s: &str) -> Result<SystemTime, String> {
@@ -139,7 +184,7 @@ fn main() -> ExitCode {
         Command::Checks => print_checks().map(|_| ExitCode::SUCCESS),
         Command::Scan(args) => run_scan(args),
         Command::Demo(args) => run_demo(args),
-        Command::Fixture(args) => exsweep::demo::logs::write(&args.dir, args.log_mib << 20)
+        Command::Fixture(args) => exsweep_testkit::logs::write(&args.dir, args.log_mib << 20)
             .map(|traces| {
                 eprintln!(
                     "wrote {} MiB of logs with {} planted traces to {}",
@@ -161,8 +206,8 @@ fn print_checks() -> Result<(), String> {
     let mut out = std::io::stdout().lock();
     for c in CATALOG
         .iter()
-        .chain(exsweep::checks::logs::LOG_CHECKS)
-        .chain(exsweep::checks::events::EVENT_CHECKS)
+        .chain(exsweep_engine::checks::logs::LOG_CHECKS)
+        .chain(exsweep_engine::checks::events::EVENT_CHECKS)
     {
         let refs: Vec<String> = c.references.iter().map(|r| r.to_string()).collect();
         writeln!(
@@ -195,13 +240,12 @@ fn run_scan(args: ScanArgs) -> Result<ExitCode, String> {
     }
     let config = ScanConfig {
         evidence: args.evidence,
-        layout: args.layout,
+        layout: args.layout.map(Layout::from),
         full: args.full,
         iocs: args.iocs,
         rules: args.rules,
         max_file_size: args.tuning.max_file_size.saturating_mul(1 << 20),
         rule_timeout: Duration::from_secs(args.tuning.rule_timeout),
-        progress: !args.output.quiet,
         host: args.tuning.host,
         logs: !args.no_logs,
         hunt: HuntOptions {
@@ -210,7 +254,7 @@ fn run_scan(args: ScanArgs) -> Result<ExitCode, String> {
             follow: args.follow,
         },
     };
-    let report = scan::run(&config)?;
+    let report = scan::run(&config, &ProgressBar::new(!args.output.quiet))?;
     emit(&report, &args.output)
 }
 
@@ -220,7 +264,7 @@ fn run_demo(args: DemoArgs) -> Result<ExitCode, String> {
         .tempdir()
         .map_err(|e| format!("cannot create a temp folder: {e}"))?;
     let root = dir.path().join("EXCH01");
-    exsweep::demo::build(&root).map_err(|e| format!("cannot write the demo evidence: {e}"))?;
+    exsweep_testkit::build(&root).map_err(|e| format!("cannot write the demo evidence: {e}"))?;
     if !args.output.quiet {
         eprintln!(
             "exsweep demo: wrote a compromised Exchange 2019 server to {}",
@@ -228,11 +272,10 @@ fn run_demo(args: DemoArgs) -> Result<ExitCode, String> {
         );
     }
     let config = ScanConfig {
-        progress: !args.output.quiet,
         host: Some("EXCH01".into()),
         ..ScanConfig::new(root.clone())
     };
-    let report = scan::run(&config)?;
+    let report = scan::run(&config, &ProgressBar::new(!args.output.quiet))?;
     let code = emit(&report, &args.output)?;
     if args.keep {
         let kept = dir.keep();
@@ -268,16 +311,16 @@ fn emit(report: &Report, args: &OutputArgs) -> Result<ExitCode, String> {
     match &args.output {
         Some(path) => {
             let mut file = std::io::BufWriter::new(std::fs::File::create(path).map_err(write_err)?);
-            output::render(report, args.format, &mut file).map_err(write_err)?;
+            output::render(report, args.format.into(), &mut file).map_err(write_err)?;
             file.flush().map_err(write_err)?;
         }
         None => {
             let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
-            output::render(report, args.format, &mut stdout).map_err(write_err)?;
+            output::render(report, args.format.into(), &mut stdout).map_err(write_err)?;
             stdout.flush().map_err(write_err)?;
         }
     }
-    if !args.quiet && (args.format != Format::Console || args.output.is_some()) {
+    if !args.quiet && (args.format != FormatArg::Console || args.output.is_some()) {
         eprintln!(
             "exsweep: {} — {} finding(s), {} file(s) read",
             report.verdict.label(),

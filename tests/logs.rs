@@ -1,19 +1,23 @@
 //! Log hunt tests on generated logs: every planted trace is found with the checks it
 //! should raise, the benign traffic raises nothing, and broken input is survived.
 
-use exsweep::demo::logs as fixtures;
-use exsweep::findings::{LogCoverage, Report};
-use exsweep::logs::HuntOptions;
-use exsweep::scan::{self, ScanConfig};
+use exsweep_engine::hunt::HuntOptions;
+use exsweep_engine::progress::Silent;
+use exsweep_engine::scan::{self, ScanConfig};
+use exsweep_model::{LogCoverage, Report};
+use exsweep_testkit::logs as fixtures;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::Path;
 
 fn scan(root: &Path, hunt: HuntOptions) -> Report {
-    scan::run(&ScanConfig {
-        hunt,
-        ..ScanConfig::new(root.to_path_buf())
-    })
+    scan::run(
+        &ScanConfig {
+            hunt,
+            ..ScanConfig::new(root.to_path_buf())
+        },
+        &Silent,
+    )
     .unwrap()
 }
 

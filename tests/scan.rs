@@ -1,9 +1,10 @@
 //! Integration tests: build evidence trees in a temp dir, scan them through the
 //! library and the binary, and check findings, coverage and that nothing changed.
 
-use exsweep::demo;
-use exsweep::findings::{Report, Severity, Verdict};
-use exsweep::scan::{self, ScanConfig};
+use exsweep_engine::progress::Silent;
+use exsweep_engine::scan::{self, ScanConfig};
+use exsweep_model::{Report, Severity, Verdict};
+use exsweep_testkit as demo;
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -63,7 +64,7 @@ fn demo_server_is_compromised_and_decoys_stay_quiet() {
     let dir = tempfile::tempdir().unwrap();
     demo::build(dir.path()).unwrap();
     let before = fingerprint(dir.path());
-    let report = scan::run(&config(dir.path())).unwrap();
+    let report = scan::run(&config(dir.path()), &Silent).unwrap();
     assert_eq!(
         fingerprint(dir.path()),
         before,
@@ -167,7 +168,7 @@ fn kape_collection_without_web_roots_is_not_called_clean() {
         "C/Windows/System32/winevt/Logs/Application.evtx",
         b"ElfFile\0",
     );
-    let report = scan::run(&config(dir.path())).unwrap();
+    let report = scan::run(&config(dir.path()), &Silent).unwrap();
     assert_eq!(report.coverage.layout, "KAPE target collection");
     assert_eq!(report.verdict, Verdict::NoIndicatorsFound);
     let gaps: Vec<&str> = report.coverage.gaps().map(|a| a.area.as_str()).collect();
@@ -188,7 +189,7 @@ fn kape_collection_without_web_roots_is_not_called_clean() {
 
 #[test]
 fn kape_collection_finds_exchange_on_another_drive_through_the_registry() {
-    use exsweep::demo::hive::{self, Key, Value};
+    use exsweep_testkit::hive::{self, Key, Value};
     let dir = tempfile::tempdir().unwrap();
     let setup = Key::path(
         r"ROOT\Microsoft\ExchangeServer\v15\Setup",
@@ -206,7 +207,7 @@ fn kape_collection_finds_exchange_on_another_drive_through_the_registry() {
         &format!("{auth}/errorEEE.aspx"),
         &demo::samples::china_chopper(),
     );
-    let report = scan::run(&config(dir.path())).unwrap();
+    let report = scan::run(&config(dir.path()), &Silent).unwrap();
     assert_eq!(report.coverage.layout, "KAPE target collection");
     assert_eq!(
         report.coverage.exchange_install.as_deref(),
@@ -252,7 +253,7 @@ fn velociraptor_folder_decodes_names_and_reads_true_times() {
         .unwrap()
         .set_modified(dump_mtime)
         .unwrap();
-    let report = scan::run(&config(dir.path())).unwrap();
+    let report = scan::run(&config(dir.path()), &Silent).unwrap();
     assert_eq!(report.coverage.layout, "Velociraptor collection (folder)");
     let shell = report
         .findings
@@ -266,7 +267,7 @@ fn velociraptor_folder_decodes_names_and_reads_true_times() {
     );
     assert!(file.local_path.ends_with("disc%20over.aspx"));
     assert_eq!(
-        exsweep::findings::rfc3339(file.times.modified.unwrap()),
+        exsweep_model::rfc3339(file.times.modified.unwrap()),
         "2021-03-03T02:53:00Z"
     );
     let dump = report
@@ -301,7 +302,7 @@ fn velociraptor_zip_is_read_in_place() {
         zip.write_all(&data).unwrap();
     }
     zip.finish().unwrap();
-    let report = scan::run(&config(&zip_path)).unwrap();
+    let report = scan::run(&config(&zip_path), &Silent).unwrap();
     assert_eq!(report.coverage.layout, "Velociraptor collection (zip)");
     assert_eq!(report.verdict, Verdict::Compromised);
     let file = report.findings[0].file.as_ref().unwrap();
@@ -348,7 +349,7 @@ fn unreadable_zip_member_is_counted_and_the_sweep_goes_on() {
     }
     fs::write(&zip_path, &bytes).unwrap();
 
-    let report = scan::run(&config(&zip_path)).unwrap();
+    let report = scan::run(&config(&zip_path), &Silent).unwrap();
     assert_eq!(
         report.coverage.unreadable, 1,
         "{:#?}",
@@ -404,7 +405,7 @@ fn bad_input_is_reported_and_the_sweep_goes_on() {
 
     let mut cfg = config(root);
     cfg.max_file_size = 1 << 20;
-    let report = scan::run(&cfg).unwrap();
+    let report = scan::run(&cfg, &Silent).unwrap();
     let cov = &report.coverage;
     assert_eq!(cov.symlinks_not_followed, 2, "{cov:#?}");
     assert_eq!(cov.special_files, 1);

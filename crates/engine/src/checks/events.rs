@@ -1,0 +1,363 @@
+//! Event-log checks: what attackers did through Exchange's management shell, the
+//! web server spawning shells, credential dumping, Defender's detections, and
+//! Test-ProxyLogon's Unified Messaging check.
+
+use super::logs::UM_DESERIALIZATION;
+use super::Check;
+use exsweep_logs::evtx::EventRecord;
+use exsweep_model::{Finding, Reference, Severity};
+
+/// The event logs exsweep reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Channel {
+    Application,
+    ExchangeManagement,
+    Security,
+    Sysmon,
+    Defender,
+}
+
+impl Channel {
+    pub fn name(self) -> &'static str {
+        match self {
+            Channel::Application => "EVTX Application",
+            Channel::ExchangeManagement => "EVTX MSExchange Management",
+            Channel::Security => "EVTX Security",
+            Channel::Sysmon => "EVTX Sysmon",
+            Channel::Defender => "EVTX Defender",
+        }
+    }
+}
+
+pub static SUSPICIOUS_CMDLET: Check = Check {
+    id: "EXS-LOG-013",
+    title: "Exchange cmdlet attackers use",
+    severity: Severity::High,
+    category: "execution",
+    references: &[
+        Reference::attack("T1114.002"),
+        Reference::attack("T1098"),
+        Reference::attack("T1505.002"),
+        Reference::cve("CVE-2021-34473"),
+    ],
+    why: "MSExchange Management records every cmdlet: mailbox exports (ProxyShell's shell writer and mail theft), \
+          Mailbox Import Export role grants, scripts put into virtual-directory URLs, transport agents and \
+          forwarding rules are how attackers act through Exchange itself.",
+    action: "Check who ran it (the record's user and the caller's process), whether it was planned, and undo it: \
+             remove the export request, the role assignment, the agent or the forwarding.",
+};
+
+pub static WEB_SERVER_SPAWNED_SHELL: Check = Check {
+    id: "EXS-LOG-014",
+    title: "IIS or Unified Messaging worker started a shell",
+    severity: Severity::Critical,
+    category: "execution",
+    references: &[Reference::attack("T1505.003"), Reference::attack("T1059"), Reference::cve("CVE-2021-26857")],
+    why: "w3wp.exe and UMWorkerProcess.exe never start cmd.exe or PowerShell on a healthy Exchange server; a web \
+          shell or a deserialization exploit does.",
+    action: "Treat the server as compromised: find the web shell that w3wp ran (file sweep, IIS logs at that time) \
+             and everything the command line did.",
+};
+
+pub static LSASS_DUMP_COMMAND: Check = Check {
+    id: "EXS-LOG-015",
+    title: "LSASS dump command",
+    severity: Severity::Critical,
+    category: "credential-access",
+    references: &[Reference::attack("T1003.001")],
+    why: "comsvcs.dll MiniDump and procdump -ma lsass write the memory of LSASS, with every logged-on credential, to a file.",
+    action: "Reset the credentials of every account that logged on to the server; find and preserve the dump file.",
+};
+
+pub static DEFENDER_DETECTION: Check = Check {
+    id: "EXS-LOG-016",
+    title: "Microsoft Defender detection",
+    severity: Severity::High,
+    category: "detection",
+    references: &[Reference::url("https://learn.microsoft.com/en-us/microsoft-365/security/defender-endpoint/troubleshoot-microsoft-defender-antivirus")],
+    why: "Defender found malware (1116) or acted on it (1117); on an Exchange server that is often a web shell it caught, \
+          which proves the server was reachable by the attacker.",
+    action: "Look up the threat and path; a remediated shell still means the server was exploited.",
+};
+
+/// The event checks, in ID order.
+pub static EVENT_CHECKS: &[&Check] = &[
+    &SUSPICIOUS_CMDLET,
+    &WEB_SERVER_SPAWNED_SHELL,
+    &LSASS_DUMP_COMMAND,
+    &DEFENDER_DETECTION,
+];
+
+const WORKERS: [&str; 3] = ["w3wp.exe", "umworkerprocess.exe", "umservice.exe"];
+const SHELLS: [&str; 6] = [
+    "cmd.exe",
+    "powershell.exe",
+    "pwsh.exe",
+    "rundll32.exe",
+    "mshta.exe",
+    "wscript.exe",
+];
+
+fn base_name(path: &str) -> String {
+    path.rsplit(['\\', '/'])
+        .next()
+        .unwrap_or(path)
+        .to_ascii_lowercase()
+}
+
+/// Runs the checks that apply to a record of `channel`.
+pub fn check_event(channel: Channel, event: &EventRecord, out: &mut Vec<Finding>) {
+    match channel {
+        Channel::Application
+            if event
+                .provider
+                .eq_ignore_ascii_case("MSExchange Unified Messaging")
+                && event.level == 2
+                && event
+                    .text()
+                    .to_ascii_lowercase()
+                    .contains("system.invalidcastexception") =>
+        {
+            out.push(UM_DESERIALIZATION.finding(
+                "MSExchange Unified Messaging logged an error with System.InvalidCastException.".into(),
+            ));
+        }
+        Channel::ExchangeManagement => cmdlet_check(event, out),
+        Channel::Security if event.event_id == 4688 => process_checks(
+            event.get("ParentProcessName"),
+            event.get("NewProcessName"),
+            event.get("CommandLine"),
+            out,
+        ),
+        Channel::Sysmon if event.event_id == 1 => process_checks(
+            event.get("ParentImage"),
+            event.get("Image"),
+            event.get("CommandLine"),
+            out,
+        ),
+        Channel::Defender if matches!(event.event_id, 1116 | 1117) => {
+            let threat = event.get("Threat Name").unwrap_or("?");
+            let path = event.get("Path").unwrap_or("?");
+            let what = if event.event_id == 1116 {
+                "detected"
+            } else {
+                "acted on"
+            };
+            out.push(DEFENDER_DETECTION.finding(format!("Defender {what} {threat} at {path}.")));
+        }
+        _ => {}
+    }
+}
+
+/// MSExchange CmdletLogs: the first value is the cmdlet, the second its parameters.
+fn cmdlet_check(event: &EventRecord, out: &mut Vec<Finding>) {
+    if !event.provider.eq_ignore_ascii_case("MSExchange CmdletLogs")
+        || !matches!(event.event_id, 1 | 6)
+    {
+        return;
+    }
+    let cmdlet = event.value(0).unwrap_or("");
+    let params = event.value(1).unwrap_or("");
+    let (c, p) = (cmdlet.to_ascii_lowercase(), params.to_ascii_lowercase());
+    let verdict = match c.as_str() {
+        "new-mailboxexportrequest"
+            if p.contains(".aspx")
+                || p.contains("inetpub")
+                || p.contains("\\\\127.0.0.1\\")
+                || p.contains("\\\\localhost\\") =>
+        {
+            Some((
+                Severity::Critical,
+                "a mailbox export written to a web folder: ProxyShell's web-shell drop",
+            ))
+        }
+        "new-mailboxexportrequest" => Some((
+            Severity::High,
+            "a mailbox export (mail theft, or a shell drop)",
+        )),
+        "new-managementroleassignment" if p.contains("mailbox import export") => Some((
+            Severity::High,
+            "the Mailbox Import Export role granted, which mailbox exports need",
+        )),
+        c if c.starts_with("set-") && c.ends_with("virtualdirectory") && p.contains("<script") => {
+            Some((
+                Severity::Critical,
+                "a script put into a virtual directory's URL (CVE-2021-27065)",
+            ))
+        }
+        "install-transportagent" => Some((
+            Severity::High,
+            "a transport agent installed: code that sees every message",
+        )),
+        "set-mailbox" if p.contains("forwardingsmtpaddress") || p.contains("forwardingaddress") => {
+            Some((Severity::Medium, "mail forwarding set on a mailbox"))
+        }
+        "new-inboxrule" | "set-inboxrule"
+            if p.contains("forwardto") || p.contains("redirectto") =>
+        {
+            Some((Severity::Medium, "an inbox rule that forwards mail"))
+        }
+        "new-transportrule" | "set-transportrule"
+            if p.contains("blindcopyto") || p.contains("redirectmessageto") =>
+        {
+            Some((
+                Severity::Medium,
+                "a transport rule that copies or redirects mail",
+            ))
+        }
+        _ => None,
+    };
+    if let Some((severity, what)) = verdict {
+        let outcome = if event.event_id == 6 {
+            " It failed (event 6)."
+        } else {
+            ""
+        };
+        out.push(
+            SUSPICIOUS_CMDLET.finding_at(severity, format!("{cmdlet} {params}: {what}.{outcome}")),
+        );
+    }
+}
+
+fn process_checks(
+    parent: Option<&str>,
+    image: Option<&str>,
+    command: Option<&str>,
+    out: &mut Vec<Finding>,
+) {
+    let parent_name = base_name(parent.unwrap_or(""));
+    let image_name = base_name(image.unwrap_or(""));
+    let command = command.unwrap_or("");
+    if WORKERS.contains(&parent_name.as_str()) && SHELLS.contains(&image_name.as_str()) {
+        out.push(
+            WEB_SERVER_SPAWNED_SHELL
+                .finding(format!("{parent_name} started {image_name}: {command}")),
+        );
+    }
+    let c = command.to_ascii_lowercase();
+    if (c.contains("comsvcs") && (c.contains("minidump") || c.contains("#24")))
+        || (c.contains("procdump") && c.contains("lsass"))
+    {
+        out.push(LSASS_DUMP_COMMAND.finding(format!("{image_name} ran: {command}")));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(provider: &str, id: u64, level: u8, data: &[(&str, &str)]) -> EventRecord {
+        EventRecord {
+            provider: provider.into(),
+            event_id: id,
+            level,
+            data: data
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            ..EventRecord::default()
+        }
+    }
+
+    fn ids(channel: Channel, ev: &EventRecord) -> Vec<(&'static str, Severity)> {
+        let mut out = Vec::new();
+        check_event(channel, ev, &mut out);
+        out.iter().map(|f| (f.check_id, f.severity)).collect()
+    }
+
+    #[test]
+    fn cmdlets() {
+        type Expected<'a> = &'a [(&'a str, Severity)];
+        let cases: [(&str, &str, Expected); 4] = [
+            (
+                "New-MailboxExportRequest",
+                "-Mailbox a -FilePath \\\\127.0.0.1\\c$\\inetpub\\wwwroot\\aspnet_client\\x.aspx",
+                &[("EXS-LOG-013", Severity::Critical)],
+            ),
+            (
+                "New-ManagementRoleAssignment",
+                "-Role \"Mailbox Import Export\" -User x",
+                &[("EXS-LOG-013", Severity::High)],
+            ),
+            ("Get-Mailbox", "-Identity a", &[]),
+            (
+                "Set-OabVirtualDirectory",
+                "-ExternalUrl 'http://f/<script>'",
+                &[("EXS-LOG-013", Severity::Critical)],
+            ),
+        ];
+        for (cmdlet, parameters, expected) in cases {
+            let event = record(
+                "MSExchange CmdletLogs",
+                1,
+                4,
+                &[("", cmdlet), ("", parameters)],
+            );
+            assert_eq!(
+                ids(Channel::ExchangeManagement, &event),
+                expected,
+                "{cmdlet}"
+            );
+        }
+    }
+
+    #[test]
+    fn processes() {
+        let spawn = record("Microsoft-Windows-Security-Auditing", 4688, 0, &[
+            ("NewProcessName", "C:\\Windows\\System32\\cmd.exe"),
+            ("ParentProcessName", "c:\\windows\\system32\\inetsrv\\w3wp.exe"),
+            ("CommandLine", "cmd /c rundll32 C:\\windows\\system32\\comsvcs.dll MiniDump 624 C:\\root\\l.dmp full"),
+        ]);
+        assert_eq!(
+            ids(Channel::Security, &spawn),
+            vec![
+                ("EXS-LOG-014", Severity::Critical),
+                ("EXS-LOG-015", Severity::Critical)
+            ]
+        );
+        let normal = record(
+            "Microsoft-Windows-Security-Auditing",
+            4688,
+            0,
+            &[
+                ("NewProcessName", "C:\\Windows\\System32\\cmd.exe"),
+                ("ParentProcessName", "C:\\Windows\\explorer.exe"),
+            ],
+        );
+        assert!(ids(Channel::Security, &normal).is_empty());
+        let sysmon = record(
+            "Microsoft-Windows-Sysmon",
+            1,
+            4,
+            &[
+                ("Image", "C:\\x\\powershell.exe"),
+                (
+                    "ParentImage",
+                    "C:\\Program Files\\Microsoft\\Exchange Server\\V15\\Bin\\UMWorkerProcess.exe",
+                ),
+            ],
+        );
+        assert_eq!(
+            ids(Channel::Sysmon, &sysmon),
+            vec![("EXS-LOG-014", Severity::Critical)]
+        );
+    }
+
+    #[test]
+    fn unified_messaging_needs_provider_level_and_exception() {
+        let um = |p: &str, level| {
+            record(
+                p,
+                100,
+                level,
+                &[("", "... System.InvalidCastException: ...")],
+            )
+        };
+        assert_eq!(
+            ids(Channel::Application, &um("MSExchange Unified Messaging", 2)),
+            vec![("EXS-LOG-003", Severity::High)]
+        );
+        assert!(ids(Channel::Application, &um("MSExchange Unified Messaging", 4)).is_empty());
+        assert!(ids(Channel::Application, &um("MSExchangeIS", 2)).is_empty());
+    }
+}

@@ -1,0 +1,322 @@
+//! What is on the evidence: the Exchange install and its build, the IIS web roots,
+//! the computer's name, and the folders a file sweep covers. What is missing becomes
+//! the coverage, so a collection without web roots is never reported as clean.
+
+use exsweep_evidence::known::{
+    APPLICATION_HOST, DEFAULT_EXCHANGE_ROOT, DEFAULT_INSTALL_DIRS, DEFAULT_WEB_ROOT, SOFTWARE_HIVE,
+    SYSTEM_HIVE,
+};
+use exsweep_evidence::{registry, winpath, Evidence};
+use exsweep_model::AreaCoverage;
+use regex::Regex;
+
+const HIVE_READ_LIMIT: u64 = 512 << 20;
+
+#[derive(Clone, Debug)]
+pub struct ExchangeInstall {
+    /// Windows path of the install root, without a trailing `\`.
+    pub root: String,
+    pub version: Option<String>,
+    /// How it was found: the registry, or a default path.
+    pub source: &'static str,
+}
+
+/// Where a file sits, as far as the checks care.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Zone {
+    /// Directly in the front end's `owa\auth`, which holds a fixed set of pages.
+    FrontEndOwaAuth,
+    /// Below `owa\auth` in a build folder or `Current`: static resources only.
+    FrontEndOwaAuthStatic,
+    /// The front end's `ecp\auth`, which holds one page.
+    FrontEndEcpAuth,
+    /// An IIS root's `aspnet_client`, which holds no scripts at all.
+    AspnetClient,
+    /// Elsewhere in Exchange's front- or back-end web folders.
+    ExchangeWeb,
+    /// Elsewhere in an IIS web root.
+    IisWebRoot,
+    /// ASP.NET's compiled-page cache.
+    TempAspNet,
+    /// `C:\ProgramData`, where stolen data was staged in archives.
+    ProgramData,
+    /// Places attackers leave tools and dumps: `Windows\Temp`, `C:\root`, user folders.
+    Staging,
+    Other,
+}
+
+impl Zone {
+    pub fn is_web(self) -> bool {
+        matches!(
+            self,
+            Zone::FrontEndOwaAuth
+                | Zone::FrontEndOwaAuthStatic
+                | Zone::FrontEndEcpAuth
+                | Zone::AspnetClient
+                | Zone::ExchangeWeb
+                | Zone::IisWebRoot
+        )
+    }
+}
+
+/// A folder the sweep covers, and whether its absence makes the verdict incomplete.
+#[derive(Clone, Debug)]
+pub struct Area {
+    pub name: &'static str,
+    pub windows_path: String,
+    /// Absent on a normal server (e.g. `C:\root`): its absence is not a gap.
+    pub optional: bool,
+    pub consequence: &'static str,
+}
+
+pub struct Inventory {
+    pub exchange: Option<ExchangeInstall>,
+    pub web_roots: Vec<String>,
+    pub host: Option<String>,
+    pub warnings: Vec<String>,
+    zones: Vec<(String, Zone)>,
+}
+
+fn read_small(evidence: &Evidence, path: &str, warnings: &mut Vec<String>) -> Option<Vec<u8>> {
+    match evidence.read_path(path, HIVE_READ_LIMIT)? {
+        Ok(bytes) => Some(bytes),
+        Err(e) => {
+            warnings.push(format!("cannot read {path}: {e}"));
+            None
+        }
+    }
+}
+
+fn find_exchange(evidence: &Evidence, warnings: &mut Vec<String>) -> Option<ExchangeInstall> {
+    if let Some(hive) = read_small(evidence, SOFTWARE_HIVE, warnings) {
+        match registry::exchange_setup(&hive) {
+            Ok((Some(setup), valid)) => {
+                if !valid {
+                    warnings.push(
+                        "the SOFTWARE hive's header did not validate (unflushed copy); its values were read anyway"
+                            .into(),
+                    );
+                }
+                let root = setup.install_path.trim_end_matches('\\').to_string();
+                if evidence.dir_exists(&root) {
+                    return Some(ExchangeInstall {
+                        root,
+                        version: setup.version,
+                        source: "registry (MsiInstallPath)",
+                    });
+                }
+                warnings.push(format!(
+                    "the registry names {root} as the Exchange install, but the evidence does not hold it"
+                ));
+            }
+            Ok((None, _)) => {}
+            Err(e) => warnings.push(format!("SOFTWARE hive unreadable: {e}")),
+        }
+    }
+    evidence.drives().into_iter().find_map(|letter| {
+        DEFAULT_INSTALL_DIRS.iter().find_map(|dir| {
+            let root = format!("{letter}:\\{dir}");
+            evidence.dir_exists(&root).then_some(ExchangeInstall {
+                root,
+                version: None,
+                source: "default install path",
+            })
+        })
+    })
+}
+
+/// IIS site roots from `applicationHost.config`, plus the default root.
+fn find_web_roots(evidence: &Evidence, warnings: &mut Vec<String>) -> Vec<String> {
+    let mut roots = vec![DEFAULT_WEB_ROOT.to_string()];
+    if let Some(config) = read_small(evidence, APPLICATION_HOST, warnings) {
+        let text = String::from_utf8_lossy(&config);
+        let physical = Regex::new(r#"(?i)physicalPath="([^"]+)""#).expect("static regex");
+        for cap in physical.captures_iter(&text) {
+            let path = cap[1]
+                .replace("%SystemDrive%", "C:")
+                .replace("%SYSTEMDRIVE%", "C:");
+            if winpath::split(&path).is_some()
+                && !roots.iter().any(|r| winpath::key(r) == winpath::key(&path))
+            {
+                roots.push(path.trim_end_matches('\\').to_string());
+            }
+        }
+    }
+    roots
+}
+
+impl Inventory {
+    pub fn take(evidence: &Evidence) -> Inventory {
+        let mut warnings = Vec::new();
+        let exchange = find_exchange(evidence, &mut warnings);
+        let web_roots = find_web_roots(evidence, &mut warnings);
+        let host = read_small(evidence, SYSTEM_HIVE, &mut warnings)
+            .and_then(|h| registry::computer_name(&h));
+        let mut zones = Vec::new();
+        let ex_root = exchange
+            .as_ref()
+            .map_or(DEFAULT_EXCHANGE_ROOT.to_string(), |e| e.root.clone());
+        let fe = format!(r"{ex_root}\FrontEnd\HttpProxy");
+        zones.push((format!(r"{fe}\owa\auth"), Zone::FrontEndOwaAuth));
+        zones.push((format!(r"{fe}\ecp\auth"), Zone::FrontEndEcpAuth));
+        zones.push((fe, Zone::ExchangeWeb));
+        zones.push((format!(r"{ex_root}\ClientAccess"), Zone::ExchangeWeb));
+        for root in &web_roots {
+            zones.push((format!(r"{root}\aspnet_client"), Zone::AspnetClient));
+            zones.push((root.clone(), Zone::IisWebRoot));
+        }
+        for dir in temp_aspnet_dirs() {
+            zones.push((dir, Zone::TempAspNet));
+        }
+        zones.push((r"C:\ProgramData".into(), Zone::ProgramData));
+        zones.push((r"C:\Windows\Temp".into(), Zone::Staging));
+        zones.push((r"C:\root".into(), Zone::Staging));
+        zones.push((r"C:\Users".into(), Zone::Staging));
+        let mut zones: Vec<(String, Zone)> = zones
+            .into_iter()
+            .map(|(p, z)| (winpath::key(&p), z))
+            .collect();
+        // Most specific first, so the first match wins.
+        zones.sort_by_key(|(k, _)| std::cmp::Reverse(k.len()));
+        Inventory {
+            exchange,
+            web_roots,
+            host,
+            warnings,
+            zones,
+        }
+    }
+
+    /// Classifies a file by its Windows path.
+    pub fn zone_of(&self, windows_path: &str) -> Zone {
+        let key = winpath::key(windows_path);
+        for (dir, zone) in &self.zones {
+            if winpath::is_within(&key, dir) {
+                if *zone == Zone::FrontEndOwaAuth {
+                    let rest = &key[dir.len() + 1..];
+                    return if rest.contains('\\') {
+                        Zone::FrontEndOwaAuthStatic
+                    } else {
+                        Zone::FrontEndOwaAuth
+                    };
+                }
+                return *zone;
+            }
+        }
+        Zone::Other
+    }
+
+    /// The folders the default sweep covers.
+    pub fn areas(&self, evidence: &Evidence) -> Vec<Area> {
+        let web = "web shells in this folder were not assessed";
+        let mut areas = Vec::new();
+        match &self.exchange {
+            Some(ex) => {
+                areas.push(Area {
+                    name: "Exchange front-end web folders",
+                    windows_path: format!(r"{}\FrontEnd\HttpProxy", ex.root),
+                    optional: false,
+                    consequence: web,
+                });
+                areas.push(Area {
+                    name: "Exchange back-end web folders",
+                    windows_path: format!(r"{}\ClientAccess", ex.root),
+                    optional: false,
+                    consequence: web,
+                });
+            }
+            None => areas.push(Area {
+                name: "Exchange install",
+                windows_path: DEFAULT_EXCHANGE_ROOT.into(),
+                optional: false,
+                consequence: "no Exchange install found: Exchange web shells were not assessed",
+            }),
+        }
+        for root in &self.web_roots {
+            areas.push(Area {
+                name: "IIS web root",
+                windows_path: root.clone(),
+                optional: root != DEFAULT_WEB_ROOT && !evidence.dir_exists(root),
+                consequence: web,
+            });
+        }
+        areas.push(Area {
+            name: "IIS folder (logs excluded)",
+            windows_path: r"C:\inetpub".into(),
+            optional: false,
+            consequence: web,
+        });
+        for dir in temp_aspnet_dirs() {
+            areas.push(Area {
+                name: "Temporary ASP.NET Files",
+                windows_path: dir,
+                optional: true,
+                consequence: "compiled copies of web shells were not assessed",
+            });
+        }
+        areas.push(Area {
+            name: "ProgramData",
+            windows_path: r"C:\ProgramData".into(),
+            optional: false,
+            consequence: "staged dumps and archives were not assessed",
+        });
+        areas.push(Area {
+            name: "Windows temp",
+            windows_path: r"C:\Windows\Temp".into(),
+            optional: false,
+            consequence: "credential dumps left in Windows\\Temp were not assessed",
+        });
+        areas.push(Area {
+            name: "C:\\root (Hafnium staging folder)",
+            windows_path: r"C:\root".into(),
+            optional: true,
+            consequence: "",
+        });
+        for user in evidence.subdirs(r"C:\Users") {
+            areas.push(Area {
+                name: "user temp folder",
+                windows_path: format!(r"C:\Users\{user}\AppData\Local\Temp"),
+                optional: true,
+                consequence: "",
+            });
+        }
+        areas
+    }
+
+    /// Folders a default sweep skips because other parts of exsweep read them
+    /// (logs) or they hold nothing a file check looks for (mail databases).
+    pub fn sweep_exclusions(&self) -> Vec<String> {
+        let mut out = vec![winpath::key(r"C:\inetpub\logs")];
+        if let Some(ex) = &self.exchange {
+            out.push(winpath::key(&format!(r"{}\Logging", ex.root)));
+        }
+        out
+    }
+}
+
+fn temp_aspnet_dirs() -> Vec<String> {
+    ["Framework64", "Framework"]
+        .iter()
+        .flat_map(|fw| {
+            ["v4.0.30319", "v2.0.50727"]
+                .iter()
+                .map(move |v| format!(r"C:\Windows\Microsoft.NET\{fw}\{v}\Temporary ASP.NET Files"))
+        })
+        .collect()
+}
+
+/// The coverage of each area: present or not, and what a gap means.
+pub fn area_coverage(evidence: &Evidence, areas: &[Area]) -> Vec<AreaCoverage> {
+    areas
+        .iter()
+        .filter_map(|a| {
+            let present = evidence.dir_exists(&a.windows_path);
+            (present || !a.optional).then(|| AreaCoverage {
+                area: a.name.to_string(),
+                windows_path: a.windows_path.clone(),
+                present,
+                consequence: (!present).then(|| a.consequence.to_string()),
+            })
+        })
+        .collect()
+}

@@ -1,0 +1,229 @@
+//! The file sweep: lists the files in scope, reads each once (up to the size cap),
+//! runs every file check and the YARA-X rules on that one read, in parallel, and
+//! fills the coverage with what was read, skipped and why.
+
+use crate::checks::files::{check_file, FileSubject};
+use crate::checks::rule_finding;
+use crate::inventory::{area_coverage, Inventory};
+use crate::progress::Progress;
+use exsweep_evidence::{winpath, Evidence, FileEntry};
+use exsweep_indicators::IndicatorSet;
+use exsweep_model::{Coverage, FileEvidence, Finding};
+use exsweep_rules::{RuleScanner, RuleSet, ScanError};
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::Mutex;
+use std::time::Duration;
+
+/// How much of an over-cap file is read for the header checks (dumps, PST magic).
+const HEAD_BYTES: u64 = 64 << 10;
+const MAX_WARNINGS: usize = 200;
+
+thread_local! {
+    /// This thread's read buffer, reused for every file (it grows to the largest file read).
+    static READ_BUFFER: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+pub struct SweepOptions {
+    /// Every file on every drive instead of the default scope.
+    pub full: bool,
+    /// Files larger than this get only name and header checks.
+    pub max_file_size: u64,
+    pub rule_timeout: Duration,
+}
+
+#[derive(Default)]
+struct Counters {
+    seen: AtomicU64,
+    scanned: AtomicU64,
+    bytes: AtomicU64,
+    empty: AtomicU64,
+    over_cap: AtomicU64,
+    unreadable: AtomicU64,
+    timeouts: AtomicU64,
+}
+
+/// The folders to list: the default scope's present areas, or every drive.
+fn scope(evidence: &Evidence, inventory: &Inventory, full: bool) -> (Vec<String>, Vec<String>) {
+    if full {
+        let drives = evidence
+            .drives()
+            .iter()
+            .map(|d| format!("{d}:\\"))
+            .collect();
+        return (drives, Vec::new());
+    }
+    let mut dirs: Vec<String> = inventory
+        .areas(evidence)
+        .into_iter()
+        .map(|a| a.windows_path)
+        .filter(|p| evidence.dir_exists(p))
+        .collect();
+    // Drop folders nested in another folder of the scope: walk each tree once.
+    let keys: Vec<String> = dirs.iter().map(|d| winpath::key(d)).collect();
+    let mut i = 0;
+    dirs.retain(|_| {
+        let key = &keys[i];
+        i += 1;
+        !keys
+            .iter()
+            .any(|other| other != key && winpath::is_within(key, other))
+    });
+    (dirs, inventory.sweep_exclusions())
+}
+
+/// Sweeps the files and returns the findings; `coverage` receives the counts.
+pub fn run(
+    evidence: &Evidence,
+    inventory: &Inventory,
+    indicators: &IndicatorSet,
+    rules: &RuleSet,
+    options: &SweepOptions,
+    progress: &dyn Progress,
+    coverage: &mut Coverage,
+) -> Vec<Finding> {
+    coverage.areas = area_coverage(evidence, &inventory.areas(evidence));
+    let (dirs, exclude) = scope(evidence, inventory, options.full);
+    coverage.size_cap = options.max_file_size;
+    let counters = Counters::default();
+    let findings = Mutex::new(Vec::new());
+    let warnings = Mutex::new(Vec::new());
+    let exchange_root = inventory.exchange.as_ref().map(|e| e.root.as_str());
+    let ctx = FileContext {
+        evidence,
+        inventory,
+        indicators,
+        exchange_root,
+        max_file_size: options.max_file_size,
+        counters: &counters,
+        warnings: &warnings,
+    };
+    // Files are read and scanned by the walk's own tasks as each folder is listed, so
+    // reading overlaps listing; each worker thread keeps its scanner and read buffer.
+    let listing = evidence.visit_files(&dirs, &exclude, &|file| {
+        let found = READ_BUFFER.with(|buf| {
+            rules.with_scanner(options.rule_timeout, |scanner| {
+                ctx.sweep_file(&file, scanner, &mut buf.borrow_mut())
+            })
+        });
+        if !found.is_empty() {
+            findings.lock().unwrap().extend(found);
+        }
+        counters.seen.fetch_add(1, Relaxed);
+        progress.file_swept();
+    });
+    progress.sweep_finished();
+    coverage.files_seen = counters.seen.into_inner();
+    coverage.symlinks_not_followed = listing.symlinks;
+    coverage.special_files = listing.special_files;
+    coverage.odd_names = listing.odd_names;
+    coverage.warnings.extend(listing.warnings);
+
+    coverage.files_scanned = counters.scanned.into_inner();
+    coverage.bytes_scanned = counters.bytes.into_inner();
+    coverage.empty_files = counters.empty.into_inner();
+    coverage.over_size_cap = counters.over_cap.into_inner();
+    coverage.unreadable = listing.unreadable + counters.unreadable.into_inner();
+    coverage.rule_timeouts = counters.timeouts.into_inner();
+    coverage.warnings.extend(warnings.into_inner().unwrap());
+    let mut findings = findings.into_inner().unwrap();
+    findings.sort_by(|a, b| {
+        b.severity.cmp(&a.severity).then_with(|| {
+            let path = |f: &Finding| f.file.as_ref().map(|e| e.windows_path.clone());
+            path(a).cmp(&path(b))
+        })
+    });
+    findings
+}
+
+struct FileContext<'a> {
+    evidence: &'a Evidence,
+    inventory: &'a Inventory,
+    indicators: &'a IndicatorSet,
+    exchange_root: Option<&'a str>,
+    max_file_size: u64,
+    counters: &'a Counters,
+    warnings: &'a Mutex<Vec<String>>,
+}
+
+impl FileContext<'_> {
+    fn warn(&self, text: String) {
+        let mut w = self.warnings.lock().unwrap();
+        if w.len() < MAX_WARNINGS {
+            w.push(text);
+        }
+    }
+
+    fn sweep_file(
+        &self,
+        file: &FileEntry,
+        scanner: &mut RuleScanner,
+        buf: &mut Vec<u8>,
+    ) -> Vec<Finding> {
+        let wants_whole = file.size <= self.max_file_size;
+        // One byte over the cap tells a file that grew past it since it was listed.
+        let limit = if wants_whole {
+            self.max_file_size + 1
+        } else {
+            HEAD_BYTES
+        };
+        let read_ok = match self.evidence.read(file, limit, buf) {
+            Ok(()) => true,
+            Err(e) => {
+                self.counters.unreadable.fetch_add(1, Relaxed);
+                self.warn(format!(
+                    "cannot read {}: {e}",
+                    exsweep_model::printable(file.windows_path.as_bytes())
+                ));
+                buf.clear();
+                false
+            }
+        };
+        let complete = read_ok && wants_whole && buf.len() as u64 <= self.max_file_size;
+        if read_ok {
+            self.counters.scanned.fetch_add(1, Relaxed);
+            self.counters.bytes.fetch_add(buf.len() as u64, Relaxed);
+            if buf.is_empty() {
+                self.counters.empty.fetch_add(1, Relaxed);
+            }
+            if !complete {
+                self.counters.over_cap.fetch_add(1, Relaxed);
+                buf.truncate(HEAD_BYTES as usize);
+            }
+        }
+        let subject = FileSubject::new(
+            &file.windows_path,
+            self.inventory.zone_of(&file.windows_path),
+            buf,
+            complete,
+        );
+        let mut findings = check_file(&subject, self.indicators, self.exchange_root);
+        if complete && !buf.is_empty() {
+            match scanner.scan(&file.windows_path, buf, || {
+                subject.hashes.md5(buf).to_string()
+            }) {
+                Ok(hits) => findings.extend(hits.into_iter().map(rule_finding)),
+                Err(ScanError::Timeout) => {
+                    self.counters.timeouts.fetch_add(1, Relaxed);
+                    self.warn(format!("rule scan timed out: {}", file.windows_path));
+                }
+                Err(e) => self.warn(format!("rule scan failed on {}: {e}", file.windows_path)),
+            }
+        }
+        if findings.is_empty() {
+            return findings;
+        }
+        let evidence = FileEvidence {
+            windows_path: file.windows_path.clone(),
+            local_path: self.evidence.local_display(file),
+            size: file.size,
+            md5: complete.then(|| subject.hashes.md5(buf).to_string()),
+            sha1: complete.then(|| subject.hashes.sha1(buf).to_string()),
+            sha256: complete.then(|| subject.hashes.sha256(buf).to_string()),
+            times: file.times.clone(),
+        };
+        for f in &mut findings {
+            f.file = Some(evidence.clone());
+        }
+        findings
+    }
+}

@@ -1,0 +1,348 @@
+//! The evidence source: where a Windows server's files are, as seen from here.
+//!
+//! One type, [`Evidence`], hides the layouts responders bring (a live or mounted
+//! root, a KAPE target collection, a Velociraptor collection as a folder or zip).
+//! It maps Windows paths to local ones case-insensitively, lists files below
+//! Windows folders in parallel, and reads them read-only. Nothing else in the
+//! program touches the evidence's bytes.
+
+mod folder;
+pub mod known;
+pub mod registry;
+mod velociraptor;
+pub mod winpath;
+mod zip;
+
+use exsweep_model::FileTimes;
+use std::collections::HashMap;
+use std::io;
+use std::path::{Path, PathBuf};
+
+/// How the evidence is laid out on this machine.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Layout {
+    /// A live system drive or a mounted disk image (a folder holding `Windows`, `inetpub` ...).
+    Image,
+    /// A KAPE target collection: `<dest>/C/...`, one folder per drive letter.
+    Kape,
+    /// A Velociraptor collection, unpacked or as its `.zip`.
+    Velociraptor,
+}
+
+impl Layout {
+    pub fn describe(self, zipped: bool) -> &'static str {
+        match (self, zipped) {
+            (Layout::Image, _) => "live system or mounted disk image",
+            (Layout::Kape, _) => "KAPE target collection",
+            (Layout::Velociraptor, false) => "Velociraptor collection (folder)",
+            (Layout::Velociraptor, true) => "Velociraptor collection (zip)",
+        }
+    }
+}
+
+/// Where a file's bytes are.
+#[derive(Clone, Debug)]
+pub enum Location {
+    Local(PathBuf),
+    ZipEntry(usize),
+}
+
+/// A reader that can seek: what record-oriented formats (EVTX) need.
+pub trait SeekRead: io::Read + io::Seek + Send {}
+impl<T: io::Read + io::Seek + Send> SeekRead for T {}
+
+/// A regular file found on the evidence.
+#[derive(Clone, Debug)]
+pub struct FileEntry {
+    /// The path as the server knew it.
+    pub windows_path: String,
+    pub location: Location,
+    pub size: u64,
+    pub times: FileTimes,
+}
+
+fn stream(
+    reader: &mut dyn io::Read,
+    chunk: usize,
+    sink: &mut dyn FnMut(&[u8]) -> bool,
+) -> io::Result<()> {
+    let mut buf = vec![0u8; chunk];
+    loop {
+        let n = match reader.read(&mut buf) {
+            Ok(0) => return Ok(()),
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if !sink(&buf[..n]) {
+            return Ok(());
+        }
+    }
+}
+
+/// What a listing passed over, so the coverage can say so.
+#[derive(Debug, Default)]
+pub struct ListingReport {
+    pub symlinks: u64,
+    pub special_files: u64,
+    pub unreadable: u64,
+    /// Names with control characters or that are not valid UTF-8.
+    pub odd_names: u64,
+    pub warnings: Vec<String>,
+}
+
+impl ListingReport {
+    fn merge(&mut self, other: ListingReport) {
+        self.symlinks += other.symlinks;
+        self.special_files += other.special_files;
+        self.unreadable += other.unreadable;
+        self.odd_names += other.odd_names;
+        self.warnings.extend(other.warnings);
+    }
+}
+
+enum Backend {
+    Folder(folder::FolderSource),
+    Zip(zip::ZipSource),
+}
+
+/// A Windows machine's files, wherever they are.
+pub struct Evidence {
+    layout: Layout,
+    root: PathBuf,
+    backend: Backend,
+    /// True timestamps from a collection's own records (Velociraptor `uploads.json`),
+    /// keyed by [`winpath::key`]; they beat the copy's file-system times.
+    recorded_times: HashMap<String, FileTimes>,
+}
+
+impl Evidence {
+    /// Opens the evidence at `path`, detecting its layout unless one is given.
+    pub fn open(path: &Path, layout: Option<Layout>) -> Result<Evidence, String> {
+        let meta = std::fs::metadata(path)
+            .map_err(|e| format!("cannot read evidence root {}: {e}", path.display()))?;
+        if meta.is_file() {
+            if layout.is_some_and(|l| l != Layout::Velociraptor) {
+                return Err(format!(
+                    "{} is a file; only a Velociraptor collection can be given as a zip",
+                    path.display()
+                ));
+            }
+            let source = zip::ZipSource::open(path)?;
+            let recorded_times = source.recorded_times();
+            return Ok(Evidence {
+                layout: Layout::Velociraptor,
+                root: path.to_path_buf(),
+                backend: Backend::Zip(source),
+                recorded_times,
+            });
+        }
+        let layout = match layout {
+            Some(l) => l,
+            None => folder::detect_layout(path).ok_or_else(|| {
+                format!(
+                    "cannot tell what {} holds: no Windows, Program Files, inetpub or ProgramData \
+                     folder, no drive-letter folders (KAPE), no uploads folder (Velociraptor); \
+                     name the layout with --layout",
+                    path.display()
+                )
+            })?,
+        };
+        let source = folder::FolderSource::new(path, layout)?;
+        let recorded_times = velociraptor::find_uploads_json(path)
+            .map(|p| match std::fs::read(&p) {
+                Ok(bytes) => velociraptor::parse_uploads_json(&bytes),
+                Err(_) => HashMap::new(),
+            })
+            .unwrap_or_default();
+        Ok(Evidence {
+            layout,
+            root: path.to_path_buf(),
+            backend: Backend::Folder(source),
+            recorded_times,
+        })
+    }
+
+    pub fn describe_layout(&self) -> &'static str {
+        self.layout
+            .describe(matches!(self.backend, Backend::Zip(_)))
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// The drive letters the evidence holds.
+    pub fn drives(&self) -> Vec<char> {
+        match &self.backend {
+            Backend::Folder(f) => f.drives(),
+            Backend::Zip(z) => z.drives(),
+        }
+    }
+
+    /// True when the Windows folder exists in the evidence.
+    pub fn dir_exists(&self, windows_dir: &str) -> bool {
+        match &self.backend {
+            Backend::Folder(f) => !f.resolve(windows_dir).is_empty(),
+            Backend::Zip(z) => z.dir_exists(windows_dir),
+        }
+    }
+
+    /// The names of the sub-folders of a Windows folder (as the server spelled them).
+    pub fn subdirs(&self, windows_dir: &str) -> Vec<String> {
+        match &self.backend {
+            Backend::Folder(f) => f.subdirs(windows_dir),
+            Backend::Zip(z) => z.subdirs(windows_dir),
+        }
+    }
+
+    /// Hands every regular file below the given Windows folders to `visit`, in
+    /// parallel and while the walk goes on, skipping the folders in `exclude` (keys
+    /// from [`winpath::key`]). A file reachable twice (the same drive collected by two
+    /// accessors) is visited once.
+    pub fn visit_files(
+        &self,
+        dirs: &[String],
+        exclude: &[String],
+        visit: &(dyn Fn(FileEntry) + Sync),
+    ) -> ListingReport {
+        // Only a drive collected twice (two Velociraptor accessors) can repeat a file;
+        // elsewhere the check would cost a lock and an allocation per file for nothing.
+        let may_repeat = match &self.backend {
+            Backend::Folder(f) => f.has_repeated_drives(),
+            Backend::Zip(_) => true,
+        };
+        let seen = std::sync::Mutex::new(std::collections::HashSet::new());
+        let once = |mut file: FileEntry| {
+            if !self.recorded_times.is_empty() || may_repeat {
+                let key = winpath::key(&file.windows_path);
+                if let Some(t) = self.recorded_times.get(&key) {
+                    file.times = t.clone();
+                }
+                if may_repeat && !seen.lock().unwrap().insert(key) {
+                    return;
+                }
+            }
+            visit(file);
+        };
+        match &self.backend {
+            Backend::Folder(f) => f.visit(dirs, exclude, &once),
+            Backend::Zip(z) => {
+                use rayon::prelude::*;
+                z.list(dirs, exclude).into_par_iter().for_each(once);
+                ListingReport::default()
+            }
+        }
+    }
+
+    /// Lists every regular file below the given Windows folders (see [`Self::visit_files`]).
+    pub fn list_files(
+        &self,
+        dirs: &[String],
+        exclude: &[String],
+    ) -> (Vec<FileEntry>, ListingReport) {
+        let files = std::sync::Mutex::new(Vec::new());
+        let report = self.visit_files(dirs, exclude, &|f| files.lock().unwrap().push(f));
+        (files.into_inner().unwrap(), report)
+    }
+
+    /// Reads at most `limit` bytes of a file into `buf` (cleared first).
+    pub fn read(&self, file: &FileEntry, limit: u64, buf: &mut Vec<u8>) -> io::Result<()> {
+        buf.clear();
+        match (&self.backend, &file.location) {
+            (Backend::Folder(_), Location::Local(p)) => folder::read_local(p, limit, buf),
+            (Backend::Zip(z), Location::ZipEntry(i)) => z.read(*i, limit, buf),
+            _ => Err(io::Error::other(
+                "file location does not belong to this evidence",
+            )),
+        }
+    }
+
+    /// Whether [`Evidence::read_chunks`] can start anywhere in the file (files on
+    /// disk), not only at its start (zip members are one compressed stream).
+    pub fn seekable(&self, file: &FileEntry) -> bool {
+        matches!(file.location, Location::Local(_))
+    }
+
+    /// Streams a file from byte `offset` on in chunks of up to `chunk` bytes to
+    /// `sink`, which returns `false` to stop early. Memory stays at one chunk whatever
+    /// the file's size. An offset past 0 needs a [seekable](Evidence::seekable) file.
+    pub fn read_chunks(
+        &self,
+        file: &FileEntry,
+        offset: u64,
+        chunk: usize,
+        sink: &mut dyn FnMut(&[u8]) -> bool,
+    ) -> io::Result<()> {
+        match (&self.backend, &file.location) {
+            (Backend::Folder(_), Location::Local(p)) => {
+                let mut reader = folder::open_read_only(p)?;
+                if offset > 0 {
+                    io::Seek::seek(&mut reader, io::SeekFrom::Start(offset))?;
+                }
+                stream(&mut reader, chunk, sink)
+            }
+            (Backend::Zip(z), Location::ZipEntry(i)) if offset == 0 => {
+                z.with_entry(*i, &mut |r| stream(r, chunk, sink))
+            }
+            (Backend::Zip(_), Location::ZipEntry(_)) => Err(io::Error::other(
+                "a zip member can only be read from its start",
+            )),
+            _ => Err(io::Error::other(
+                "file location does not belong to this evidence",
+            )),
+        }
+    }
+
+    /// A seekable reader of a file, for formats read out of order (EVTX). Files on
+    /// disk are read in place; a zip entry is decompressed into memory, so one larger
+    /// than `max_in_memory` is refused.
+    pub fn open_seekable(
+        &self,
+        file: &FileEntry,
+        max_in_memory: u64,
+    ) -> io::Result<Box<dyn SeekRead>> {
+        match (&self.backend, &file.location) {
+            (Backend::Folder(_), Location::Local(p)) => Ok(Box::new(folder::open_read_only(p)?)),
+            (Backend::Zip(_), Location::ZipEntry(_)) if file.size > max_in_memory => Err(io::Error::other(format!(
+                "{} MiB inside a zip is more than exsweep decompresses into memory; unpack the collection",
+                file.size >> 20
+            ))),
+            _ => {
+                let mut buf = Vec::new();
+                self.read(file, max_in_memory, &mut buf)?;
+                Ok(Box::new(io::Cursor::new(buf)))
+            }
+        }
+    }
+
+    /// Reads a whole file given by its Windows path, if the evidence holds it.
+    pub fn read_path(&self, windows_path: &str, limit: u64) -> Option<io::Result<Vec<u8>>> {
+        let entry = self.find_file(windows_path)?;
+        let mut buf = Vec::new();
+        Some(self.read(&entry, limit, &mut buf).map(|_| buf))
+    }
+
+    fn find_file(&self, windows_path: &str) -> Option<FileEntry> {
+        let parent = windows_path.rsplit_once('\\')?.0;
+        let want = winpath::key(windows_path);
+        let files = match &self.backend {
+            Backend::Folder(f) => f.list_one_level(parent),
+            Backend::Zip(z) => z.list(&[parent.to_string()], &[]),
+        };
+        files
+            .into_iter()
+            .find(|f| winpath::key(&f.windows_path) == want)
+    }
+
+    /// How to show a file's local location to a person.
+    pub fn local_display(&self, file: &FileEntry) -> String {
+        match (&self.backend, &file.location) {
+            (_, Location::Local(p)) => p.display().to_string(),
+            (Backend::Zip(z), Location::ZipEntry(i)) => {
+                format!("{}!{}", self.root.display(), z.entry_name(*i))
+            }
+            (Backend::Folder(_), Location::ZipEntry(i)) => format!("entry {i}"),
+        }
+    }
+}

@@ -1,0 +1,53 @@
+//! Reading logs: streaming line selection ([`lines`], [`segments`]), the W3C and CSV
+//! record parsers ([`parse`]) and event-log records ([`evtx`]). What the lines mean is
+//! the checks' business; which files to read, the hunt's.
+
+pub mod evtx;
+pub mod lines;
+pub mod parse;
+pub mod segments;
+
+use parse::Columns;
+
+/// The kinds of log exsweep reads.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LogSource {
+    /// `Logging\HttpProxy\<protocol>\`.
+    HttpProxy {
+        protocol: String,
+    },
+    EcpServer,
+    EcpActivity,
+    OabGenerator,
+    RpsHttp,
+    Iis,
+}
+
+impl LogSource {
+    pub fn name(&self) -> &'static str {
+        match self {
+            LogSource::HttpProxy { .. } => "HttpProxy",
+            LogSource::EcpServer => "ECP Server",
+            LogSource::EcpActivity => "ECP Activity",
+            LogSource::OabGenerator => "OAB Generator",
+            LogSource::RpsHttp => "Rps_Http",
+            LogSource::Iis => "IIS",
+        }
+    }
+
+    pub fn is_w3c(&self) -> bool {
+        matches!(self, LogSource::Iis)
+    }
+
+    pub fn is_csv(&self) -> bool {
+        !matches!(self, LogSource::Iis | LogSource::OabGenerator)
+    }
+
+    pub fn default_columns(&self) -> Columns {
+        match self {
+            LogSource::HttpProxy { .. } => Columns::new(parse::HTTPPROXY_DEFAULT_FIELDS.split(',')),
+            LogSource::Iis => Columns::new(parse::IIS_DEFAULT_FIELDS.split(' ')),
+            _ => Columns::default(),
+        }
+    }
+}

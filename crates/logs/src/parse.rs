@@ -1,0 +1,228 @@
+//! Parsers for the selected lines: Exchange's CSV logs (HttpProxy, ECP, Rps_Http),
+//! IIS W3C logs, and free-text logs (OAB generator). Columns are mapped by name from
+//! each file's own header, and dates are read from the formats, never the locale.
+
+use std::collections::HashMap;
+use std::time::SystemTime;
+
+/// Reads `YYYY-MM-DD[T ]HH:MM:SS[.fff][Z]` (UTC) at the start of `s`.
+pub fn parse_timestamp(s: &str) -> Option<SystemTime> {
+    let b = s.trim_start_matches(['"', ' ']).as_bytes();
+    if b.len() < 19
+        || b[4] != b'-'
+        || b[7] != b'-'
+        || !(b[10] == b'T' || b[10] == b' ')
+        || b[13] != b':'
+    {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| -> Option<u32> {
+        b[r].iter().try_fold(0u32, |acc, d| {
+            d.is_ascii_digit().then(|| acc * 10 + u32::from(d - b'0'))
+        })
+    };
+    let date = chrono::NaiveDate::from_ymd_opt(num(0..4)? as i32, num(5..7)?, num(8..10)?)?;
+    let mut millis = 0;
+    if b.len() > 20 && b[19] == b'.' {
+        let digits: Vec<u8> = b[20..]
+            .iter()
+            .take_while(|d| d.is_ascii_digit())
+            .take(3)
+            .copied()
+            .collect();
+        let text = std::str::from_utf8(&digits).ok()?;
+        millis = format!("{text:0<3}").parse().ok()?;
+    }
+    let time = date.and_hms_milli_opt(num(11..13)?, num(14..16)?, num(17..19)?, millis)?;
+    Some(time.and_utc().into())
+}
+
+/// Splits one CSV record (RFC 4180: quotes, doubled quotes inside).
+pub fn split_csv(line: &str) -> Vec<String> {
+    let mut fields = Vec::new();
+    let mut field = String::new();
+    let mut quoted = false;
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        match (c, quoted) {
+            ('"', true) if chars.peek() == Some(&'"') => {
+                field.push('"');
+                chars.next();
+            }
+            ('"', true) => quoted = false,
+            ('"', false) if field.is_empty() => quoted = true,
+            (',', false) => fields.push(std::mem::take(&mut field)),
+            _ => field.push(c),
+        }
+    }
+    fields.push(field);
+    fields
+}
+
+/// A file's column names, looked up case-insensitively.
+#[derive(Clone, Debug, Default)]
+pub struct Columns {
+    index: HashMap<String, usize>,
+}
+
+impl Columns {
+    pub fn new<'a>(names: impl IntoIterator<Item = &'a str>) -> Columns {
+        Columns {
+            index: names
+                .into_iter()
+                .enumerate()
+                .map(|(i, n)| (n.trim().to_ascii_lowercase(), i))
+                .collect(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.index.is_empty()
+    }
+
+    /// The value of the first of `names` that the file has, if the record has it.
+    pub fn get<'r>(&self, record: &'r [String], names: &[&str]) -> Option<&'r str> {
+        names
+            .iter()
+            .find_map(|n| self.index.get(*n))
+            .and_then(|&i| record.get(i))
+            .map(String::as_str)
+            .filter(|v| !v.is_empty() && *v != "-")
+    }
+}
+
+/// The HttpProxy header of Exchange 2016/2019, for files whose header was lost.
+pub const HTTPPROXY_DEFAULT_FIELDS: &str = "DateTime,RequestId,MajorVersion,MinorVersion,BuildVersion,RevisionVersion,ClientRequestId,Protocol,UrlHost,UrlStem,ProtocolAction,AuthenticationType,IsAuthenticated,AuthenticatedUser,Organization,AnchorMailbox,UserAgent,ClientIpAddress,ServerHostName,HttpStatus,BackEndStatus,ErrorCode,Method,ProxyAction,TargetServer,TargetServerVersion,RoutingType,RoutingHint,BackEndCookie,ServerLocatorHost,ServerLocatorLatency,RequestBytes,ResponseBytes,TargetOutstandingRequests,AuthModulePerfContext,HttpPipelineLatency,CalculateTargetBackEndLatency,GlsLatencyBreakup,TotalGlsLatency,AccountForestLatencyBreakup,TotalAccountForestLatency,ResourceForestLatencyBreakup,TotalResourceForestLatency,ADLatency,SharedCacheLatencyBreakup,TotalSharedCacheLatency,ActivityContextLifeTime,ModuleToHandlerSwitchingLatency,ClientReqStreamLatency,BackendReqInitLatency,BackendReqStreamLatency,BackendProcessingLatency,BackendRespInitLatency,BackendRespStreamLatency,ClientRespStreamLatency,KerberosAuthHeaderLatency,HandlerCompletionLatency,RequestHandlerLatency,HandlerToModuleSwitchingLatency,ProxyTime,CoreLatency,RoutingLatency,HttpProxyOverhead,TotalRequestTime,RouteRefresherLatency,UrlQuery,BackEndGenericInfo,GenericInfo,GenericErrors,EdgeTraceId,DatabaseGuid,UserADObjectGuid,PartitionEndpointLookupLatency,RoutingStatus";
+
+/// IIS's default W3C fields, for files whose `#Fields:` line was lost.
+pub const IIS_DEFAULT_FIELDS: &str = "date time s-ip cs-method cs-uri-stem cs-uri-query s-port cs-username c-ip cs(User-Agent) cs(Referer) sc-status sc-substatus sc-win32-status time-taken";
+
+/// A log line reduced to what the checks read. Every field is optional: each log
+/// kind fills what it has.
+#[derive(Clone, Debug, Default)]
+pub struct Fields {
+    pub time: Option<SystemTime>,
+    pub client_ip: Option<String>,
+    pub user_agent: Option<String>,
+    pub method: Option<String>,
+    pub url_stem: Option<String>,
+    pub url_query: Option<String>,
+    pub status: Option<String>,
+    pub request_id: Option<String>,
+    pub user: Option<String>,
+    pub anchor_mailbox: Option<String>,
+    pub routing_hint: Option<String>,
+    pub backend_cookie: Option<String>,
+    /// ECP Server's `EventData`, Rps_Http's `ClientInfo`, or a free-text line.
+    pub text: Option<String>,
+}
+
+fn owned(v: Option<&str>) -> Option<String> {
+    v.map(str::to_string)
+}
+
+/// Fields of an Exchange CSV log record (HttpProxy, ECP, Rps_Http), by column name.
+pub fn exchange_csv(columns: &Columns, record: &[String]) -> Fields {
+    let get = |names: &[&str]| owned(columns.get(record, names));
+    Fields {
+        time: columns
+            .get(record, &["datetime", "timestamp", "date-time", "starttime"])
+            .and_then(parse_timestamp),
+        client_ip: get(&["clientipaddress", "clientip", "client-ip"]),
+        user_agent: get(&["useragent"]),
+        method: get(&["method"]),
+        url_stem: get(&["urlstem"]),
+        url_query: get(&["urlquery"]),
+        status: get(&["httpstatus"]),
+        request_id: get(&["requestid"]),
+        user: get(&["authenticateduser"]),
+        anchor_mailbox: get(&["anchormailbox"]),
+        routing_hint: get(&["routinghint"]),
+        backend_cookie: get(&["backendcookie"]),
+        text: get(&["eventdata", "clientinfo"]),
+    }
+}
+
+/// Fields of an IIS W3C record (space-separated, `+` for spaces in values).
+pub fn iis(columns: &Columns, record: &[String]) -> Fields {
+    let get = |names: &[&str]| owned(columns.get(record, names));
+    let time = match (
+        columns.get(record, &["date"]),
+        columns.get(record, &["time"]),
+    ) {
+        (Some(d), Some(t)) => parse_timestamp(&format!("{d} {t}")),
+        _ => None,
+    };
+    let query = get(&["cs-uri-query"]);
+    // Exchange appends `&cafeReqId=<guid>;` to the query: the HttpProxy RequestId.
+    let request_id = query.as_deref().and_then(|q| {
+        let lower = q.to_ascii_lowercase();
+        let at = lower.find("cafereqid=")? + "cafereqid=".len();
+        Some(q[at..].split([';', '&']).next()?.to_string()).filter(|id| !id.is_empty())
+    });
+    Fields {
+        time,
+        client_ip: get(&["c-ip"]),
+        user_agent: get(&["cs(user-agent)"]).map(|ua| ua.replace('+', " ")),
+        method: get(&["cs-method"]),
+        url_stem: get(&["cs-uri-stem"]),
+        url_query: query,
+        status: get(&["sc-status"]),
+        request_id,
+        user: get(&["cs-username"]),
+        ..Fields::default()
+    }
+}
+
+/// Fields of a free-text line: its leading timestamp, if any, and the text.
+pub fn free_text(line: &str) -> Fields {
+    Fields {
+        time: parse_timestamp(line),
+        text: Some(line.to_string()),
+        ..Fields::default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use exsweep_model::rfc3339;
+
+    #[test]
+    fn timestamps_in_every_log_format() {
+        let t = |s| parse_timestamp(s).map(rfc3339);
+        assert_eq!(
+            t("2021-03-03T02:50:12.345Z,abc").as_deref(),
+            Some("2021-03-03T02:50:12Z")
+        );
+        assert_eq!(
+            t("2021-03-03 02:50:12 10.0.0.1").as_deref(),
+            Some("2021-03-03T02:50:12Z")
+        );
+        assert_eq!(t("03/03/2021 02:50:12"), None);
+        assert_eq!(t("2021-13-03T02:50:12Z"), None);
+        assert_eq!(t("garbage"), None);
+    }
+
+    #[test]
+    fn csv_quotes() {
+        assert_eq!(
+            split_csv(r#"a,"b,c","say ""x""",,e"#),
+            vec!["a", "b,c", r#"say "x""#, "", "e"]
+        );
+    }
+
+    #[test]
+    fn columns_by_name_and_cafe_request_id() {
+        let cols = Columns::new(IIS_DEFAULT_FIELDS.split(' '));
+        let rec: Vec<String> = "2021-03-03 02:50:12 10.0.0.5 POST /owa/auth/Current/themes/resources/logon.css &CorrelationID=<empty>;&cafeReqId=0c5a-11; 443 - 203.0.113.9 python-requests/2.25.1 - 200 0 0 12"
+            .split(' ')
+            .map(str::to_string)
+            .collect();
+        let f = iis(&cols, &rec);
+        assert_eq!(f.method.as_deref(), Some("POST"));
+        assert_eq!(f.request_id.as_deref(), Some("0c5a-11"));
+        assert_eq!(f.user_agent.as_deref(), Some("python-requests/2.25.1"));
+        assert!(f.time.is_some());
+    }
+}

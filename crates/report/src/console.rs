@@ -1,0 +1,355 @@
+//! The report a person reads: the verdict first, then the findings grouped by
+//! severity with their evidence, then what was and was not assessed.
+
+use exsweep_model::{printable, rfc3339, Finding, Report, Severity, Verdict};
+use std::collections::HashMap;
+use std::io::{self, Write};
+
+/// Log findings of one check beyond this many per severity are counted, not shown.
+const LOG_FINDINGS_SHOWN: usize = 10;
+/// Warnings beyond this many are counted, not listed.
+const WARNINGS_SHOWN: usize = 20;
+
+fn human_bytes(n: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KB", "MB", "GB", "TB"];
+    let mut value = n as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit < UNITS.len() - 1 {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{n} B")
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
+    }
+}
+
+/// The findings about one file (or one finding without a file), shown together.
+struct Group<'a> {
+    findings: Vec<&'a Finding>,
+}
+
+impl Group<'_> {
+    fn severity(&self) -> Severity {
+        self.findings
+            .iter()
+            .map(|f| f.severity)
+            .max()
+            .unwrap_or(Severity::Info)
+    }
+}
+
+/// Groups findings by what they are about: one file, or one log line or record,
+/// keeping the report's order (most severe first).
+fn group_by_subject(findings: &[Finding]) -> Vec<Group<'_>> {
+    let mut groups: Vec<Group> = Vec::new();
+    let mut index: HashMap<String, usize> = HashMap::new();
+    for f in findings {
+        let subject = match (&f.file, &f.log) {
+            (Some(file), _) => Some(file.windows_path.clone()),
+            (None, Some(log)) => Some(format!("{}#{}", log.windows_path, log.line)),
+            (None, None) => None,
+        };
+        match subject {
+            Some(key) => match index.get(&key) {
+                Some(&i) => groups[i].findings.push(f),
+                None => {
+                    index.insert(key, groups.len());
+                    groups.push(Group { findings: vec![f] });
+                }
+            },
+            None => groups.push(Group { findings: vec![f] }),
+        }
+    }
+    groups
+}
+
+fn write_group(group: &Group, out: &mut dyn Write) -> io::Result<()> {
+    let first = group.findings[0];
+    match &first.file {
+        Some(file) => {
+            writeln!(out, "  {}", printable(file.windows_path.as_bytes()))?;
+            writeln!(
+                out,
+                "      read from: {}",
+                printable(file.local_path.as_bytes())
+            )?;
+            let mut facts = vec![format!("{} bytes", file.size)];
+            if let Some(t) = file.times.modified {
+                facts.push(format!("modified {}", rfc3339(t)));
+            }
+            if let Some(t) = file.times.created {
+                facts.push(format!("created {}", rfc3339(t)));
+            }
+            writeln!(out, "      file:      {}", facts.join(", "))?;
+            if let Some(sha) = &file.sha256 {
+                writeln!(out, "      sha256:    {sha}")?;
+            }
+        }
+        None => match &first.log {
+            Some(log) => {
+                let when = log
+                    .time
+                    .map(rfc3339)
+                    .unwrap_or_else(|| "time unknown".into());
+                writeln!(
+                    out,
+                    "  {} {} line {} ({when})",
+                    log.source,
+                    printable(log.windows_path.as_bytes()),
+                    log.line
+                )?;
+                let mut facts = Vec::new();
+                for (label, value) in [
+                    ("client", &log.client_ip),
+                    ("method", &log.method),
+                    ("url", &log.url),
+                    ("status", &log.status),
+                    ("user", &log.user),
+                    ("agent", &log.user_agent),
+                    ("request", &log.request_id),
+                ] {
+                    if let Some(v) = value {
+                        facts.push(format!("{label} {}", printable(v.as_bytes())));
+                    }
+                }
+                if !facts.is_empty() {
+                    writeln!(out, "      request:   {}", facts.join(", "))?;
+                }
+                writeln!(out, "      line:      {}", log.excerpt)?;
+            }
+            None => writeln!(out, "  {}", first.title)?,
+        },
+    }
+    for f in &group.findings {
+        writeln!(out, "    - [{} {}] {}", f.check_id, f.severity, f.title)?;
+        writeln!(out, "        what:    {}", printable(f.detail.as_bytes()))?;
+        writeln!(out, "        why:     {}", f.why)?;
+        if let Some(rule) = &f.rule {
+            writeln!(out, "        rule:    {}", printable(rule.as_bytes()))?;
+        }
+        for m in &f.matches {
+            writeln!(
+                out,
+                "        matched: {} at offset {}: {}",
+                m.identifier, m.offset, m.data
+            )?;
+        }
+        if !f.references.is_empty() {
+            let refs: Vec<String> = f
+                .references
+                .iter()
+                .map(|r| printable(r.to_string().as_bytes()))
+                .collect();
+            writeln!(out, "        refs:    {}", refs.join(", "))?;
+        }
+    }
+    let most_severe = group
+        .findings
+        .iter()
+        .max_by_key(|f| f.severity)
+        .expect("a group is never empty");
+    writeln!(out, "      action:    {}", most_severe.action)?;
+    writeln!(out)
+}
+
+pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
+    let cov = &report.coverage;
+    writeln!(
+        out,
+        "exsweep {} — scan {} of {}",
+        env!("CARGO_PKG_VERSION"),
+        report.scan_id,
+        printable(report.host.as_bytes())
+    )?;
+    writeln!(
+        out,
+        "evidence: {} ({})",
+        printable(cov.evidence_root.as_bytes()),
+        cov.layout
+    )?;
+    writeln!(out)?;
+
+    let counts: Vec<String> = Severity::ALL
+        .iter()
+        .rev()
+        .filter_map(|s| {
+            let n = report.findings.iter().filter(|f| f.severity == *s).count();
+            (n > 0).then(|| format!("{n} {s}"))
+        })
+        .collect();
+    let gaps = cov.gaps().count() + cov.log_gaps().count();
+    write!(out, "VERDICT: {}", report.verdict.label())?;
+    if counts.is_empty() {
+        writeln!(out)?;
+    } else {
+        writeln!(out, " ({})", counts.join(", "))?;
+    }
+    match (report.verdict, gaps) {
+        (Verdict::NoIndicatorsFound, 0) => writeln!(
+            out,
+            "  Nothing in the assessed folders matched. That is not proof of a clean server: check the logs too."
+        )?,
+        (Verdict::NoIndicatorsFound, n) => writeln!(
+            out,
+            "  NOT A CLEAN BILL OF HEALTH: {n} expected area(s) or log source(s) were missing from the evidence and were not assessed (see Coverage)."
+        )?,
+        (_, 0) => {}
+        (_, n) => writeln!(out, "  The assessment is incomplete: {n} expected area(s) or log source(s) were missing or short (see Coverage).")?,
+    }
+    writeln!(out)?;
+
+    let groups = group_by_subject(&report.findings);
+    for severity in Severity::ALL.iter().rev() {
+        let level: Vec<&Group> = groups
+            .iter()
+            .filter(|g| g.severity() == *severity)
+            .collect();
+        if level.is_empty() {
+            continue;
+        }
+        let noun = if level.len() == 1 { "item" } else { "items" };
+        writeln!(
+            out,
+            "{} ({} {noun})",
+            severity.as_str().to_uppercase(),
+            level.len()
+        )?;
+        let mut shown: HashMap<&str, usize> = HashMap::new();
+        for group in level {
+            let first = group.findings[0];
+            if first.file.is_none() {
+                let n = shown.entry(first.check_id).or_default();
+                *n += 1;
+                if *n > LOG_FINDINGS_SHOWN {
+                    continue;
+                }
+            }
+            write_group(group, out)?;
+        }
+        for (id, n) in shown.iter().filter(|(_, n)| **n > LOG_FINDINGS_SHOWN) {
+            writeln!(
+                out,
+                "  ... and {} more {id} finding(s) at this severity (all of them in --format jsonl or csv)\n",
+                n - LOG_FINDINGS_SHOWN
+            )?;
+        }
+    }
+
+    if !report.trail.is_empty() {
+        writeln!(
+            out,
+            "TRAIL ({} logged request(s), oldest first)",
+            report.trail.len()
+        )?;
+        for t in &report.trail {
+            let when = t.time.map(rfc3339).unwrap_or_else(|| "?".into());
+            let field = |v: &Option<String>| {
+                v.as_deref()
+                    .map(|s| printable(s.as_bytes()))
+                    .unwrap_or_else(|| "-".into())
+            };
+            writeln!(
+                out,
+                "  {when} {:<13} {} {} {} {} {}",
+                t.source,
+                field(&t.client_ip),
+                field(&t.method),
+                field(&t.url),
+                field(&t.status),
+                field(&t.request_id)
+            )?;
+        }
+        writeln!(out)?;
+    }
+    writeln!(out, "COVERAGE")?;
+    match &cov.exchange_install {
+        Some(root) => writeln!(
+            out,
+            "  Exchange install: {root} (found by {})",
+            cov.exchange_install_source.as_deref().unwrap_or("?")
+        )?,
+        None => writeln!(out, "  Exchange install: not found")?,
+    }
+    for area in &cov.areas {
+        match &area.consequence {
+            None => writeln!(out, "  [ok]      {}: {}", area.area, area.windows_path)?,
+            Some(c) => writeln!(
+                out,
+                "  [MISSING] {}: {} — {c}",
+                area.area, area.windows_path
+            )?,
+        }
+    }
+    for log in &cov.logs {
+        let span = match (log.first, log.last) {
+            (Some(a), Some(b)) => format!("{} to {}", rfc3339(a), rfc3339(b)),
+            _ => "no dated entries".into(),
+        };
+        match &log.consequence {
+            None => writeln!(
+                out,
+                "  [ok]      {} logs: {} file(s), {} line(s), {}, {span}; {} unparsable",
+                log.source,
+                log.files,
+                log.lines,
+                human_bytes(log.bytes),
+                log.parse_failures
+            )?,
+            Some(c) if log.files == 0 => writeln!(
+                out,
+                "  [MISSING] {} logs ({}): {c}",
+                log.source, log.windows_path
+            )?,
+            Some(c) => writeln!(
+                out,
+                "  [SHORT]   {} logs: {} file(s), {} line(s), {span} — {c}",
+                log.source, log.files, log.lines
+            )?,
+        }
+    }
+    writeln!(
+        out,
+        "  files: {} listed, {} read ({}), {} empty, {} unreadable",
+        cov.files_seen,
+        cov.files_scanned,
+        human_bytes(cov.bytes_scanned),
+        cov.empty_files,
+        cov.unreadable
+    )?;
+    if cov.over_size_cap > 0 {
+        writeln!(
+            out,
+            "  {} file(s) over the {} size cap: name and header checks only, no rules or hashes (raise --max-file-size to scan them)",
+            cov.over_size_cap,
+            human_bytes(cov.size_cap)
+        )?;
+    }
+    if cov.symlinks_not_followed + cov.special_files + cov.odd_names + cov.rule_timeouts > 0 {
+        writeln!(
+            out,
+            "  skipped: {} symbolic link(s) not followed, {} special file(s); {} unusual name(s); {} rule timeout(s)",
+            cov.symlinks_not_followed, cov.special_files, cov.odd_names, cov.rule_timeouts
+        )?;
+    }
+    writeln!(
+        out,
+        "  checks: {} YARA rules, {} indicators",
+        cov.rules_loaded, cov.indicators_loaded
+    )?;
+    if !cov.warnings.is_empty() {
+        writeln!(out, "  warnings ({}):", cov.warnings.len())?;
+        for w in cov.warnings.iter().take(WARNINGS_SHOWN) {
+            writeln!(out, "    - {}", printable(w.as_bytes()))?;
+        }
+        if cov.warnings.len() > WARNINGS_SHOWN {
+            writeln!(
+                out,
+                "    ... {} more in --format jsonl",
+                cov.warnings.len() - WARNINGS_SHOWN
+            )?;
+        }
+    }
+    Ok(())
+}

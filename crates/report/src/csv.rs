@@ -1,0 +1,92 @@
+//! CSV: one finding a row (RFC 4180 quoting). The `timestamp`, `timestamp_desc` and
+//! `message` columns make the file importable into Timesketch as it is.
+
+use super::jsonl::finding_time;
+use exsweep_model::{rfc3339, Report};
+use std::io::{self, Write};
+
+const HEADER: [&str; 18] = [
+    "timestamp",
+    "timestamp_desc",
+    "message",
+    "host",
+    "scan_id",
+    "check_id",
+    "severity",
+    "score",
+    "title",
+    "windows_path",
+    "local_path",
+    "size",
+    "sha256",
+    "modified",
+    "created",
+    "rule",
+    "references",
+    "action",
+];
+
+/// Quotes a field when it holds a separator, quote or line break. A leading `=`,
+/// `+`, `-` or `@` is prefixed with `'` so a spreadsheet never runs a hostile
+/// file name as a formula.
+fn field(value: &str) -> String {
+    let value = if value.starts_with(['=', '+', '-', '@']) {
+        format!("'{value}")
+    } else {
+        value.to_string()
+    };
+    if value.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", value.replace('"', "\"\""))
+    } else {
+        value
+    }
+}
+
+pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
+    writeln!(out, "{}", HEADER.join(","))?;
+    for f in &report.findings {
+        let (timestamp, timestamp_desc) = finding_time(report, f);
+        let file = f.file.as_ref();
+        let opt_time = |t: Option<std::time::SystemTime>| t.map(rfc3339).unwrap_or_default();
+        let row = [
+            timestamp,
+            timestamp_desc.to_string(),
+            format!("{}: {}", f.title, f.detail),
+            report.host.clone(),
+            report.scan_id.clone(),
+            f.check_id.to_string(),
+            f.severity.to_string(),
+            f.score.to_string(),
+            f.title.clone(),
+            file.map(|e| e.windows_path.clone()).unwrap_or_default(),
+            file.map(|e| e.local_path.clone()).unwrap_or_default(),
+            file.map(|e| e.size.to_string()).unwrap_or_default(),
+            file.and_then(|e| e.sha256.clone()).unwrap_or_default(),
+            opt_time(file.and_then(|e| e.times.modified)),
+            opt_time(file.and_then(|e| e.times.created)),
+            f.rule.clone().unwrap_or_default(),
+            f.references
+                .iter()
+                .map(|r| r.to_string())
+                .collect::<Vec<_>>()
+                .join("; "),
+            f.action.to_string(),
+        ];
+        let line: Vec<String> = row.iter().map(|v| field(v)).collect();
+        writeln!(out, "{}", line.join(","))?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::field;
+
+    #[test]
+    fn quotes_and_defuses_formulas() {
+        assert_eq!(field("plain"), "plain");
+        assert_eq!(field("a,b"), "\"a,b\"");
+        assert_eq!(field("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(field("=cmd()"), "'=cmd()");
+    }
+}

@@ -1,0 +1,416 @@
+//! YARA-X rules: exsweep's own rules (compiled in from `rules/`) plus user packs
+//! (`--rules DIR`), compiled once into one rule set that every worker thread shares,
+//! each thread with its own reused scanner. A match comes out as a [`RuleHit`] with the
+//! rule's own metadata; what it means as a finding is the engine's business. This is
+//! the only crate that links yara-x.
+//!
+//! The externals `filename`, `filepath`, `extension`, `filetype`, `owner` and `md5`
+//! are defined as THOR defines them, so signature-base rules compile and their
+//! path conditions see the Windows path, not this machine's.
+
+mod prefilter;
+
+use exsweep_evidence::winpath;
+use exsweep_model::{printable, MatchedString, Reference, Severity};
+use prefilter::Prefilter;
+use std::borrow::Cow;
+use std::cell::RefCell;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+use yara_x::MetaValue;
+
+/// exsweep's own rules, by file name.
+const BUILTIN_RULES: &[(&str, &str)] = &[
+    (
+        "webshells.yar",
+        include_str!("../../../rules/webshells.yar"),
+    ),
+    (
+        "post_exploitation.yar",
+        include_str!("../../../rules/post_exploitation.yar"),
+    ),
+];
+
+const EXTERNALS: [&str; 6] = [
+    "filename",
+    "filepath",
+    "extension",
+    "filetype",
+    "owner",
+    "md5",
+];
+
+/// At most this many matched strings are kept per rule hit.
+const MAX_MATCHES_SHOWN: usize = 8;
+/// Matched data longer than this is cut in the evidence.
+const MAX_MATCH_BYTES: usize = 80;
+
+pub struct RuleSet {
+    /// Leaked once per rule set: each worker thread keeps a scanner borrowing it for
+    /// the rest of the process (see [`RuleSet::with_scanner`]).
+    rules: &'static yara_x::Rules,
+    /// Skips the scan of files none of the rules can match, when the rules allow.
+    prefilter: Option<&'static Prefilter>,
+    pub rule_count: usize,
+    /// User rule files that did not compile, and other notes.
+    pub warnings: Vec<String>,
+    /// User rules may test the `md5` external, which costs a hash per file.
+    wants_md5: bool,
+    /// Only user rules read the externals; without them, setting them is skipped.
+    has_user_rules: bool,
+}
+
+fn rule_files(dir: &Path, out: &mut Vec<PathBuf>, warnings: &mut Vec<String>) {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) => {
+            warnings.push(format!("cannot read rule folder {}: {e}", dir.display()));
+            return;
+        }
+    };
+    for entry in entries.filter_map(|e| e.ok()) {
+        let path = entry.path();
+        let Ok(kind) = entry.file_type() else {
+            continue;
+        };
+        if kind.is_dir() {
+            rule_files(&path, out, warnings);
+        } else if matches!(
+            winpath::extension(&entry.file_name().to_string_lossy()).as_str(),
+            "yar" | "yara"
+        ) {
+            out.push(path);
+        }
+    }
+}
+
+impl RuleSet {
+    /// Compiles the built-in rules and every `.yar`/`.yara` file below `user_paths`
+    /// (folders or single files). A user file that does not compile is left out with
+    /// a warning naming the file and the error; the others still load.
+    pub fn build(user_paths: &[PathBuf]) -> RuleSet {
+        let mut compiler = yara_x::Compiler::new();
+        for name in EXTERNALS {
+            compiler
+                .define_global(name, "")
+                .expect("externals are defined once");
+        }
+        compiler.new_namespace("exsweep");
+        for (name, source) in BUILTIN_RULES {
+            if let Err(e) =
+                compiler.add_source(yara_x::SourceCode::from(*source).with_origin(*name))
+            {
+                panic!("built-in rule file {name} does not compile: {e}");
+            }
+        }
+        let mut warnings = Vec::new();
+        let mut files = Vec::new();
+        for path in user_paths {
+            if path.is_file() {
+                files.push(path.clone());
+            } else {
+                rule_files(path, &mut files, &mut warnings);
+            }
+        }
+        files.sort();
+        let mut wants_md5 = false;
+        let mut sources: Vec<Vec<u8>> = BUILTIN_RULES
+            .iter()
+            .map(|(_, source)| source.as_bytes().to_vec())
+            .collect();
+        for file in &files {
+            let source = match std::fs::read(file) {
+                Ok(s) => s,
+                Err(e) => {
+                    warnings.push(format!("cannot read rule file {}: {e}", file.display()));
+                    continue;
+                }
+            };
+            let stem = file
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            compiler.new_namespace(&format!("user:{stem}"));
+            let origin = file.display().to_string();
+            match compiler
+                .add_source(yara_x::SourceCode::from(source.as_slice()).with_origin(origin))
+            {
+                Ok(_) => {
+                    wants_md5 |= memchr::memmem::find(&source, b"md5").is_some();
+                    sources.push(source);
+                }
+                Err(e) => warnings.push(format!(
+                    "rule file {} not loaded: {}",
+                    file.display(),
+                    e.to_string().lines().next().unwrap_or("")
+                )),
+            }
+        }
+        let rules: &'static yara_x::Rules = Box::leak(Box::new(compiler.build()));
+        let prefilter = Prefilter::from_sources(sources.iter().map(Vec::as_slice))
+            .map(|p| &*Box::leak(Box::new(p)));
+        let rule_count = rules.iter().count();
+        RuleSet {
+            rules,
+            prefilter,
+            rule_count,
+            warnings,
+            wants_md5,
+            has_user_rules: !files.is_empty(),
+        }
+    }
+
+    pub fn scanner(&self, timeout: Duration) -> RuleScanner<'static> {
+        let mut scanner = yara_x::Scanner::new(self.rules);
+        scanner.set_timeout(timeout);
+        scanner.max_matches_per_pattern(1000);
+        RuleScanner {
+            scanner,
+            prefilter: self.prefilter,
+            scratch: Vec::new(),
+            wants_md5: self.wants_md5,
+            sets_externals: self.has_user_rules,
+        }
+    }
+}
+
+thread_local! {
+    /// This thread's scanner and the rule set it belongs to: building a scanner costs
+    /// about as much as scanning a small file, so each worker builds one and keeps it.
+    static THREAD_SCANNER: RefCell<Option<(usize, RuleScanner<'static>)>> = const { RefCell::new(None) };
+}
+
+impl RuleSet {
+    /// Runs `scan` with this thread's scanner for this rule set, building it on first use.
+    pub fn with_scanner<T>(
+        &self,
+        timeout: Duration,
+        scan: impl FnOnce(&mut RuleScanner<'static>) -> T,
+    ) -> T {
+        let id = self.rules as *const yara_x::Rules as usize;
+        THREAD_SCANNER.with(|cell| {
+            let mut slot = cell.borrow_mut();
+            if slot.as_ref().is_none_or(|(owner, _)| *owner != id) {
+                *slot = Some((id, self.scanner(timeout)));
+            }
+            let (_, scanner) = slot.as_mut().expect("filled above");
+            scan(scanner)
+        })
+    }
+}
+
+/// One thread's scanner, reused for every file that thread reads.
+pub struct RuleScanner<'r> {
+    scanner: yara_x::Scanner<'r>,
+    prefilter: Option<&'r Prefilter>,
+    scratch: Vec<u8>,
+    wants_md5: bool,
+    sets_externals: bool,
+}
+
+fn meta_str<'a>(meta: &[(&'a str, MetaValue<'a>)], key: &str) -> Option<Cow<'a, str>> {
+    meta.iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(key))
+        .and_then(|(_, v)| match v {
+            MetaValue::String(s) => Some(Cow::Borrowed(*s)),
+            MetaValue::Bytes(b) => Some(Cow::Owned(printable(b))),
+            MetaValue::Integer(i) => Some(Cow::Owned(i.to_string())),
+            _ => None,
+        })
+}
+
+/// Severity and score of a rule: our `severity` meta, or a THOR/Loki `score`.
+fn rule_severity(meta: &[(&str, MetaValue)]) -> Option<(Severity, u8)> {
+    if let Some(sev) = meta_str(meta, "severity").and_then(|s| Severity::parse(&s)) {
+        return Some((sev, sev.default_score()));
+    }
+    meta_str(meta, "score")
+        .and_then(|s| s.parse::<i64>().ok())
+        .map(|score| (Severity::from_score(score), score.clamp(0, 100) as u8))
+}
+
+/// One rule that matched one file, with what the rule says about itself.
+#[derive(Clone, Debug)]
+pub struct RuleHit {
+    /// `namespace:identifier` (`exsweep:` for built-in rules, `user:<file>` for packs).
+    pub rule: String,
+    pub identifier: String,
+    pub description: Option<String>,
+    /// From the rule's `severity` or `score` meta; `None` when it has neither.
+    pub severity: Option<(Severity, u8)>,
+    /// From the `cve`, `attack`, `reference` and `author` meta.
+    pub references: Vec<Reference>,
+    pub matches: Vec<MatchedString>,
+}
+
+/// Why a file's rule scan did not finish.
+#[derive(Debug)]
+pub enum ScanError {
+    Timeout,
+    Failed(String),
+}
+
+impl std::fmt::Display for ScanError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ScanError::Timeout => write!(f, "timed out"),
+            ScanError::Failed(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+impl RuleScanner<'_> {
+    /// Gives the externals THOR-style values from the Windows path.
+    fn set_externals(&mut self, windows_path: &str, md5: impl FnOnce() -> String) {
+        let name = winpath::file_name(windows_path);
+        let dir = windows_path
+            .strip_suffix(name)
+            .unwrap_or("")
+            .trim_end_matches('\\');
+        let ext = winpath::extension(name);
+        let globals = [
+            ("filename", name.to_string()),
+            ("filepath", dir.to_string()),
+            (
+                "extension",
+                if ext.is_empty() {
+                    String::new()
+                } else {
+                    format!(".{ext}")
+                },
+            ),
+            ("md5", if self.wants_md5 { md5() } else { String::new() }),
+        ];
+        for (k, v) in globals {
+            self.scanner
+                .set_global(k, v.as_str())
+                .expect("externals are defined as strings");
+        }
+    }
+
+    /// Scans a file's content. `md5` is called only when a loaded rule may need it.
+    pub fn scan(
+        &mut self,
+        windows_path: &str,
+        data: &[u8],
+        md5: impl FnOnce() -> String,
+    ) -> Result<Vec<RuleHit>, ScanError> {
+        if let Some(prefilter) = self.prefilter {
+            if !prefilter.may_match(data, &mut self.scratch) {
+                return Ok(Vec::new());
+            }
+        }
+        if self.sets_externals {
+            self.set_externals(windows_path, md5);
+        }
+        let results = self.scanner.scan(data).map_err(|e| match e {
+            yara_x::ScanError::Timeout => ScanError::Timeout,
+            other => ScanError::Failed(other.to_string()),
+        })?;
+        Ok(results
+            .matching_rules()
+            .map(|rule| rule_hit(&rule))
+            .collect())
+    }
+}
+
+fn rule_hit(rule: &yara_x::Rule) -> RuleHit {
+    let meta: Vec<(&str, MetaValue)> = rule.metadata().collect();
+    let mut references = Vec::new();
+    for (key, make) in [
+        ("cve", Reference::Cve as fn(Cow<'static, str>) -> Reference),
+        ("attack", Reference::Attack),
+        ("reference", Reference::Url),
+        ("author", Reference::Author),
+    ] {
+        if let Some(v) = meta_str(&meta, key) {
+            references.push(make(Cow::Owned(v.into_owned())));
+        }
+    }
+    let mut matches = Vec::new();
+    for pattern in rule.patterns() {
+        for m in pattern.matches() {
+            if matches.len() >= MAX_MATCHES_SHOWN {
+                break;
+            }
+            let data = m.data();
+            matches.push(MatchedString {
+                identifier: pattern.identifier().to_string(),
+                offset: m.range().start as u64,
+                data: printable(&data[..data.len().min(MAX_MATCH_BYTES)]),
+            });
+        }
+    }
+    RuleHit {
+        rule: format!("{}:{}", rule.namespace(), rule.identifier()),
+        identifier: rule.identifier().to_string(),
+        description: meta_str(&meta, "description").map(Cow::into_owned),
+        severity: rule_severity(&meta),
+        references,
+        matches,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_rules_compile() {
+        let set = RuleSet::build(&[]);
+        assert!(set.rule_count >= 5);
+        assert!(set.warnings.is_empty());
+        // Every built-in rule needs a literal, so files without one skip the scan.
+        assert!(set.prefilter.is_some());
+    }
+
+    #[test]
+    fn broken_user_rule_is_a_warning_and_good_ones_load() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("bad.yar"),
+            "rule broken { condition: nope }",
+        )
+        .unwrap();
+        std::fs::write(
+            dir.path().join("good.yara"),
+            "rule by_path { meta: score = 80 author = \"someone\" condition: filepath contains \"aspnet_client\" and extension == \".aspx\" }",
+        )
+        .unwrap();
+        let set = RuleSet::build(&[dir.path().to_path_buf()]);
+        assert_eq!(set.warnings.len(), 1, "{:?}", set.warnings);
+        assert!(set.warnings[0].contains("bad.yar"));
+        let mut scanner = set.scanner(Duration::from_secs(5));
+        let hits = scanner
+            .scan(
+                r"C:\inetpub\wwwroot\aspnet_client\x.aspx",
+                b"hello",
+                String::new,
+            )
+            .unwrap();
+        assert_eq!(hits.len(), 1);
+        assert_eq!(hits[0].severity, Some((Severity::High, 80)));
+        assert!(hits[0]
+            .references
+            .contains(&Reference::Author("someone".into())));
+        assert!(scanner
+            .scan(r"C:\other\x.aspx", b"hello", String::new)
+            .unwrap()
+            .is_empty());
+    }
+
+    #[test]
+    fn signature_base_compiles_with_externals() {
+        let dir =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/signature-base/yara");
+        if !dir.exists() {
+            eprintln!("skipped: {} is absent", dir.display());
+            return;
+        }
+        let set = RuleSet::build(&[dir]);
+        assert!(set.rule_count > 5000, "only {} rules", set.rule_count);
+        // Some of its rules match on file properties alone: everything is scanned.
+        assert!(set.prefilter.is_none());
+        assert!(set.warnings.len() < 10, "{:#?}", set.warnings);
+    }
+}
