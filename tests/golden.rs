@@ -5,27 +5,59 @@
 //! and say why in the commit.
 
 use exsweep_engine::progress::Silent;
-use exsweep_engine::scan::{self, ScanConfig};
+use exsweep_engine::scan::{self, ScanRequest};
 use exsweep_report::Format;
 use serde_json::{json, Value};
 use std::path::Path;
 
-/// The fields of a JSONL finding record that say what was found, in a fixed shape.
+/// The fields of a JSONL finding record that say what was found, in the shape the
+/// recorded files have (schema 1's `file` and `log` objects, with the entities apart).
 fn project(record: &Value) -> Value {
-    let file = &record["file"];
-    let log = &record["log"];
-    let pick = |v: &Value, keys: &[&str]| -> Value {
-        if v.is_null() {
-            return Value::Null;
-        }
+    let evidence = &record["evidence"];
+    let pick = |keys: &[&str]| -> Value {
         keys.iter()
-            .map(|k| (k.to_string(), v[*k].clone()))
+            .map(|k| {
+                (
+                    k.to_string(),
+                    evidence.get(*k).cloned().unwrap_or(Value::Null),
+                )
+            })
             .collect()
     };
+    let (file, log) = match evidence["kind"].as_str() {
+        Some("file") => (
+            pick(&["windows_path", "size", "md5", "sha1", "sha256"]),
+            Value::Null,
+        ),
+        Some("log_line") => (
+            Value::Null,
+            pick(&[
+                "source",
+                "windows_path",
+                "line",
+                "method",
+                "status",
+                "excerpt",
+            ]),
+        ),
+        Some("event_record") => {
+            let mut log = pick(&["source", "windows_path", "method", "status", "excerpt"]);
+            log["line"] = evidence["record_id"].clone();
+            (Value::Null, log)
+        }
+        other => panic!("evidence of kind {other:?}"),
+    };
+    let entities = &record["entities"];
+    // Schema 1 had no entities for files; the shell's path is new in schema 2.
     let entities: serde_json::Map<String, Value> =
         ["client_ip", "user_agent", "url", "request_id", "user"]
             .iter()
-            .map(|k| (k.to_string(), log.get(*k).cloned().unwrap_or(Value::Null)))
+            .map(|k| {
+                (
+                    k.to_string(),
+                    entities.get(*k).cloned().unwrap_or(Value::Null),
+                )
+            })
             .collect();
     json!({
         "check_id": record["check_id"],
@@ -34,10 +66,10 @@ fn project(record: &Value) -> Value {
         "score": record["score"],
         "category": record["category"],
         "detail": record["detail"],
-        "rule": record["rule"],
+        "rule": record["rule"].get("id").cloned().unwrap_or(Value::Null),
         "references": record["references"],
-        "file": pick(file, &["windows_path", "size", "md5", "sha1", "sha256"]),
-        "log": pick(log, &["source", "windows_path", "line", "method", "status", "excerpt"]),
+        "file": file,
+        "log": log,
         "entities": entities,
         "matches": record.get("matches").cloned().unwrap_or(json!([])),
     })
@@ -64,8 +96,8 @@ fn canonical(value: &Value) -> String {
 }
 
 /// Scans `root` and compares its findings with `tests/golden/<name>.jsonl`.
-fn assert_same_findings(root: &Path, config: ScanConfig, name: &str) {
-    let report = scan::run(&config, &Silent).unwrap();
+fn assert_same_findings(root: &Path, request: ScanRequest, name: &str) {
+    let report = scan::run(&request.validate().unwrap(), &Silent).unwrap();
     let mut jsonl = Vec::new();
     exsweep_report::render(&report, Format::Jsonl, &mut jsonl).unwrap();
     let mut got: Vec<String> = String::from_utf8(jsonl)
@@ -102,9 +134,9 @@ fn demo_findings_are_the_recorded_ones() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().join("EXCH01");
     exsweep_testkit::build(&root).unwrap();
-    let config = ScanConfig {
+    let config = ScanRequest {
         host: Some("EXCH01".into()),
-        ..ScanConfig::new(root.clone())
+        ..ScanRequest::new(root.clone())
     };
     assert_same_findings(&root, config, "demo");
 }
@@ -115,7 +147,7 @@ fn log_fixture_findings_are_the_recorded_ones() {
     exsweep_testkit::logs::write(dir.path(), 4 << 20).unwrap();
     assert_same_findings(
         dir.path(),
-        ScanConfig::new(dir.path().to_path_buf()),
+        ScanRequest::new(dir.path().to_path_buf()),
         "fixture",
     );
 }

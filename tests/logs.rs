@@ -3,22 +3,19 @@
 
 use exsweep_engine::hunt::HuntOptions;
 use exsweep_engine::progress::Silent;
-use exsweep_engine::scan::{self, ScanConfig};
-use exsweep_model::{LogCoverage, Report};
+use exsweep_engine::scan::{self, ScanRequest};
+use exsweep_model::{Evidence, LogCoverage, Report};
 use exsweep_testkit::logs as fixtures;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::Path;
 
 fn scan(root: &Path, hunt: HuntOptions) -> Report {
-    scan::run(
-        &ScanConfig {
-            hunt,
-            ..ScanConfig::new(root.to_path_buf())
-        },
-        &Silent,
-    )
-    .unwrap()
+    let request = ScanRequest {
+        hunt,
+        ..ScanRequest::new(root.to_path_buf())
+    };
+    scan::run(&request.validate().unwrap(), &Silent).unwrap()
 }
 
 /// The coverage of one log source, by its name.
@@ -31,15 +28,16 @@ fn log_coverage<'r>(report: &'r Report, source: &str) -> &'r LogCoverage {
         .unwrap_or_else(|| panic!("no coverage line for {source}"))
 }
 
-/// (log path, line) → the check IDs raised there.
-fn log_hits(report: &Report) -> BTreeMap<(String, u64), BTreeSet<&'static str>> {
-    let mut hits: BTreeMap<(String, u64), BTreeSet<&'static str>> = BTreeMap::new();
+/// (log path, line or record) → the check IDs raised there.
+fn log_hits(report: &Report) -> BTreeMap<(String, u64), BTreeSet<&str>> {
+    let mut hits: BTreeMap<(String, u64), BTreeSet<&str>> = BTreeMap::new();
     for f in &report.findings {
-        if let Some(log) = &f.log {
-            hits.entry((log.windows_path.clone(), log.line))
-                .or_default()
-                .insert(f.check_id);
-        }
+        let at = match &f.evidence {
+            Evidence::LogLine(l) => (l.windows_path.clone(), l.line),
+            Evidence::EventRecord(e) => (e.windows_path.clone(), e.record_id),
+            _ => continue,
+        };
+        hits.entry(at).or_default().insert(&f.check_id);
     }
     hits
 }
@@ -88,7 +86,7 @@ fn time_window_and_follow() {
         },
     );
     assert!(
-        report.findings.iter().all(|f| f.log.is_none()),
+        report.findings.iter().all(|f| f.file().is_some()),
         "nothing happened before March"
     );
 
@@ -99,10 +97,13 @@ fn time_window_and_follow() {
             ..HuntOptions::default()
         },
     );
-    let sources: BTreeSet<&str> = report.trail.iter().map(|t| t.source).collect();
+    let sources: BTreeSet<&str> = report.trail.iter().map(|t| &*t.line.source).collect();
     assert_eq!(sources, BTreeSet::from(["HttpProxy", "IIS"]));
     assert_eq!(report.trail.len(), 3);
-    assert!(report.trail.windows(2).all(|w| w[0].time <= w[1].time));
+    assert!(report
+        .trail
+        .windows(2)
+        .all(|w| w[0].line.time <= w[1].line.time));
 
     let report = scan(
         dir.path(),
@@ -113,7 +114,7 @@ fn time_window_and_follow() {
     );
     assert_eq!(report.trail.len(), 1);
     assert_eq!(
-        report.trail[0].request_id.as_deref(),
+        report.trail[0].entities.request_id.as_deref(),
         Some("6f2a1d70-0000-4000-a000-000000000003")
     );
 }
@@ -157,7 +158,7 @@ fn broken_logs_are_warned_about_and_the_hunt_goes_on() {
         .findings
         .iter()
         .filter(|f| f.check_id == "EXS-LOG-007")
-        .filter_map(|f| f.log.as_ref()?.url.clone())
+        .filter_map(|f| f.entities.url.clone())
         .collect();
     assert_eq!(
         urls,

@@ -2,8 +2,8 @@
 //! library and the binary, and check findings, coverage and that nothing changed.
 
 use exsweep_engine::progress::Silent;
-use exsweep_engine::scan::{self, ScanConfig};
-use exsweep_model::{Report, Severity, Verdict};
+use exsweep_engine::scan::{self, ScanConfig, ScanRequest};
+use exsweep_model::{Evidence, Report, Severity, VerdictLevel};
 use exsweep_testkit as demo;
 use std::collections::BTreeMap;
 use std::fs;
@@ -11,17 +11,17 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 fn config(evidence: &Path) -> ScanConfig {
-    ScanConfig::new(evidence.to_path_buf())
+    ScanRequest::new(evidence.to_path_buf()).validate().unwrap()
 }
 
 /// Check IDs by Windows path (lower case), for compact assertions.
-fn by_path(report: &Report) -> BTreeMap<String, Vec<&'static str>> {
-    let mut map: BTreeMap<String, Vec<&'static str>> = BTreeMap::new();
+fn by_path(report: &Report) -> BTreeMap<String, Vec<&str>> {
+    let mut map: BTreeMap<String, Vec<&str>> = BTreeMap::new();
     for f in &report.findings {
-        if let Some(file) = &f.file {
+        if let Some(file) = f.file() {
             map.entry(file.windows_path.to_lowercase())
                 .or_default()
-                .push(f.check_id);
+                .push(&f.check_id);
         }
     }
     for ids in map.values_mut() {
@@ -71,7 +71,7 @@ fn demo_server_is_compromised_and_decoys_stay_quiet() {
         "the scan changed the evidence"
     );
 
-    assert_eq!(report.verdict, Verdict::Compromised);
+    assert_eq!(report.verdict.level, VerdictLevel::Compromised);
     // Install root and host name come from the demo's registry hives.
     assert_eq!(
         report.coverage.exchange_install_source.as_deref(),
@@ -119,11 +119,7 @@ fn demo_server_is_compromised_and_decoys_stay_quiet() {
     let vmware = report
         .findings
         .iter()
-        .find(|f| {
-            f.file
-                .as_ref()
-                .is_some_and(|e| e.windows_path.contains("VMware"))
-        })
+        .find(|f| f.file().is_some_and(|e| e.windows_path.contains("VMware")))
         .unwrap();
     assert_eq!(vmware.severity, Severity::Low);
     assert!(
@@ -146,10 +142,12 @@ fn demo_server_is_compromised_and_decoys_stay_quiet() {
     // Every finding carries its explanation and evidence.
     for f in &report.findings {
         assert!(!f.why.is_empty() && !f.action.is_empty() && !f.references.is_empty());
-        match (&f.file, &f.log) {
-            (Some(file), None) => assert!(file.sha256.is_some() && file.times.modified.is_some()),
-            (None, Some(log)) => assert!(log.time.is_some() && log.line > 0),
-            _ => panic!("a finding has either file or log evidence: {f:?}"),
+        match &f.evidence {
+            Evidence::File(file) => {
+                assert!(file.sha256.is_some() && file.times.modified.is_some())
+            }
+            Evidence::LogLine(log) => assert!(log.time.is_some() && log.line > 0),
+            other => panic!("the demo has only file and log evidence: {other:?}"),
         }
     }
 }
@@ -170,7 +168,7 @@ fn kape_collection_without_web_roots_is_not_called_clean() {
     );
     let report = scan::run(&config(dir.path()), &Silent).unwrap();
     assert_eq!(report.coverage.layout, "KAPE target collection");
-    assert_eq!(report.verdict, Verdict::NoIndicatorsFound);
+    assert_eq!(report.verdict.level, VerdictLevel::NoIndicatorsFound);
     let gaps: Vec<&str> = report.coverage.gaps().map(|a| a.area.as_str()).collect();
     assert!(gaps.contains(&"IIS web root"), "{gaps:?}");
     assert!(gaps.contains(&"Exchange front-end web folders"), "{gaps:?}");
@@ -260,12 +258,12 @@ fn velociraptor_folder_decodes_names_and_reads_true_times() {
         .iter()
         .find(|f| f.check_id == "EXS-FILE-009")
         .expect("chopper found");
-    let file = shell.file.as_ref().unwrap();
+    let file = shell.file().unwrap();
     assert_eq!(
         file.windows_path,
         r"C:\inetpub\wwwroot\aspnet_client\disc over.aspx"
     );
-    assert!(file.local_path.ends_with("disc%20over.aspx"));
+    assert!(file.local.display().ends_with("disc%20over.aspx"));
     assert_eq!(
         exsweep_model::rfc3339(file.times.modified.unwrap()),
         "2021-03-03T02:53:00Z"
@@ -275,7 +273,7 @@ fn velociraptor_folder_decodes_names_and_reads_true_times() {
         .iter()
         .find(|f| f.check_id == "EXS-FILE-005")
         .expect("dump found");
-    assert_eq!(dump.file.as_ref().unwrap().times.modified, Some(dump_mtime));
+    assert_eq!(dump.file().unwrap().times.modified, Some(dump_mtime));
 }
 
 #[test]
@@ -304,18 +302,21 @@ fn velociraptor_zip_is_read_in_place() {
     zip.finish().unwrap();
     let report = scan::run(&config(&zip_path), &Silent).unwrap();
     assert_eq!(report.coverage.layout, "Velociraptor collection (zip)");
-    assert_eq!(report.verdict, Verdict::Compromised);
-    let file = report.findings[0].file.as_ref().unwrap();
+    assert_eq!(report.verdict.level, VerdictLevel::Compromised);
+    let file = report.findings[0].file().unwrap();
     assert!(
         file.windows_path.ends_with(r"owa\auth\OutlookEN.aspx"),
         "{}",
         file.windows_path
     );
     assert!(
-        file.local_path.contains(".zip!uploads/auto/"),
+        file.local.display().contains(".zip!uploads/auto/"),
         "{}",
-        file.local_path
+        file.local.display()
     );
+    // The member's name as the zip stores it, to reach it again from the JSONL.
+    let member = file.local.member_bytes().expect("a zip member");
+    assert!(member.starts_with(b"uploads/auto/"), "{member:?}");
     assert_eq!(
         file.times.modified,
         Some(std::time::UNIX_EPOCH + std::time::Duration::from_secs(shell_mtime.into()))
@@ -361,8 +362,8 @@ fn unreadable_zip_member_is_counted_and_the_sweep_goes_on() {
         .iter()
         .any(|w| w.contains("cannot read") && w.contains("broken.aspx")));
     assert_eq!(
-        report.verdict,
-        Verdict::Compromised,
+        report.verdict.level,
+        VerdictLevel::Compromised,
         "the next member was still swept"
     );
 }
@@ -403,8 +404,12 @@ fn bad_input_is_reported_and_the_sweep_goes_on() {
     let big = fs::File::create(root.join("Windows/Temp/lsass_624.dmp")).unwrap();
     big.set_len(3 << 20).unwrap();
 
-    let mut cfg = config(root);
-    cfg.max_file_size = 1 << 20;
+    let cfg = ScanRequest {
+        max_file_size: 1 << 20,
+        ..ScanRequest::new(root.to_path_buf())
+    }
+    .validate()
+    .unwrap();
     let report = scan::run(&cfg, &Silent).unwrap();
     let cov = &report.coverage;
     assert_eq!(cov.symlinks_not_followed, 2, "{cov:#?}");
@@ -417,7 +422,7 @@ fn bad_input_is_reported_and_the_sweep_goes_on() {
         "control characters escaped: {:#?}",
         cov.warnings
     );
-    let ids: Vec<&str> = report.findings.iter().map(|f| f.check_id).collect();
+    let ids: Vec<&str> = report.findings.iter().map(|f| &*f.check_id).collect();
     assert!(
         ids.contains(&"EXS-FILE-009") && ids.contains(&"EXS-FILE-005"),
         "{ids:?}"
@@ -449,10 +454,10 @@ fn cli_formats_and_exit_codes() {
         assert_eq!(f["record"], "finding");
         assert!(f["timestamp"].as_str().unwrap().ends_with('Z'));
         assert!(f["check_id"].as_str().unwrap().starts_with("EXS-"));
-        let path = f["file"]["windows_path"]
-            .as_str()
-            .or(f["log"]["windows_path"].as_str());
-        assert!(path.unwrap().starts_with("C:\\"));
+        assert_eq!(f["schema_version"], 2);
+        assert_eq!(f["id"].as_str().map(str::len), Some(16), "{f}");
+        let path = f["evidence"]["windows_path"].as_str();
+        assert!(path.unwrap().starts_with("C:\\"), "{f}");
     }
 
     let csv_path = tempfile::tempdir().unwrap().path().join("out.csv");

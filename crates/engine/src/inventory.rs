@@ -1,12 +1,15 @@
 //! What is on the evidence: the Exchange install and its build, the IIS web roots,
-//! the computer's name, and the folders a file sweep covers. What is missing becomes
-//! the coverage, so a collection without web roots is never reported as clean.
+//! the computer's name, the folders a file sweep covers, the log folders and event
+//! logs the hunt reads, and the hives and configuration files all of that was read
+//! from. What is missing becomes the coverage, so a collection without web roots or
+//! logs is never reported as clean.
 
 use exsweep_evidence::known::{
-    APPLICATION_HOST, DEFAULT_EXCHANGE_ROOT, DEFAULT_INSTALL_DIRS, DEFAULT_WEB_ROOT, SOFTWARE_HIVE,
-    SYSTEM_HIVE,
+    APPLICATION_HOST, DEFAULT_EXCHANGE_ROOT, DEFAULT_INSTALL_DIRS, DEFAULT_WEB_ROOT, EVENT_LOG_DIR,
+    IIS_LOG_DIR, SOFTWARE_HIVE, SYSTEM_HIVE,
 };
-use exsweep_evidence::{registry, winpath, Evidence};
+use exsweep_evidence::{registry, winpath, Evidence, FileEntry};
+use exsweep_logs::{Channel, LogSource};
 use exsweep_model::AreaCoverage;
 use regex::Regex;
 
@@ -69,10 +72,49 @@ pub struct Area {
     pub consequence: &'static str,
 }
 
+/// A folder of text logs of one kind, the files found below it, and what its absence
+/// means for the verdict.
+pub struct LogDir {
+    /// The kind (for HttpProxy, without a protocol: each file has its own).
+    pub source: LogSource,
+    pub windows_path: String,
+    pub consequence: &'static str,
+    pub files: Vec<LogFile>,
+}
+
+/// A log file and its kind.
+pub struct LogFile {
+    /// For HttpProxy, with the protocol folder the file sits in.
+    pub source: LogSource,
+    pub entry: FileEntry,
+}
+
+/// An event log the hunt reads, its files on the evidence, and what its absence means
+/// (`None`: optional, as Sysmon and Defender logs are).
+pub struct EventLog {
+    pub channel: Channel,
+    pub windows_path: String,
+    pub consequence: Option<&'static str>,
+    pub files: Vec<FileEntry>,
+}
+
+/// A hive or configuration file the inventory reads, and whether the evidence held it.
+pub struct ConfigSource {
+    pub name: &'static str,
+    pub windows_path: &'static str,
+    pub present: bool,
+    pub consequence: &'static str,
+}
+
 pub struct Inventory {
     pub exchange: Option<ExchangeInstall>,
     pub web_roots: Vec<String>,
     pub host: Option<String>,
+    /// The text logs, when the inventory was asked to find them.
+    pub logs: Vec<LogDir>,
+    /// The event logs, when the inventory was asked to find them.
+    pub event_logs: Vec<EventLog>,
+    pub configs: Vec<ConfigSource>,
     pub warnings: Vec<String>,
     zones: Vec<(String, Zone)>,
 }
@@ -145,13 +187,164 @@ fn find_web_roots(evidence: &Evidence, warnings: &mut Vec<String>) -> Vec<String
     roots
 }
 
+/// The text-log folders below an Exchange install and IIS, by kind.
+fn log_dirs(exchange_root: &str) -> Vec<LogDir> {
+    let log = |rel: &str| format!(r"{exchange_root}\Logging\{rel}");
+    let dir = |source, windows_path, consequence| LogDir {
+        source,
+        windows_path,
+        consequence,
+        files: Vec::new(),
+    };
+    vec![
+        dir(
+            LogSource::HttpProxy {
+                protocol: String::new(),
+            },
+            log("HttpProxy"),
+            "ProxyLogon (CVE-2021-26855, 27065) exploitation in the front end was not assessed",
+        ),
+        dir(
+            LogSource::EcpServer,
+            log(r"ECP\Server"),
+            "virtual-directory web-shell writes (CVE-2021-27065) were not assessed",
+        ),
+        dir(
+            LogSource::EcpActivity,
+            log(r"ECP\Activity"),
+            "ECP activity was not assessed",
+        ),
+        dir(
+            LogSource::OabGenerator,
+            log("OABGeneratorLog"),
+            "OAB generator file writes (CVE-2021-26858) were not assessed",
+        ),
+        dir(
+            LogSource::RpsHttp,
+            log(r"CmdletInfra\Powershell-Proxy\Http"),
+            "remote PowerShell requests were not assessed",
+        ),
+        dir(
+            LogSource::Iis,
+            IIS_LOG_DIR.into(),
+            "web-shell use and ProxyShell/ProxyNotShell requests in IIS logs were not assessed",
+        ),
+    ]
+}
+
+/// Which files of a log folder belong to its kind: Rps_Http logs by name, the rest `*.log`.
+fn belongs_to(source: &LogSource, file_name: &str) -> bool {
+    let name = file_name.to_lowercase();
+    match source {
+        LogSource::RpsHttp => name.contains("rps_http"),
+        _ => name.contains(".log"),
+    }
+}
+
+fn find_logs(evidence: &Evidence, exchange_root: &str, warnings: &mut Vec<String>) -> Vec<LogDir> {
+    let mut dirs = log_dirs(exchange_root);
+    for dir in &mut dirs {
+        let (entries, listing) = evidence.list_files(std::slice::from_ref(&dir.windows_path), &[]);
+        warnings.extend(listing.warnings);
+        let dir_key = winpath::key(&dir.windows_path);
+        for entry in entries {
+            if !belongs_to(&dir.source, winpath::file_name(&entry.windows_path)) {
+                continue;
+            }
+            let source = match &dir.source {
+                // The protocol is the first folder below HttpProxy, as the server spelled it.
+                LogSource::HttpProxy { .. } => LogSource::HttpProxy {
+                    protocol: entry.windows_path[dir_key.len()..]
+                        .trim_start_matches('\\')
+                        .split('\\')
+                        .next()
+                        .unwrap_or("")
+                        .to_string(),
+                },
+                other => other.clone(),
+            };
+            dir.files.push(LogFile { source, entry });
+        }
+    }
+    dirs
+}
+
+/// The event logs exsweep reads, by file name, and what their absence means.
+const EVENT_LOGS: [(Channel, &str, Option<&str>); 5] = [
+    (
+        Channel::Application,
+        "Application.evtx",
+        Some("Unified Messaging exploitation (CVE-2021-26857) was not assessed"),
+    ),
+    (
+        Channel::ExchangeManagement,
+        "MSExchange Management.evtx",
+        Some("Exchange cmdlets run by attackers (mailbox exports, role assignments) were not assessed"),
+    ),
+    (
+        Channel::Security,
+        "Security.evtx",
+        Some("process creation by the web server (4688) was not assessed"),
+    ),
+    (Channel::Sysmon, "Microsoft-Windows-Sysmon%4Operational.evtx", None),
+    (
+        Channel::Defender,
+        "Microsoft-Windows-Windows Defender%4Operational.evtx",
+        None,
+    ),
+];
+
+fn find_event_logs(evidence: &Evidence, warnings: &mut Vec<String>) -> Vec<EventLog> {
+    let (entries, listing) = evidence.list_files(&[EVENT_LOG_DIR.to_string()], &[]);
+    warnings.extend(listing.warnings);
+    EVENT_LOGS
+        .iter()
+        .map(|(channel, file, consequence)| EventLog {
+            channel: *channel,
+            windows_path: format!(r"{EVENT_LOG_DIR}\{file}"),
+            consequence: *consequence,
+            files: entries
+                .iter()
+                .filter(|e| winpath::file_name(&e.windows_path).eq_ignore_ascii_case(file))
+                .cloned()
+                .collect(),
+        })
+        .collect()
+}
+
 impl Inventory {
-    pub fn take(evidence: &Evidence) -> Inventory {
+    /// Takes the inventory; `with_logs` also finds the log files the hunt reads.
+    pub fn take(evidence: &Evidence, with_logs: bool) -> Inventory {
         let mut warnings = Vec::new();
         let exchange = find_exchange(evidence, &mut warnings);
         let web_roots = find_web_roots(evidence, &mut warnings);
         let host = read_small(evidence, SYSTEM_HIVE, &mut warnings)
             .and_then(|h| registry::computer_name(&h));
+        let configs = [
+            (
+                "SOFTWARE hive",
+                SOFTWARE_HIVE,
+                "the Exchange install and build were not read from the registry",
+            ),
+            (
+                "SYSTEM hive",
+                SYSTEM_HIVE,
+                "the computer name was not read from the registry",
+            ),
+            (
+                "IIS configuration",
+                APPLICATION_HOST,
+                "IIS sites other than the default web root were not found",
+            ),
+        ]
+        .into_iter()
+        .map(|(name, windows_path, consequence)| ConfigSource {
+            name,
+            windows_path,
+            present: evidence.file_exists(windows_path),
+            consequence,
+        })
+        .collect();
         let mut zones = Vec::new();
         let ex_root = exchange
             .as_ref()
@@ -178,10 +371,24 @@ impl Inventory {
             .collect();
         // Most specific first, so the first match wins.
         zones.sort_by_key(|(k, _)| std::cmp::Reverse(k.len()));
+        let (logs, event_logs) = if with_logs {
+            let root = exchange
+                .as_ref()
+                .map_or(DEFAULT_EXCHANGE_ROOT, |e| e.root.as_str());
+            (
+                find_logs(evidence, root, &mut warnings),
+                find_event_logs(evidence, &mut warnings),
+            )
+        } else {
+            (Vec::new(), Vec::new())
+        };
         Inventory {
             exchange,
             web_roots,
             host,
+            logs,
+            event_logs,
+            configs,
             warnings,
             zones,
         }

@@ -1,11 +1,15 @@
 //! exsweep's engine: everything between the evidence and the report.
 //!
 //! [`inventory`] (what is on the evidence) → [`sweep`] (the file checks on every file
-//! in scope) and [`hunt`] (the log and event checks on every log) → a
-//! [`Report`](exsweep_model::Report). [`checks`] holds what is looked for: the catalog
-//! and the per-file, per-line and per-event logic. [`scan`] runs one scan end to end.
+//! in scope) and [`hunt`] (the log and event checks on every log) → [`correlate`]
+//! (shells found on disk and their use in the logs) → [`coverage`] (what was and was
+//! not assessed) → a [`Report`](exsweep_model::Report). [`checks`] holds what is looked
+//! for: the catalog and the per-file, per-line and per-event logic. [`scan`] validates
+//! a request and runs one scan end to end; [`progress`] is how a caller watches it.
 
 pub mod checks;
+pub mod correlate;
+pub mod coverage;
 pub mod hunt;
 pub mod inventory;
 pub mod progress;

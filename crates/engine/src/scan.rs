@@ -1,21 +1,37 @@
-//! One scan, start to finish: open the evidence, take the inventory, load the
-//! indicators and rules, sweep, and assemble the [`Report`].
+//! One scan, start to finish, in two steps. A [`ScanRequest`] is what was asked for,
+//! unchecked; [`ScanRequest::validate`] turns it into a [`ScanConfig`] that has loaded
+//! the indicator feeds, compiled the rules and checked the time window and drives, so
+//! every usage error is found before any evidence is read. [`run`] then opens the
+//! evidence, takes the inventory, sweeps, hunts, correlates, assembles the coverage
+//! and the verdict, and returns the [`Report`].
 
+use crate::correlate;
+use crate::coverage::{self, Loaded};
 use crate::hunt::{self, HuntOptions};
 use crate::inventory::Inventory;
 use crate::progress::Progress;
 use crate::sweep::{self, SweepOptions};
 use exsweep_evidence::{Evidence, Layout};
 use exsweep_indicators::IndicatorSet;
-use exsweep_model::{Coverage, Report, Verdict};
+use exsweep_model::{finding, Finding, Report, Verdict};
 use exsweep_rules::RuleSet;
+use std::cmp::Reverse;
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
 
-/// Everything a scan needs to know, already validated.
-pub struct ScanConfig {
+/// The defaults `exsweep scan` uses, in one place.
+pub const DEFAULT_MAX_FILE_SIZE: u64 = 64 << 20;
+pub const DEFAULT_RULE_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// What a scan is asked to do, as given: nothing checked or loaded yet.
+#[derive(Clone)]
+pub struct ScanRequest {
     pub evidence: PathBuf,
     pub layout: Option<Layout>,
+    /// More drives of the same server (`D:` at a second mount point), beside the
+    /// evidence's own.
+    pub extra_drives: Vec<(char, PathBuf)>,
+    /// Every file on every drive instead of the default scope.
     pub full: bool,
     pub iocs: Vec<PathBuf>,
     pub rules: Vec<PathBuf>,
@@ -27,17 +43,14 @@ pub struct ScanConfig {
     pub hunt: HuntOptions,
 }
 
-/// The defaults `exsweep scan` uses, in one place.
-pub const DEFAULT_MAX_FILE_SIZE: u64 = 64 << 20;
-pub const DEFAULT_RULE_TIMEOUT: Duration = Duration::from_secs(20);
-
-impl ScanConfig {
+impl ScanRequest {
     /// A scan of `evidence` with every default: detected layout, default scope, built-in
-    /// indicators and rules, logs included, no progress bar.
-    pub fn new(evidence: PathBuf) -> ScanConfig {
-        ScanConfig {
+    /// indicators and rules, logs included.
+    pub fn new(evidence: PathBuf) -> ScanRequest {
+        ScanRequest {
             evidence,
             layout: None,
+            extra_drives: Vec::new(),
             full: false,
             iocs: Vec::new(),
             rules: Vec::new(),
@@ -47,6 +60,60 @@ impl ScanConfig {
             logs: true,
             hunt: HuntOptions::default(),
         }
+    }
+
+    /// Checks everything that can be checked without reading the evidence, loads the
+    /// feeds and compiles the rules. An `Err` is a usage error (exit code 2).
+    pub fn validate(self) -> Result<ScanConfig, String> {
+        std::fs::metadata(&self.evidence)
+            .map_err(|e| format!("cannot read evidence root {}: {e}", self.evidence.display()))?;
+        for (letter, path) in &self.extra_drives {
+            if !letter.is_ascii_alphabetic() {
+                return Err(format!("{letter}: is not a drive letter"));
+            }
+            if !path.is_dir() {
+                return Err(format!(
+                    "drive {letter}: at {} is not a folder",
+                    path.display()
+                ));
+            }
+        }
+        if let (Some(since), Some(until)) = (self.hunt.since, self.hunt.until) {
+            if since > until {
+                return Err("--since is after --until: the time window is empty".into());
+            }
+        }
+        if self.max_file_size == 0 {
+            return Err("--max-file-size must be at least 1 MiB".into());
+        }
+        let mut indicators = IndicatorSet::builtin();
+        for feed in &self.iocs {
+            indicators.load_feed(feed)?;
+        }
+        for path in &self.rules {
+            if !path.exists() {
+                return Err(format!("rule path {} does not exist", path.display()));
+            }
+        }
+        let rules = RuleSet::build(&self.rules);
+        Ok(ScanConfig {
+            request: self,
+            indicators,
+            rules,
+        })
+    }
+}
+
+/// A scan ready to run: its request checked, its feeds loaded and its rules compiled.
+pub struct ScanConfig {
+    request: ScanRequest,
+    indicators: IndicatorSet,
+    rules: RuleSet,
+}
+
+impl ScanConfig {
+    pub fn request(&self) -> &ScanRequest {
+        &self.request
     }
 }
 
@@ -61,72 +128,67 @@ fn scan_id(started: SystemTime) -> String {
     )
 }
 
+/// The report's order: most severe first, then by time, then by ID, so that two runs
+/// over the same evidence list the same findings in the same order.
+fn sort_findings(findings: &mut [Finding]) {
+    findings.sort_by(|a, b| {
+        (Reverse(a.severity), a.time(), &a.id).cmp(&(Reverse(b.severity), b.time(), &b.id))
+    });
+}
+
 /// Runs a scan. An `Err` means it could not run at all (exit code 2); everything that
 /// goes wrong during the scan is a warning in the report's coverage instead.
 pub fn run(config: &ScanConfig, progress: &dyn Progress) -> Result<Report, String> {
+    let request = &config.request;
     let started = SystemTime::now();
-    let evidence = Evidence::open(&config.evidence, config.layout)?;
-    let inventory = Inventory::take(&evidence);
-
-    let mut indicators = IndicatorSet::builtin();
-    for feed in &config.iocs {
-        indicators.load_feed(feed)?;
-    }
-    for path in &config.rules {
-        if !path.exists() {
-            return Err(format!("rule path {} does not exist", path.display()));
-        }
-    }
-    let rules = RuleSet::build(&config.rules);
-
-    let mut coverage = Coverage {
-        layout: evidence.describe_layout().to_string(),
-        evidence_root: evidence.root().display().to_string(),
-        exchange_install: inventory.exchange.as_ref().map(|e| match &e.version {
-            Some(v) => format!("{} (build {v})", e.root),
-            None => e.root.clone(),
-        }),
-        exchange_install_source: inventory.exchange.as_ref().map(|e| e.source.to_string()),
-        rules_loaded: rules.rule_count,
-        indicators_loaded: indicators.len(),
-        ..Coverage::default()
-    };
-    coverage.warnings.extend(inventory.warnings.iter().cloned());
-    coverage
-        .warnings
-        .extend(indicators.warnings.iter().cloned());
-    coverage.warnings.extend(rules.warnings.iter().cloned());
-
+    let evidence = Evidence::open(&request.evidence, request.layout, &request.extra_drives)?;
+    let inventory = Inventory::take(&evidence, request.logs);
     let options = SweepOptions {
-        full: config.full,
-        max_file_size: config.max_file_size,
-        rule_timeout: config.rule_timeout,
+        full: request.full,
+        max_file_size: request.max_file_size,
+        rule_timeout: request.rule_timeout,
     };
-    let mut findings = sweep::run(
+    let (mut findings, sweep_stats) = sweep::run(
         &evidence,
         &inventory,
-        &indicators,
-        &rules,
+        &config.indicators,
+        &config.rules,
         &options,
         progress,
-        &mut coverage,
     );
-    let mut trail = Vec::new();
-    if config.logs {
-        let shells = hunt::shell_urls(&findings, &inventory);
-        let hunt = hunt::hunt(&evidence, &inventory, &shells, &config.hunt);
-        findings.extend(hunt.findings);
-        findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
-        coverage.logs = hunt.coverage;
-        coverage.warnings.extend(hunt.warnings);
-        trail = hunt.trail;
-    }
-    let host = config
+    let mut hunted = request.logs.then(|| {
+        let shells = correlate::shell_urls(&findings, &inventory);
+        hunt::hunt(&evidence, &inventory, &shells, &request.hunt)
+    });
+    let mut loader_warnings = config.indicators.warnings.clone();
+    loader_warnings.extend(config.rules.warnings.iter().cloned());
+    let coverage = coverage::assemble(
+        &evidence,
+        &inventory,
+        &Loaded {
+            rules: config.rules.rule_count,
+            indicators: config.indicators.len(),
+            size_cap: request.max_file_size,
+            warnings: &loader_warnings,
+        },
+        sweep_stats,
+        hunted.as_mut(),
+    );
+    let trail = match hunted {
+        Some(hunt) => {
+            findings.extend(hunt.findings);
+            hunt.trail
+        }
+        None => Vec::new(),
+    };
+    finding::make_ids_unique(&mut findings);
+    sort_findings(&mut findings);
+    let host = request
         .host
         .clone()
         .or_else(|| inventory.host.clone())
         .or_else(|| {
-            config
+            request
                 .evidence
                 .file_stem()
                 .map(|n| n.to_string_lossy().into_owned())
@@ -137,7 +199,7 @@ pub fn run(config: &ScanConfig, progress: &dyn Progress) -> Result<Report, Strin
         host,
         started,
         finished: SystemTime::now(),
-        verdict: Verdict::from_findings(&findings),
+        verdict: Verdict::new(&findings, &coverage),
         findings,
         coverage,
         trail,

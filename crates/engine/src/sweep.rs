@@ -1,14 +1,14 @@
 //! The file sweep: lists the files in scope, reads each once (up to the size cap),
 //! runs every file check and the YARA-X rules on that one read, in parallel, and
-//! fills the coverage with what was read, skipped and why.
+//! counts what was read, skipped and why ([`SweepStats`]) for the coverage.
 
 use crate::checks::files::{check_file, FileSubject};
-use crate::checks::rule_finding;
-use crate::inventory::{area_coverage, Inventory};
+use crate::checks::rule_hit;
+use crate::inventory::Inventory;
 use crate::progress::Progress;
 use exsweep_evidence::{winpath, Evidence, FileEntry};
 use exsweep_indicators::IndicatorSet;
-use exsweep_model::{Coverage, FileEvidence, Finding};
+use exsweep_model::{Entities, Evidence as Seen, FileEvidence, Finding};
 use exsweep_rules::{RuleScanner, RuleSet, ScanError};
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::Mutex;
@@ -71,7 +71,23 @@ fn scope(evidence: &Evidence, inventory: &Inventory, full: bool) -> (Vec<String>
     (dirs, inventory.sweep_exclusions())
 }
 
-/// Sweeps the files and returns the findings; `coverage` receives the counts.
+/// What the sweep read and passed over.
+#[derive(Debug, Default)]
+pub struct SweepStats {
+    pub files_seen: u64,
+    pub files_scanned: u64,
+    pub bytes_scanned: u64,
+    pub empty_files: u64,
+    pub over_size_cap: u64,
+    pub unreadable: u64,
+    pub symlinks_not_followed: u64,
+    pub special_files: u64,
+    pub odd_names: u64,
+    pub rule_timeouts: u64,
+    pub warnings: Vec<String>,
+}
+
+/// Sweeps the files; returns the findings and what was read.
 pub fn run(
     evidence: &Evidence,
     inventory: &Inventory,
@@ -79,11 +95,8 @@ pub fn run(
     rules: &RuleSet,
     options: &SweepOptions,
     progress: &dyn Progress,
-    coverage: &mut Coverage,
-) -> Vec<Finding> {
-    coverage.areas = area_coverage(evidence, &inventory.areas(evidence));
+) -> (Vec<Finding>, SweepStats) {
     let (dirs, exclude) = scope(evidence, inventory, options.full);
-    coverage.size_cap = options.max_file_size;
     let counters = Counters::default();
     let findings = Mutex::new(Vec::new());
     let warnings = Mutex::new(Vec::new());
@@ -112,27 +125,22 @@ pub fn run(
         progress.file_swept();
     });
     progress.sweep_finished();
-    coverage.files_seen = counters.seen.into_inner();
-    coverage.symlinks_not_followed = listing.symlinks;
-    coverage.special_files = listing.special_files;
-    coverage.odd_names = listing.odd_names;
-    coverage.warnings.extend(listing.warnings);
-
-    coverage.files_scanned = counters.scanned.into_inner();
-    coverage.bytes_scanned = counters.bytes.into_inner();
-    coverage.empty_files = counters.empty.into_inner();
-    coverage.over_size_cap = counters.over_cap.into_inner();
-    coverage.unreadable = listing.unreadable + counters.unreadable.into_inner();
-    coverage.rule_timeouts = counters.timeouts.into_inner();
-    coverage.warnings.extend(warnings.into_inner().unwrap());
-    let mut findings = findings.into_inner().unwrap();
-    findings.sort_by(|a, b| {
-        b.severity.cmp(&a.severity).then_with(|| {
-            let path = |f: &Finding| f.file.as_ref().map(|e| e.windows_path.clone());
-            path(a).cmp(&path(b))
-        })
-    });
-    findings
+    let mut all_warnings = listing.warnings;
+    all_warnings.extend(warnings.into_inner().unwrap());
+    let stats = SweepStats {
+        files_seen: counters.seen.into_inner(),
+        files_scanned: counters.scanned.into_inner(),
+        bytes_scanned: counters.bytes.into_inner(),
+        empty_files: counters.empty.into_inner(),
+        over_size_cap: counters.over_cap.into_inner(),
+        unreadable: listing.unreadable + counters.unreadable.into_inner(),
+        symlinks_not_followed: listing.symlinks,
+        special_files: listing.special_files,
+        odd_names: listing.odd_names,
+        rule_timeouts: counters.timeouts.into_inner(),
+        warnings: all_warnings,
+    };
+    (findings.into_inner().unwrap(), stats)
 }
 
 struct FileContext<'a> {
@@ -196,12 +204,12 @@ impl FileContext<'_> {
             buf,
             complete,
         );
-        let mut findings = check_file(&subject, self.indicators, self.exchange_root);
+        let mut hits = check_file(&subject, self.indicators, self.exchange_root);
         if complete && !buf.is_empty() {
             match scanner.scan(&file.windows_path, buf, || {
                 subject.hashes.md5(buf).to_string()
             }) {
-                Ok(hits) => findings.extend(hits.into_iter().map(rule_finding)),
+                Ok(rule_hits) => hits.extend(rule_hits.into_iter().map(rule_hit)),
                 Err(ScanError::Timeout) => {
                     self.counters.timeouts.fetch_add(1, Relaxed);
                     self.warn(format!("rule scan timed out: {}", file.windows_path));
@@ -209,21 +217,24 @@ impl FileContext<'_> {
                 Err(e) => self.warn(format!("rule scan failed on {}: {e}", file.windows_path)),
             }
         }
-        if findings.is_empty() {
-            return findings;
+        if hits.is_empty() {
+            return Vec::new();
         }
         let evidence = FileEvidence {
             windows_path: file.windows_path.clone(),
-            local_path: self.evidence.local_display(file),
+            local: self.evidence.local_path(file),
             size: file.size,
             md5: complete.then(|| subject.hashes.md5(buf).to_string()),
             sha1: complete.then(|| subject.hashes.sha1(buf).to_string()),
             sha256: complete.then(|| subject.hashes.sha256(buf).to_string()),
             times: file.times.clone(),
         };
-        for f in &mut findings {
-            f.file = Some(evidence.clone());
-        }
-        findings
+        let entities = Entities {
+            windows_path: Some(file.windows_path.clone()),
+            ..Entities::default()
+        };
+        hits.into_iter()
+            .map(|hit| Finding::new(hit, Seen::File(evidence.clone()), entities.clone()))
+            .collect()
     }
 }

@@ -106,16 +106,39 @@ pub fn detect_layout(dir: &Path) -> Option<Layout> {
 }
 
 impl FolderSource {
-    pub fn new(dir: &Path, layout: Layout) -> Result<FolderSource, String> {
-        let drives = match layout {
-            Layout::Image => vec![DriveRoot {
-                letter: 'C',
-                local: dir.to_path_buf(),
-                encoded_names: false,
-            }],
+    /// The drives of `dir` in `layout`, plus `extra` drives (letter, local root).
+    pub fn new(
+        dir: &Path,
+        layout: Layout,
+        extra: &[(char, PathBuf)],
+    ) -> Result<FolderSource, String> {
+        let plain = |letter: char, local: &Path| DriveRoot {
+            letter: letter.to_ascii_uppercase(),
+            local: local.to_path_buf(),
+            encoded_names: false,
+        };
+        let mut drives = match layout {
+            Layout::Image => vec![plain('C', dir)],
+            Layout::Live => {
+                let live = super::live::drives();
+                if live.is_empty() {
+                    return Err(
+                        "a live system is read on Windows; here, give a mounted image and name its other drives with --drive D=PATH"
+                            .into(),
+                    );
+                }
+                live.iter().map(|(l, p)| plain(*l, p)).collect()
+            }
             Layout::Kape => kape_drives(dir),
             Layout::Velociraptor => velociraptor_drives(dir),
         };
+        for (letter, local) in extra {
+            let letter = letter.to_ascii_uppercase();
+            if drives.iter().any(|d| d.letter == letter) {
+                return Err(format!("drive {letter}: is in the evidence already"));
+            }
+            drives.push(plain(letter, local));
+        }
         if drives.is_empty() {
             return Err(format!(
                 "{} holds no drive folders for the {:?} layout",

@@ -8,12 +8,13 @@
 
 mod folder;
 pub mod known;
+mod live;
 pub mod registry;
 mod velociraptor;
 pub mod winpath;
 mod zip;
 
-use exsweep_model::FileTimes;
+use exsweep_model::{FileTimes, LocalPath};
 use std::collections::HashMap;
 use std::io;
 use std::path::{Path, PathBuf};
@@ -21,8 +22,11 @@ use std::path::{Path, PathBuf};
 /// How the evidence is laid out on this machine.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Layout {
-    /// A live system drive or a mounted disk image (a folder holding `Windows`, `inetpub` ...).
+    /// A mounted disk image or a copy of a system drive (a folder holding `Windows`,
+    /// `inetpub` ...): drive `C:`, plus any drives named beside it.
     Image,
+    /// The running Windows machine, every drive it has (`C:\`, `D:\` ...).
+    Live,
     /// A KAPE target collection: `<dest>/C/...`, one folder per drive letter.
     Kape,
     /// A Velociraptor collection, unpacked or as its `.zip`.
@@ -32,7 +36,8 @@ pub enum Layout {
 impl Layout {
     pub fn describe(self, zipped: bool) -> &'static str {
         match (self, zipped) {
-            (Layout::Image, _) => "live system or mounted disk image",
+            (Layout::Image, _) => "mounted disk image or system drive",
+            (Layout::Live, _) => "live Windows system",
             (Layout::Kape, _) => "KAPE target collection",
             (Layout::Velociraptor, false) => "Velociraptor collection (folder)",
             (Layout::Velociraptor, true) => "Velociraptor collection (zip)",
@@ -118,10 +123,18 @@ pub struct Evidence {
 
 impl Evidence {
     /// Opens the evidence at `path`, detecting its layout unless one is given.
-    pub fn open(path: &Path, layout: Option<Layout>) -> Result<Evidence, String> {
+    /// `extra_drives` are more drives of the same server (`D:` mounted elsewhere).
+    pub fn open(
+        path: &Path,
+        layout: Option<Layout>,
+        extra_drives: &[(char, PathBuf)],
+    ) -> Result<Evidence, String> {
         let meta = std::fs::metadata(path)
             .map_err(|e| format!("cannot read evidence root {}: {e}", path.display()))?;
         if meta.is_file() {
+            if !extra_drives.is_empty() {
+                return Err("--drive goes with evidence in folders, not with a zip".into());
+            }
             if layout.is_some_and(|l| l != Layout::Velociraptor) {
                 return Err(format!(
                     "{} is a file; only a Velociraptor collection can be given as a zip",
@@ -139,6 +152,7 @@ impl Evidence {
         }
         let layout = match layout {
             Some(l) => l,
+            None if live::drive_root_letter(path).is_some() => Layout::Live,
             None => folder::detect_layout(path).ok_or_else(|| {
                 format!(
                     "cannot tell what {} holds: no Windows, Program Files, inetpub or ProgramData \
@@ -148,7 +162,7 @@ impl Evidence {
                 )
             })?,
         };
-        let source = folder::FolderSource::new(path, layout)?;
+        let source = folder::FolderSource::new(path, layout, extra_drives)?;
         let recorded_times = velociraptor::find_uploads_json(path)
             .map(|p| match std::fs::read(&p) {
                 Ok(bytes) => velociraptor::parse_uploads_json(&bytes),
@@ -323,6 +337,11 @@ impl Evidence {
         Some(self.read(&entry, limit, &mut buf).map(|_| buf))
     }
 
+    /// True when the evidence holds the file at this Windows path.
+    pub fn file_exists(&self, windows_path: &str) -> bool {
+        self.find_file(windows_path).is_some()
+    }
+
     fn find_file(&self, windows_path: &str) -> Option<FileEntry> {
         let parent = windows_path.rsplit_once('\\')?.0;
         let want = winpath::key(windows_path);
@@ -335,14 +354,17 @@ impl Evidence {
             .find(|f| winpath::key(&f.windows_path) == want)
     }
 
-    /// How to show a file's local location to a person.
-    pub fn local_display(&self, file: &FileEntry) -> String {
+    /// Where a file was read from, losslessly: its local path, or the zip and member.
+    pub fn local_path(&self, file: &FileEntry) -> LocalPath {
         match (&self.backend, &file.location) {
-            (_, Location::Local(p)) => p.display().to_string(),
-            (Backend::Zip(z), Location::ZipEntry(i)) => {
-                format!("{}!{}", self.root.display(), z.entry_name(*i))
+            (_, Location::Local(p)) => LocalPath::file(p.as_os_str().as_encoded_bytes()),
+            (Backend::Zip(z), Location::ZipEntry(i)) => LocalPath::zip_member(
+                self.root.as_os_str().as_encoded_bytes(),
+                z.entry_name(*i).as_bytes(),
+            ),
+            (Backend::Folder(_), Location::ZipEntry(i)) => {
+                LocalPath::zip_member(b"", format!("entry {i}").as_bytes())
             }
-            (Backend::Folder(_), Location::ZipEntry(i)) => format!("entry {i}"),
         }
     }
 }

@@ -1,6 +1,7 @@
 //! Reading logs: streaming line selection ([`lines`], [`segments`]), the W3C and CSV
-//! record parsers ([`parse`]) and event-log records ([`evtx`]). What the lines mean is
-//! the checks' business; which files to read, the hunt's.
+//! record parsers ([`parse`]) and event-log records ([`evtx`]), and the kinds of log
+//! ([`LogSource`], [`Channel`]). What the lines mean is the checks' business; which
+//! files to read, the inventory's.
 
 pub mod evtx;
 pub mod lines;
@@ -9,7 +10,7 @@ pub mod segments;
 
 use parse::Columns;
 
-/// The kinds of log exsweep reads.
+/// The kinds of text log exsweep reads.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum LogSource {
     /// `Logging\HttpProxy\<protocol>\`.
@@ -48,6 +49,28 @@ impl LogSource {
             LogSource::HttpProxy { .. } => Columns::new(parse::HTTPPROXY_DEFAULT_FIELDS.split(',')),
             LogSource::Iis => Columns::new(parse::IIS_DEFAULT_FIELDS.split(' ')),
             _ => Columns::default(),
+        }
+    }
+}
+
+/// The Windows event logs exsweep reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Channel {
+    Application,
+    ExchangeManagement,
+    Security,
+    Sysmon,
+    Defender,
+}
+
+impl Channel {
+    pub fn name(self) -> &'static str {
+        match self {
+            Channel::Application => "EVTX Application",
+            Channel::ExchangeManagement => "EVTX MSExchange Management",
+            Channel::Security => "EVTX Security",
+            Channel::Sysmon => "EVTX Sysmon",
+            Channel::Defender => "EVTX Defender",
         }
     }
 }

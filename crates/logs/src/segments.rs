@@ -281,7 +281,7 @@ mod tests {
         let logs = dir.path().join("inetpub/logs");
         std::fs::create_dir_all(&logs).unwrap();
         std::fs::write(logs.join("u_ex1.log"), text).unwrap();
-        let evidence = Evidence::open(dir.path(), None).unwrap();
+        let evidence = Evidence::open(dir.path(), None, &[]).unwrap();
         let (files, _) = evidence.list_files(&[r"C:\inetpub\logs".to_string()], &[]);
         let file = &files[0];
         let needles = Needles::new(&[Needle::plain("needle")]);

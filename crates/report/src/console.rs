@@ -1,7 +1,9 @@
 //! The report a person reads: the verdict first, then the findings grouped by
 //! severity with their evidence, then what was and was not assessed.
 
-use exsweep_model::{printable, rfc3339, Finding, Report, Severity, Verdict};
+use exsweep_model::{
+    printable, rfc3339, Entities, Evidence, Finding, Report, Severity, VerdictLevel,
+};
 use std::collections::HashMap;
 use std::io::{self, Write};
 
@@ -25,7 +27,7 @@ fn human_bytes(n: u64) -> String {
     }
 }
 
-/// The findings about one file (or one finding without a file), shown together.
+/// The findings about one file, log line or record, shown together.
 struct Group<'a> {
     findings: Vec<&'a Finding>,
 }
@@ -46,35 +48,51 @@ fn group_by_subject(findings: &[Finding]) -> Vec<Group<'_>> {
     let mut groups: Vec<Group> = Vec::new();
     let mut index: HashMap<String, usize> = HashMap::new();
     for f in findings {
-        let subject = match (&f.file, &f.log) {
-            (Some(file), _) => Some(file.windows_path.clone()),
-            (None, Some(log)) => Some(format!("{}#{}", log.windows_path, log.line)),
-            (None, None) => None,
-        };
-        match subject {
-            Some(key) => match index.get(&key) {
-                Some(&i) => groups[i].findings.push(f),
-                None => {
-                    index.insert(key, groups.len());
-                    groups.push(Group { findings: vec![f] });
-                }
-            },
-            None => groups.push(Group { findings: vec![f] }),
+        let key = f.evidence.location();
+        match index.get(&key) {
+            Some(&i) => groups[i].findings.push(f),
+            None => {
+                index.insert(key, groups.len());
+                groups.push(Group { findings: vec![f] });
+            }
         }
     }
     groups
 }
 
-fn write_group(group: &Group, out: &mut dyn Write) -> io::Result<()> {
-    let first = group.findings[0];
-    match &first.file {
-        Some(file) => {
+/// The entities of a finding as `label value` pairs, for the evidence line.
+fn entity_facts(
+    entities: &Entities,
+    method: Option<&String>,
+    status: Option<&String>,
+) -> Vec<String> {
+    let mut facts = Vec::new();
+    for (label, value) in [
+        ("client", entities.client_ip.as_ref()),
+        ("method", method),
+        ("url", entities.url.as_ref()),
+        ("status", status),
+        ("user", entities.user.as_ref()),
+        ("agent", entities.user_agent.as_ref()),
+        ("request", entities.request_id.as_ref()),
+        ("process", entities.process.as_ref()),
+    ] {
+        if let Some(v) = value {
+            facts.push(format!("{label} {}", printable(v.as_bytes())));
+        }
+    }
+    facts
+}
+
+fn when(time: Option<std::time::SystemTime>) -> String {
+    time.map(rfc3339).unwrap_or_else(|| "time unknown".into())
+}
+
+fn write_evidence(first: &Finding, out: &mut dyn Write) -> io::Result<()> {
+    match &first.evidence {
+        Evidence::File(file) => {
             writeln!(out, "  {}", printable(file.windows_path.as_bytes()))?;
-            writeln!(
-                out,
-                "      read from: {}",
-                printable(file.local_path.as_bytes())
-            )?;
+            writeln!(out, "      read from: {}", file.local.display())?;
             let mut facts = vec![format!("{} bytes", file.size)];
             if let Some(t) = file.times.modified {
                 facts.push(format!("modified {}", rfc3339(t)));
@@ -87,47 +105,70 @@ fn write_group(group: &Group, out: &mut dyn Write) -> io::Result<()> {
                 writeln!(out, "      sha256:    {sha}")?;
             }
         }
-        None => match &first.log {
-            Some(log) => {
-                let when = log
-                    .time
-                    .map(rfc3339)
-                    .unwrap_or_else(|| "time unknown".into());
-                writeln!(
-                    out,
-                    "  {} {} line {} ({when})",
-                    log.source,
-                    printable(log.windows_path.as_bytes()),
-                    log.line
-                )?;
-                let mut facts = Vec::new();
-                for (label, value) in [
-                    ("client", &log.client_ip),
-                    ("method", &log.method),
-                    ("url", &log.url),
-                    ("status", &log.status),
-                    ("user", &log.user),
-                    ("agent", &log.user_agent),
-                    ("request", &log.request_id),
-                ] {
-                    if let Some(v) = value {
-                        facts.push(format!("{label} {}", printable(v.as_bytes())));
-                    }
-                }
-                if !facts.is_empty() {
-                    writeln!(out, "      request:   {}", facts.join(", "))?;
-                }
-                writeln!(out, "      line:      {}", log.excerpt)?;
+        Evidence::LogLine(log) => {
+            writeln!(
+                out,
+                "  {} {} line {} ({})",
+                log.source,
+                printable(log.windows_path.as_bytes()),
+                log.line,
+                when(log.time)
+            )?;
+            let facts = entity_facts(&first.entities, log.method.as_ref(), log.status.as_ref());
+            if !facts.is_empty() {
+                writeln!(out, "      request:   {}", facts.join(", "))?;
             }
-            None => writeln!(out, "  {}", first.title)?,
-        },
+            writeln!(out, "      line:      {}", log.excerpt)?;
+        }
+        Evidence::EventRecord(event) => {
+            writeln!(
+                out,
+                "  {} {} record {} ({})",
+                event.source,
+                printable(event.windows_path.as_bytes()),
+                event.record_id,
+                when(event.time)
+            )?;
+            let facts = entity_facts(&first.entities, None, None);
+            if !facts.is_empty() {
+                writeln!(out, "      names:     {}", facts.join(", "))?;
+            }
+            writeln!(out, "      record:    {}", event.excerpt)?;
+        }
+        Evidence::Config(item) => {
+            writeln!(
+                out,
+                "  {} in {}",
+                printable(item.item.as_bytes()),
+                printable(item.windows_path.as_bytes())
+            )?;
+            writeln!(out, "      value:     {}", item.value)?;
+        }
+        Evidence::Remote(seen) => {
+            writeln!(
+                out,
+                "  {} ({})",
+                printable(seen.target.as_bytes()),
+                when(seen.time)
+            )?;
+            writeln!(
+                out,
+                "      answered:  {}",
+                printable(seen.observed.as_bytes())
+            )?;
+        }
     }
+    Ok(())
+}
+
+fn write_group(group: &Group, out: &mut dyn Write) -> io::Result<()> {
+    write_evidence(group.findings[0], out)?;
     for f in &group.findings {
         writeln!(out, "    - [{} {}] {}", f.check_id, f.severity, f.title)?;
         writeln!(out, "        what:    {}", printable(f.detail.as_bytes()))?;
         writeln!(out, "        why:     {}", f.why)?;
         if let Some(rule) = &f.rule {
-            writeln!(out, "        rule:    {}", printable(rule.as_bytes()))?;
+            writeln!(out, "        rule:    {}", printable(rule.id.as_bytes()))?;
         }
         for m in &f.matches {
             writeln!(
@@ -165,9 +206,10 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     )?;
     writeln!(
         out,
-        "evidence: {} ({})",
+        "evidence: {} ({}; drives {})",
         printable(cov.evidence_root.as_bytes()),
-        cov.layout
+        cov.layout,
+        cov.drives.join(" ")
     )?;
     writeln!(out)?;
 
@@ -186,17 +228,22 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     } else {
         writeln!(out, " ({})", counts.join(", "))?;
     }
-    match (report.verdict, gaps) {
-        (Verdict::NoIndicatorsFound, 0) => writeln!(
+    writeln!(
+        out,
+        "  {}.",
+        printable(report.verdict.explanation().as_bytes())
+    )?;
+    match (report.verdict.level, gaps) {
+        (VerdictLevel::NoIndicatorsFound, 0) => writeln!(
             out,
             "  Nothing in the assessed folders matched. That is not proof of a clean server: check the logs too."
         )?,
-        (Verdict::NoIndicatorsFound, n) => writeln!(
+        (VerdictLevel::NoIndicatorsFound, n) => writeln!(
             out,
             "  NOT A CLEAN BILL OF HEALTH: {n} expected area(s) or log source(s) were missing from the evidence and were not assessed (see Coverage)."
         )?,
-        (_, 0) => {}
-        (_, n) => writeln!(out, "  The assessment is incomplete: {n} expected area(s) or log source(s) were missing or short (see Coverage).")?,
+        // The explanation above names what was not assessed.
+        _ => {}
     }
     writeln!(out)?;
 
@@ -219,8 +266,8 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         let mut shown: HashMap<&str, usize> = HashMap::new();
         for group in level {
             let first = group.findings[0];
-            if first.file.is_none() {
-                let n = shown.entry(first.check_id).or_default();
+            if first.file().is_none() {
+                let n = shown.entry(&first.check_id).or_default();
                 *n += 1;
                 if *n > LOG_FINDINGS_SHOWN {
                     continue;
@@ -244,7 +291,7 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
             report.trail.len()
         )?;
         for t in &report.trail {
-            let when = t.time.map(rfc3339).unwrap_or_else(|| "?".into());
+            let when = t.line.time.map(rfc3339).unwrap_or_else(|| "?".into());
             let field = |v: &Option<String>| {
                 v.as_deref()
                     .map(|s| printable(s.as_bytes()))
@@ -253,12 +300,12 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
             writeln!(
                 out,
                 "  {when} {:<13} {} {} {} {} {}",
-                t.source,
-                field(&t.client_ip),
-                field(&t.method),
-                field(&t.url),
-                field(&t.status),
-                field(&t.request_id)
+                t.line.source,
+                field(&t.entities.client_ip),
+                field(&t.line.method),
+                field(&t.entities.url),
+                field(&t.line.status),
+                field(&t.entities.request_id)
             )?;
         }
         writeln!(out)?;
@@ -279,6 +326,16 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
                 out,
                 "  [MISSING] {}: {} — {c}",
                 area.area, area.windows_path
+            )?,
+        }
+    }
+    for config in &cov.configs {
+        match &config.consequence {
+            None => writeln!(out, "  [ok]      {}: {}", config.area, config.windows_path)?,
+            Some(c) => writeln!(
+                out,
+                "  [absent]  {}: {} — {c}",
+                config.area, config.windows_path
             )?,
         }
     }

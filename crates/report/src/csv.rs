@@ -5,14 +5,16 @@ use super::jsonl::finding_time;
 use exsweep_model::{rfc3339, Report};
 use std::io::{self, Write};
 
-const HEADER: [&str; 18] = [
+const HEADER: [&str; 20] = [
     "timestamp",
     "timestamp_desc",
     "message",
     "host",
     "scan_id",
+    "finding_id",
     "check_id",
     "severity",
+    "class",
     "score",
     "title",
     "windows_path",
@@ -46,7 +48,7 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     writeln!(out, "{}", HEADER.join(","))?;
     for f in &report.findings {
         let (timestamp, timestamp_desc) = finding_time(report, f);
-        let file = f.file.as_ref();
+        let file = f.file();
         let opt_time = |t: Option<std::time::SystemTime>| t.map(rfc3339).unwrap_or_default();
         let row = [
             timestamp,
@@ -54,17 +56,19 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
             format!("{}: {}", f.title, f.detail),
             report.host.clone(),
             report.scan_id.clone(),
+            f.id.clone(),
             f.check_id.to_string(),
             f.severity.to_string(),
+            f.class.as_str().to_string(),
             f.score.to_string(),
-            f.title.clone(),
+            f.title.to_string(),
             file.map(|e| e.windows_path.clone()).unwrap_or_default(),
-            file.map(|e| e.local_path.clone()).unwrap_or_default(),
+            file.map(|e| e.local.display()).unwrap_or_default(),
             file.map(|e| e.size.to_string()).unwrap_or_default(),
             file.and_then(|e| e.sha256.clone()).unwrap_or_default(),
             opt_time(file.and_then(|e| e.times.modified)),
             opt_time(file.and_then(|e| e.times.created)),
-            f.rule.clone().unwrap_or_default(),
+            f.rule.as_ref().map(|r| r.id.clone()).unwrap_or_default(),
             f.references
                 .iter()
                 .map(|r| r.to_string())

@@ -2,12 +2,14 @@
 //! The record layout is documented in `docs/jsonl-schema.md`; `schema_version`
 //! changes when a field changes meaning or disappears.
 
-use exsweep_model::{rfc3339, Coverage, Finding, LogEvidence, Report, Severity, Verdict};
+use exsweep_model::{
+    rfc3339, Class, Coverage, Evidence, Finding, Report, Severity, TrailEntry, VerdictLevel,
+};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::io::{self, Write};
 
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 #[derive(Serialize)]
 struct FindingRecord<'a> {
@@ -30,17 +32,36 @@ struct SummaryRecord<'a> {
     host: &'a str,
     started: String,
     finished: String,
-    verdict: Verdict,
+    verdict: VerdictLevel,
+    verdict_basis: VerdictBasis<'a>,
     findings_by_severity: BTreeMap<&'static str, usize>,
     coverage: &'a Coverage,
     #[serde(skip_serializing_if = "<[_]>::is_empty")]
-    trail: &'a [LogEvidence],
+    trail: &'a [TrailEntry],
 }
 
+/// What the verdict rests on.
+#[derive(Serialize)]
+struct VerdictBasis<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    driven_by: Option<Class>,
+    findings_by_class: &'a BTreeMap<&'static str, usize>,
+    not_assessed: &'a [String],
+    explanation: String,
+}
+
+/// The time that places a finding on a timeline, and what that time is (Timesketch's
+/// `timestamp_desc`): the log entry's, the file's modification, the probe's, else the
+/// scan's start.
 pub fn finding_time(report: &Report, finding: &Finding) -> (String, &'static str) {
+    let desc = match finding.evidence {
+        Evidence::LogLine(_) | Evidence::EventRecord(_) => "Logged",
+        Evidence::File(_) => "File modified",
+        Evidence::Remote(_) => "Observed",
+        Evidence::Config(_) => "Scan started",
+    };
     match finding.time() {
-        Some(t) if finding.log.is_some() => (rfc3339(t), "Logged"),
-        Some(t) => (rfc3339(t), "File modified"),
+        Some(t) => (rfc3339(t), desc),
         None => (rfc3339(report.started), "Scan started"),
     }
 }
@@ -67,7 +88,13 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         host: &report.host,
         started: rfc3339(report.started),
         finished: rfc3339(report.finished),
-        verdict: report.verdict,
+        verdict: report.verdict.level,
+        verdict_basis: VerdictBasis {
+            driven_by: report.verdict.driven_by,
+            findings_by_class: &report.verdict.findings_by_class,
+            not_assessed: &report.verdict.not_assessed,
+            explanation: report.verdict.explanation(),
+        },
         findings_by_severity: Severity::ALL
             .iter()
             .map(|s| {

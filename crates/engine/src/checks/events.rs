@@ -3,81 +3,64 @@
 //! Test-ProxyLogon's Unified Messaging check.
 
 use super::logs::UM_DESERIALIZATION;
-use super::Check;
 use exsweep_logs::evtx::EventRecord;
-use exsweep_model::{Finding, Reference, Severity};
-
-/// The event logs exsweep reads.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Channel {
-    Application,
-    ExchangeManagement,
-    Security,
-    Sysmon,
-    Defender,
-}
-
-impl Channel {
-    pub fn name(self) -> &'static str {
-        match self {
-            Channel::Application => "EVTX Application",
-            Channel::ExchangeManagement => "EVTX MSExchange Management",
-            Channel::Security => "EVTX Security",
-            Channel::Sysmon => "EVTX Sysmon",
-            Channel::Defender => "EVTX Defender",
-        }
-    }
-}
+use exsweep_logs::Channel;
+use exsweep_model::{Check, Class, Hit, Reference, Severity};
+use std::borrow::Cow;
 
 pub static SUSPICIOUS_CMDLET: Check = Check {
-    id: "EXS-LOG-013",
-    title: "Exchange cmdlet attackers use",
+    id: Cow::Borrowed("EXS-LOG-013"),
+    title: Cow::Borrowed("Exchange cmdlet attackers use"),
     severity: Severity::High,
-    category: "execution",
-    references: &[
+    class: Class::Compromise,
+    category: Cow::Borrowed("execution"),
+    references: Cow::Borrowed(&[
         Reference::attack("T1114.002"),
         Reference::attack("T1098"),
         Reference::attack("T1505.002"),
         Reference::cve("CVE-2021-34473"),
-    ],
-    why: "MSExchange Management records every cmdlet: mailbox exports (ProxyShell's shell writer and mail theft), \
+    ]),
+    why: Cow::Borrowed("MSExchange Management records every cmdlet: mailbox exports (ProxyShell's shell writer and mail theft), \
           Mailbox Import Export role grants, scripts put into virtual-directory URLs, transport agents and \
-          forwarding rules are how attackers act through Exchange itself.",
-    action: "Check who ran it (the record's user and the caller's process), whether it was planned, and undo it: \
-             remove the export request, the role assignment, the agent or the forwarding.",
+          forwarding rules are how attackers act through Exchange itself."),
+    action: Cow::Borrowed("Check who ran it (the record's user and the caller's process), whether it was planned, and undo it: \
+             remove the export request, the role assignment, the agent or the forwarding."),
 };
 
 pub static WEB_SERVER_SPAWNED_SHELL: Check = Check {
-    id: "EXS-LOG-014",
-    title: "IIS or Unified Messaging worker started a shell",
+    id: Cow::Borrowed("EXS-LOG-014"),
+    title: Cow::Borrowed("IIS or Unified Messaging worker started a shell"),
     severity: Severity::Critical,
-    category: "execution",
-    references: &[Reference::attack("T1505.003"), Reference::attack("T1059"), Reference::cve("CVE-2021-26857")],
-    why: "w3wp.exe and UMWorkerProcess.exe never start cmd.exe or PowerShell on a healthy Exchange server; a web \
-          shell or a deserialization exploit does.",
-    action: "Treat the server as compromised: find the web shell that w3wp ran (file sweep, IIS logs at that time) \
-             and everything the command line did.",
+    class: Class::Compromise,
+    category: Cow::Borrowed("execution"),
+    references: Cow::Borrowed(&[Reference::attack("T1505.003"), Reference::attack("T1059"), Reference::cve("CVE-2021-26857")]),
+    why: Cow::Borrowed("w3wp.exe and UMWorkerProcess.exe never start cmd.exe or PowerShell on a healthy Exchange server; a web \
+          shell or a deserialization exploit does."),
+    action: Cow::Borrowed("Treat the server as compromised: find the web shell that w3wp ran (file sweep, IIS logs at that time) \
+             and everything the command line did."),
 };
 
 pub static LSASS_DUMP_COMMAND: Check = Check {
-    id: "EXS-LOG-015",
-    title: "LSASS dump command",
+    id: Cow::Borrowed("EXS-LOG-015"),
+    title: Cow::Borrowed("LSASS dump command"),
     severity: Severity::Critical,
-    category: "credential-access",
-    references: &[Reference::attack("T1003.001")],
-    why: "comsvcs.dll MiniDump and procdump -ma lsass write the memory of LSASS, with every logged-on credential, to a file.",
-    action: "Reset the credentials of every account that logged on to the server; find and preserve the dump file.",
+    class: Class::Compromise,
+    category: Cow::Borrowed("credential-access"),
+    references: Cow::Borrowed(&[Reference::attack("T1003.001")]),
+    why: Cow::Borrowed("comsvcs.dll MiniDump and procdump -ma lsass write the memory of LSASS, with every logged-on credential, to a file."),
+    action: Cow::Borrowed("Reset the credentials of every account that logged on to the server; find and preserve the dump file."),
 };
 
 pub static DEFENDER_DETECTION: Check = Check {
-    id: "EXS-LOG-016",
-    title: "Microsoft Defender detection",
+    id: Cow::Borrowed("EXS-LOG-016"),
+    title: Cow::Borrowed("Microsoft Defender detection"),
     severity: Severity::High,
-    category: "detection",
-    references: &[Reference::url("https://learn.microsoft.com/en-us/microsoft-365/security/defender-endpoint/troubleshoot-microsoft-defender-antivirus")],
-    why: "Defender found malware (1116) or acted on it (1117); on an Exchange server that is often a web shell it caught, \
-          which proves the server was reachable by the attacker.",
-    action: "Look up the threat and path; a remediated shell still means the server was exploited.",
+    class: Class::Compromise,
+    category: Cow::Borrowed("detection"),
+    references: Cow::Borrowed(&[Reference::url("https://learn.microsoft.com/en-us/microsoft-365/security/defender-endpoint/troubleshoot-microsoft-defender-antivirus")]),
+    why: Cow::Borrowed("Defender found malware (1116) or acted on it (1117); on an Exchange server that is often a web shell it caught, \
+          which proves the server was reachable by the attacker."),
+    action: Cow::Borrowed("Look up the threat and path; a remediated shell still means the server was exploited."),
 };
 
 /// The event checks, in ID order.
@@ -106,7 +89,7 @@ fn base_name(path: &str) -> String {
 }
 
 /// Runs the checks that apply to a record of `channel`.
-pub fn check_event(channel: Channel, event: &EventRecord, out: &mut Vec<Finding>) {
+pub fn check_event(channel: Channel, event: &EventRecord, out: &mut Vec<Hit>) {
     match channel {
         Channel::Application
             if event
@@ -118,7 +101,7 @@ pub fn check_event(channel: Channel, event: &EventRecord, out: &mut Vec<Finding>
                     .to_ascii_lowercase()
                     .contains("system.invalidcastexception") =>
         {
-            out.push(UM_DESERIALIZATION.finding(
+            out.push(UM_DESERIALIZATION.hit(
                 "MSExchange Unified Messaging logged an error with System.InvalidCastException.".into(),
             ));
         }
@@ -143,14 +126,14 @@ pub fn check_event(channel: Channel, event: &EventRecord, out: &mut Vec<Finding>
             } else {
                 "acted on"
             };
-            out.push(DEFENDER_DETECTION.finding(format!("Defender {what} {threat} at {path}.")));
+            out.push(DEFENDER_DETECTION.hit(format!("Defender {what} {threat} at {path}.")));
         }
         _ => {}
     }
 }
 
 /// MSExchange CmdletLogs: the first value is the cmdlet, the second its parameters.
-fn cmdlet_check(event: &EventRecord, out: &mut Vec<Finding>) {
+fn cmdlet_check(event: &EventRecord, out: &mut Vec<Hit>) {
     if !event.provider.eq_ignore_ascii_case("MSExchange CmdletLogs")
         || !matches!(event.event_id, 1 | 6)
     {
@@ -214,7 +197,7 @@ fn cmdlet_check(event: &EventRecord, out: &mut Vec<Finding>) {
             ""
         };
         out.push(
-            SUSPICIOUS_CMDLET.finding_at(severity, format!("{cmdlet} {params}: {what}.{outcome}")),
+            SUSPICIOUS_CMDLET.hit_at(severity, format!("{cmdlet} {params}: {what}.{outcome}")),
         );
     }
 }
@@ -223,22 +206,21 @@ fn process_checks(
     parent: Option<&str>,
     image: Option<&str>,
     command: Option<&str>,
-    out: &mut Vec<Finding>,
+    out: &mut Vec<Hit>,
 ) {
     let parent_name = base_name(parent.unwrap_or(""));
     let image_name = base_name(image.unwrap_or(""));
     let command = command.unwrap_or("");
     if WORKERS.contains(&parent_name.as_str()) && SHELLS.contains(&image_name.as_str()) {
         out.push(
-            WEB_SERVER_SPAWNED_SHELL
-                .finding(format!("{parent_name} started {image_name}: {command}")),
+            WEB_SERVER_SPAWNED_SHELL.hit(format!("{parent_name} started {image_name}: {command}")),
         );
     }
     let c = command.to_ascii_lowercase();
     if (c.contains("comsvcs") && (c.contains("minidump") || c.contains("#24")))
         || (c.contains("procdump") && c.contains("lsass"))
     {
-        out.push(LSASS_DUMP_COMMAND.finding(format!("{image_name} ran: {command}")));
+        out.push(LSASS_DUMP_COMMAND.hit(format!("{image_name} ran: {command}")));
     }
 }
 
@@ -262,7 +244,9 @@ mod tests {
     fn ids(channel: Channel, ev: &EventRecord) -> Vec<(&'static str, Severity)> {
         let mut out = Vec::new();
         check_event(channel, ev, &mut out);
-        out.iter().map(|f| (f.check_id, f.severity)).collect()
+        out.iter()
+            .map(|f| (crate::checks::builtin_id(f), f.severity))
+            .collect()
     }
 
     #[test]

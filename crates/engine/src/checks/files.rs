@@ -9,7 +9,8 @@ use super::{
 use crate::inventory::Zone;
 use exsweep_evidence::winpath;
 use exsweep_indicators::IndicatorSet;
-use exsweep_model::{Finding, Severity};
+use exsweep_model::{Hit, Severity};
+use std::borrow::Cow;
 use std::cell::OnceCell;
 
 /// Extensions of files a web server may execute or that carry server code,
@@ -155,7 +156,7 @@ pub fn check_file(
     subject: &FileSubject,
     indicators: &IndicatorSet,
     exchange_root: Option<&str>,
-) -> Vec<Finding> {
+) -> Vec<Hit> {
     let mut out = Vec::new();
     indicator_checks(subject, indicators, exchange_root, &mut out);
     allow_list_checks(subject, &mut out);
@@ -169,7 +170,7 @@ fn indicator_checks(
     subject: &FileSubject,
     indicators: &IndicatorSet,
     exchange_root: Option<&str>,
-    out: &mut Vec<Finding>,
+    out: &mut Vec<Hit>,
 ) {
     if subject.complete && indicators.hashes_apply_to(subject.is_sample_like()) {
         let mut candidates = Vec::with_capacity(3);
@@ -184,7 +185,7 @@ fn indicator_checks(
         }
         for hash in candidates {
             if let Some(hit) = indicators.hash_hit(&hash) {
-                out.push(HASH_INDICATOR.finding(format!(
+                out.push(HASH_INDICATOR.hit(format!(
                     "The file's {} is listed by {} ({}).",
                     hit.what, hit.provenance.source, hit.provenance.comment
                 )));
@@ -192,7 +193,7 @@ fn indicator_checks(
         }
     }
     for hit in indicators.path_hits(subject.windows_path, exchange_root, subject.zone.is_web()) {
-        let mut f = PATH_INDICATOR.finding(format!(
+        let mut f = PATH_INDICATOR.hit(format!(
             "The file's {} is listed by {}{}.",
             hit.what,
             hit.provenance.source,
@@ -204,20 +205,23 @@ fn indicator_checks(
         ));
         if let Some(score) = hit.score {
             f.severity = Severity::from_score(score);
-            f.score = score.clamp(0, 100) as u8;
+            f.score = Some((
+                score.clamp(0, 100) as u8,
+                Cow::Borrowed("the indicator feed's score"),
+            ));
         }
         out.push(f);
     }
 }
 
-fn allow_list_checks(subject: &FileSubject, out: &mut Vec<Finding>) {
+fn allow_list_checks(subject: &FileSubject, out: &mut Vec<Hit>) {
     let name = subject.name().to_lowercase();
     let (allowed, folder): (&[&str], &str) = match subject.zone {
         Zone::FrontEndOwaAuth => (&OWA_AUTH_PAGES, r"owa\auth"),
         Zone::FrontEndEcpAuth => (&ECP_AUTH_PAGES, r"ecp\auth"),
         Zone::FrontEndOwaAuthStatic | Zone::AspnetClient => {
             if subject.is_server_executed() {
-                out.push(SCRIPT_IN_STATIC_FOLDER.finding(format!(
+                out.push(SCRIPT_IN_STATIC_FOLDER.hit(format!(
                     "{} is a server-side page in a folder that holds only static files on a clean server.",
                     subject.name()
                 )));
@@ -235,9 +239,9 @@ fn allow_list_checks(subject: &FileSubject, out: &mut Vec<Finding>) {
         allowed.join(", ")
     );
     let f = if subject.is_server_executed() {
-        UNEXPECTED_AUTH_FILE.finding(detail)
+        UNEXPECTED_AUTH_FILE.hit(detail)
     } else {
-        UNEXPECTED_AUTH_FILE.finding_at(
+        UNEXPECTED_AUTH_FILE.hit_at(
             Severity::Medium,
             detail + " It is not a page IIS would run, so it is less likely a shell.",
         )
@@ -245,11 +249,11 @@ fn allow_list_checks(subject: &FileSubject, out: &mut Vec<Finding>) {
     out.push(f);
 }
 
-fn dump_checks(subject: &FileSubject, out: &mut Vec<Finding>) {
+fn dump_checks(subject: &FileSubject, out: &mut Vec<Hit>) {
     let name = subject.name().to_lowercase();
     let is_minidump = subject.data.starts_with(b"MDMP");
     if name.starts_with("lsass") && name.ends_with(".dmp") {
-        out.push(LSASS_DUMP.finding(format!(
+        out.push(LSASS_DUMP.hit(format!(
             "{} is named like an LSASS dump{}.",
             subject.name(),
             if is_minidump {
@@ -270,7 +274,7 @@ fn dump_checks(subject: &FileSubject, out: &mut Vec<Finding>) {
     let staging =
         matches!(subject.zone, Zone::Staging | Zone::ProgramData) || subject.zone.is_web();
     if disguised || (staging && !error_reporting) {
-        out.push(MEMORY_DUMP_IN_STAGING.finding(format!(
+        out.push(MEMORY_DUMP_IN_STAGING.hit(format!(
             "{} is a Windows minidump (MDMP){}.",
             subject.name(),
             if disguised {
@@ -282,7 +286,7 @@ fn dump_checks(subject: &FileSubject, out: &mut Vec<Finding>) {
     }
 }
 
-fn export_shell_check(subject: &FileSubject, out: &mut Vec<Finding>) {
+fn export_shell_check(subject: &FileSubject, out: &mut Vec<Hit>) {
     let ext = subject.extension();
     if !WEB_SCRIPT_EXTENSIONS.contains(&ext) {
         return;
@@ -294,13 +298,13 @@ fn export_shell_check(subject: &FileSubject, out: &mut Vec<Finding>) {
     } else {
         return;
     };
-    out.push(MAILBOX_EXPORT_SHELL.finding(format!(
+    out.push(MAILBOX_EXPORT_SHELL.hit(format!(
         "{} has a .{ext} name but is {what}: ProxyShell's way of planting a web shell.",
         subject.name()
     )));
 }
 
-fn archive_check(subject: &FileSubject, out: &mut Vec<Finding>) {
+fn archive_check(subject: &FileSubject, out: &mut Vec<Hit>) {
     if subject.zone != Zone::ProgramData {
         return;
     }
@@ -309,7 +313,7 @@ fn archive_check(subject: &FileSubject, out: &mut Vec<Finding>) {
         .iter()
         .any(|m| subject.data.starts_with(m));
     if ARCHIVE_EXTENSIONS.contains(&ext) || (magic && !subject.is_web_script()) {
-        out.push(STAGING_ARCHIVE.finding(format!(
+        out.push(STAGING_ARCHIVE.hit(format!(
             "{} is an archive in ProgramData, where stolen data was staged for exfiltration.",
             subject.name()
         )));
@@ -324,8 +328,8 @@ mod tests {
         FileSubject::new(path, zone, data, true)
     }
 
-    fn ids(findings: &[Finding]) -> Vec<&'static str> {
-        findings.iter().map(|f| f.check_id).collect()
+    fn ids(hits: &[Hit]) -> Vec<&'static str> {
+        hits.iter().map(super::super::builtin_id).collect()
     }
 
     #[test]

@@ -4,12 +4,12 @@
 //! throws away (probes, failed attempts) is kept as separate, lower findings.
 
 use super::files::WEB_SCRIPT_EXTENSIONS;
-use super::Check;
 use exsweep_logs::lines::Needle;
 use exsweep_logs::parse::Fields;
 use exsweep_logs::LogSource;
-use exsweep_model::{Finding, Reference, Severity};
+use exsweep_model::{Check, Class, Hit, Reference, Severity};
 use regex::Regex;
+use std::borrow::Cow;
 use std::sync::LazyLock;
 
 const CVE_26855: Reference = Reference::cve("CVE-2021-26855");
@@ -28,143 +28,155 @@ const INVESTIGATE: &str = "Follow the request (exsweep scan --follow <RequestId 
      check the files it could have written, and treat the server as compromised if it succeeded.";
 
 pub static PROXYLOGON_SSRF: Check = Check {
-    id: "EXS-LOG-001",
-    title: "ProxyLogon SSRF request (CVE-2021-26855, Test-ProxyLogon check 1)",
+    id: Cow::Borrowed("EXS-LOG-001"),
+    title: Cow::Borrowed("ProxyLogon SSRF request (CVE-2021-26855, Test-ProxyLogon check 1)"),
     severity: Severity::High,
-    category: "exploitation",
-    references: &[CVE_26855, EXPLOIT_PUBLIC_APP, TEST_PROXYLOGON],
-    why: "An HttpProxy AnchorMailbox of ServerInfo~<host>/<path> is the server-side request forgery that opens \
-          ProxyLogon: the front end sent a request of the attacker's choosing to the back end as SYSTEM.",
-    action: INVESTIGATE,
+    class: Class::Compromise,
+    category: Cow::Borrowed("exploitation"),
+    references: Cow::Borrowed(&[CVE_26855, EXPLOIT_PUBLIC_APP, TEST_PROXYLOGON]),
+    why: Cow::Borrowed("An HttpProxy AnchorMailbox of ServerInfo~<host>/<path> is the server-side request forgery that opens \
+          ProxyLogon: the front end sent a request of the attacker's choosing to the back end as SYSTEM."),
+    action: Cow::Borrowed(INVESTIGATE),
 };
 
 pub static PROXYLOGON_PROBE: Check = Check {
-    id: "EXS-LOG-002",
-    title: "ProxyLogon probe or failed attempt",
+    id: Cow::Borrowed("EXS-LOG-002"),
+    title: Cow::Borrowed("ProxyLogon probe or failed attempt"),
     severity: Severity::Medium,
-    category: "exploitation-attempt",
-    references: &[CVE_26855, EXPLOIT_PUBLIC_APP, TEST_PROXYLOGON],
-    why: "Scanners and failed exploits leave ServerInfo~*/autodiscover* or ServerInfo~localhost* anchors and 401 \
-          answers; Test-ProxyLogon drops them, but they date the first interest in this server.",
-    action: "Note the source and time; check whether any successful request from the same source follows.",
+    class: Class::Attempt,
+    category: Cow::Borrowed("exploitation-attempt"),
+    references: Cow::Borrowed(&[CVE_26855, EXPLOIT_PUBLIC_APP, TEST_PROXYLOGON]),
+    why: Cow::Borrowed("Scanners and failed exploits leave ServerInfo~*/autodiscover* or ServerInfo~localhost* anchors and 401 \
+          answers; Test-ProxyLogon drops them, but they date the first interest in this server."),
+    action: Cow::Borrowed("Note the source and time; check whether any successful request from the same source follows."),
 };
 
 pub static UM_DESERIALIZATION: Check = Check {
-    id: "EXS-LOG-003",
-    title: "Unified Messaging deserialization error (CVE-2021-26857, Test-ProxyLogon check 2)",
+    id: Cow::Borrowed("EXS-LOG-003"),
+    title: Cow::Borrowed("Unified Messaging deserialization error (CVE-2021-26857, Test-ProxyLogon check 2)"),
     severity: Severity::High,
-    category: "exploitation",
-    references: &[CVE_26857, EXPLOIT_PUBLIC_APP, TEST_PROXYLOGON],
-    why: "An MSExchange Unified Messaging error with System.InvalidCastException is what exploiting the UM \
-          deserialization bug leaves in the Application log.",
-    action: INVESTIGATE,
+    class: Class::Compromise,
+    category: Cow::Borrowed("exploitation"),
+    references: Cow::Borrowed(&[CVE_26857, EXPLOIT_PUBLIC_APP, TEST_PROXYLOGON]),
+    why: Cow::Borrowed("An MSExchange Unified Messaging error with System.InvalidCastException is what exploiting the UM \
+          deserialization bug leaves in the Application log."),
+    action: Cow::Borrowed(INVESTIGATE),
 };
 
 pub static OAB_FILE_WRITE: Check = Check {
-    id: "EXS-LOG-004",
-    title: "OAB generator wrote outside its folder (CVE-2021-26858, Test-ProxyLogon check 3)",
+    id: Cow::Borrowed("EXS-LOG-004"),
+    title: Cow::Borrowed("OAB generator wrote outside its folder (CVE-2021-26858, Test-ProxyLogon check 3)"),
     severity: Severity::Critical,
-    category: "exploitation",
-    references: &[CVE_26858, WEB_SHELL, TEST_PROXYLOGON],
-    why: "The OAB generator downloads only into ClientAccess\\OAB; a temporary file anywhere else is the \
-          arbitrary file write used to plant web shells.",
-    action: "Find and preserve the file named in the line (and anything written near that time), then treat the server as compromised.",
+    class: Class::Compromise,
+    category: Cow::Borrowed("exploitation"),
+    references: Cow::Borrowed(&[CVE_26858, WEB_SHELL, TEST_PROXYLOGON]),
+    why: Cow::Borrowed("The OAB generator downloads only into ClientAccess\\OAB; a temporary file anywhere else is the \
+          arbitrary file write used to plant web shells."),
+    action: Cow::Borrowed("Find and preserve the file named in the line (and anything written near that time), then treat the server as compromised."),
 };
 
 pub static VIRTUAL_DIRECTORY_WRITE: Check = Check {
-    id: "EXS-LOG-005",
-    title: "Virtual directory set with a script and reset (CVE-2021-27065, Test-ProxyLogon check 4)",
+    id: Cow::Borrowed("EXS-LOG-005"),
+    title: Cow::Borrowed("Virtual directory set with a script and reset (CVE-2021-27065, Test-ProxyLogon check 4)"),
     severity: Severity::Critical,
-    category: "exploitation",
-    references: &[CVE_27065, WEB_SHELL, TEST_PROXYLOGON],
-    why: "Setting a virtual directory's URL to a script and resetting it writes that script to a file of the \
-          attacker's choosing: the China Chopper drop of March 2021.",
-    action: "Find the file the reset wrote (the OAB dump shell), check the OAB virtual directory's ExternalUrl in \
-             Active Directory (a later reset re-drops the shell), then treat the server as compromised.",
+    class: Class::Compromise,
+    category: Cow::Borrowed("exploitation"),
+    references: Cow::Borrowed(&[CVE_27065, WEB_SHELL, TEST_PROXYLOGON]),
+    why: Cow::Borrowed("Setting a virtual directory's URL to a script and resetting it writes that script to a file of the \
+          attacker's choosing: the China Chopper drop of March 2021."),
+    action: Cow::Borrowed("Find the file the reset wrote (the OAB dump shell), check the OAB virtual directory's ExternalUrl in \
+             Active Directory (a later reset re-drops the shell), then treat the server as compromised."),
 };
 
 pub static PROXYLOGON_TRACE: Check = Check {
-    id: "EXS-LOG-006",
-    title: "ProxyLogon exploit trace",
+    id: Cow::Borrowed("EXS-LOG-006"),
+    title: Cow::Borrowed("ProxyLogon exploit trace"),
     severity: Severity::High,
-    category: "exploitation",
-    references: &[CVE_26855, CVE_27065, EXPLOIT_PUBLIC_APP, VOLEXITY],
-    why: "Public ProxyLogon exploits use X-BEResource / X-AnonResource-Backend cookies, requests to tiny .js \
-          names under /ecp, /owa/auth/x.js, /ecp/default.flt or /ecp/main.css, and status 241 on proxyLogon.ecp.",
-    action: INVESTIGATE,
+    class: Class::Compromise,
+    category: Cow::Borrowed("exploitation"),
+    references: Cow::Borrowed(&[CVE_26855, CVE_27065, EXPLOIT_PUBLIC_APP, VOLEXITY]),
+    why: Cow::Borrowed("Public ProxyLogon exploits use X-BEResource / X-AnonResource-Backend cookies, requests to tiny .js \
+          names under /ecp, /owa/auth/x.js, /ecp/default.flt or /ecp/main.css, and status 241 on proxyLogon.ecp."),
+    action: Cow::Borrowed(INVESTIGATE),
 };
 
 pub static WEB_SHELL_REQUEST: Check = Check {
-    id: "EXS-LOG-007",
-    title: "POST to a script where no page should be (web-shell use)",
+    id: Cow::Borrowed("EXS-LOG-007"),
+    title: Cow::Borrowed("POST to a script where no page should be (web-shell use)"),
     severity: Severity::High,
-    category: "webshell",
-    references: &[WEB_SHELL, VOLEXITY],
-    why: "aspnet_client, owa\\auth's build folders and unknown pages in owa\\auth or ecp\\auth receive no POSTs on \
-          a clean server; attackers post commands to their shells there.",
-    action: "Find the file behind the URL (exsweep's file sweep reports it), preserve it, and trace the source IP.",
+    class: Class::Compromise,
+    category: Cow::Borrowed("webshell"),
+    references: Cow::Borrowed(&[WEB_SHELL, VOLEXITY]),
+    why: Cow::Borrowed("aspnet_client, owa\\auth's build folders and unknown pages in owa\\auth or ecp\\auth receive no POSTs on \
+          a clean server; attackers post commands to their shells there."),
+    action: Cow::Borrowed("Find the file behind the URL (exsweep's file sweep reports it), preserve it, and trace the source IP."),
 };
 
 pub static PROXYSHELL: Check = Check {
-    id: "EXS-LOG-008",
-    title: "ProxyShell / ProxyNotShell autodiscover path confusion",
+    id: Cow::Borrowed("EXS-LOG-008"),
+    title: Cow::Borrowed("ProxyShell / ProxyNotShell autodiscover path confusion"),
     severity: Severity::Critical,
-    category: "exploitation",
-    references: &[
+    class: Class::Compromise,
+    category: Cow::Borrowed("exploitation"),
+    references: Cow::Borrowed(&[
         Reference::cve("CVE-2021-34473"),
         Reference::cve("CVE-2021-34523"),
         Reference::cve("CVE-2021-31207"),
         Reference::cve("CVE-2022-41040"),
         Reference::cve("CVE-2022-41082"),
         EXPLOIT_PUBLIC_APP,
-    ],
-    why: "A request to /autodiscover/autodiscover.json that reaches /powershell, /mapi/nspi or /EWS (or carries \
-          X-Rps-CAT or Email=autodiscover) is the path confusion into the back end's remote PowerShell.",
-    action: "Look for New-MailboxExportRequest and role assignments in MSExchange Management, PST-shaped .aspx \
-             files (exsweep reports them), and follow the source IP.",
+    ]),
+    why: Cow::Borrowed("A request to /autodiscover/autodiscover.json that reaches /powershell, /mapi/nspi or /EWS (or carries \
+          X-Rps-CAT or Email=autodiscover) is the path confusion into the back end's remote PowerShell."),
+    action: Cow::Borrowed("Look for New-MailboxExportRequest and role assignments in MSExchange Management, PST-shaped .aspx \
+             files (exsweep reports them), and follow the source IP."),
 };
 
 pub static OWASSRF: Check = Check {
-    id: "EXS-LOG-009",
-    title: "OWASSRF request to remote PowerShell through OWA (CVE-2022-41080)",
+    id: Cow::Borrowed("EXS-LOG-009"),
+    title: Cow::Borrowed("OWASSRF request to remote PowerShell through OWA (CVE-2022-41080)"),
     severity: Severity::High,
-    category: "exploitation",
-    references: &[Reference::cve("CVE-2022-41080"), Reference::cve("CVE-2022-41082"), EXPLOIT_PUBLIC_APP],
-    why: "POST /owa/<mailbox>/powershell reaches remote PowerShell through OWA, bypassing the ProxyNotShell URL rewrite \
-          mitigation; the back end's Rps_Http log then shows a client other than WinRM or Exchange's probes.",
-    action: INVESTIGATE,
+    class: Class::Compromise,
+    category: Cow::Borrowed("exploitation"),
+    references: Cow::Borrowed(&[Reference::cve("CVE-2022-41080"), Reference::cve("CVE-2022-41082"), EXPLOIT_PUBLIC_APP]),
+    why: Cow::Borrowed("POST /owa/<mailbox>/powershell reaches remote PowerShell through OWA, bypassing the ProxyNotShell URL rewrite \
+          mitigation; the back end's Rps_Http log then shows a client other than WinRM or Exchange's probes."),
+    action: Cow::Borrowed(INVESTIGATE),
 };
 
 pub static KNOWN_ATTACKER_IP: Check = Check {
-    id: "EXS-LOG-010",
-    title: "Request from an address used in the Exchange campaigns",
+    id: Cow::Borrowed("EXS-LOG-010"),
+    title: Cow::Borrowed("Request from an address used in the Exchange campaigns"),
     severity: Severity::High,
-    category: "indicator",
-    references: &[VOLEXITY, Reference::url("https://www.cisa.gov/news-events/cybersecurity-advisories/aa21-062a")],
-    why: "Volexity and CISA published the addresses that exploited Exchange in early 2021; they were VPS and VPN \
-          exits, so a hit dates activity rather than naming the actor.",
-    action: INVESTIGATE,
+    class: Class::Suspicious,
+    category: Cow::Borrowed("indicator"),
+    references: Cow::Borrowed(&[VOLEXITY, Reference::url("https://www.cisa.gov/news-events/cybersecurity-advisories/aa21-062a")]),
+    why: Cow::Borrowed("Volexity and CISA published the addresses that exploited Exchange in early 2021; they were VPS and VPN \
+          exits, so a hit dates activity rather than naming the actor."),
+    action: Cow::Borrowed(INVESTIGATE),
 };
 
 pub static SUSPICIOUS_USER_AGENT: Check = Check {
-    id: "EXS-LOG-011",
-    title: "User agent seen in Exchange exploitation",
+    id: Cow::Borrowed("EXS-LOG-011"),
+    title: Cow::Borrowed("User agent seen in Exchange exploitation"),
     severity: Severity::Medium,
-    category: "indicator",
-    references: &[VOLEXITY],
-    why: "Exploit scripts announce themselves (python-requests, ExchangeServicesClient/0.0.0.0, antSword); crawler \
-          names on /owa/auth/Current were forged by the March 2021 attackers.",
-    action: "Check what else the same address requested and whether any of it succeeded.",
+    class: Class::Suspicious,
+    category: Cow::Borrowed("indicator"),
+    references: Cow::Borrowed(&[VOLEXITY]),
+    why: Cow::Borrowed("Exploit scripts announce themselves (python-requests, ExchangeServicesClient/0.0.0.0, antSword); crawler \
+          names on /owa/auth/Current were forged by the March 2021 attackers."),
+    action: Cow::Borrowed("Check what else the same address requested and whether any of it succeeded."),
 };
 
 pub static SHELL_ACCESS: Check = Check {
-    id: "EXS-LOG-012",
-    title: "Requests to a web shell found on disk",
+    id: Cow::Borrowed("EXS-LOG-012"),
+    title: Cow::Borrowed("Requests to a web shell found on disk"),
     severity: Severity::Critical,
-    category: "webshell",
-    references: &[WEB_SHELL],
-    why: "The URL of a file the sweep flagged was requested: the shell was used, by these addresses, at these times.",
-    action: "Preserve the logs of those times, list every address that used the shell, and follow each one.",
+    class: Class::Compromise,
+    category: Cow::Borrowed("webshell"),
+    references: Cow::Borrowed(&[WEB_SHELL]),
+    why: Cow::Borrowed("The URL of a file the sweep flagged was requested: the shell was used, by these addresses, at these times."),
+    action: Cow::Borrowed("Preserve the logs of those times, list every address that used the shell, and follow each one."),
 };
 
 /// The log checks, in ID order.
@@ -343,7 +355,7 @@ pub fn check_line(
     fields: &Fields,
     raw: &str,
     ctx: &LogContext,
-    out: &mut Vec<Finding>,
+    out: &mut Vec<Hit>,
 ) {
     match source {
         LogSource::HttpProxy { protocol } => {
@@ -358,7 +370,7 @@ pub fn check_line(
 }
 
 /// Test-ProxyLogon checks 1 and 4 on HttpProxy rows, and the probes it drops.
-fn test_proxylogon_ssrf(protocol: &str, fields: &Fields, out: &mut Vec<Finding>) {
+fn test_proxylogon_ssrf(protocol: &str, fields: &Fields, out: &mut Vec<Hit>) {
     let anchor = lower(&fields.anchor_mailbox);
     let Some(rest) = anchor.strip_prefix("serverinfo~") else {
         return;
@@ -370,7 +382,7 @@ fn test_proxylogon_ssrf(protocol: &str, fields: &Fields, out: &mut Vec<Finding>)
     let original = fields.anchor_mailbox.as_deref().unwrap_or("");
     let status = fields.status.as_deref().unwrap_or("?");
     if probe || status == "401" {
-        out.push(PROXYLOGON_PROBE.finding(format!(
+        out.push(PROXYLOGON_PROBE.hit(format!(
             "AnchorMailbox {original} (HTTP {status}): a ProxyLogon probe or failed attempt, not a successful request."
         )));
     } else {
@@ -379,7 +391,7 @@ fn test_proxylogon_ssrf(protocol: &str, fields: &Fields, out: &mut Vec<Finding>)
         } else {
             Severity::High
         };
-        out.push(PROXYLOGON_SSRF.finding_at(severity,
+        out.push(PROXYLOGON_SSRF.hit_at(severity,
             format!("AnchorMailbox {original} answered HTTP {status}: the front end forwarded an attacker-chosen request to the back end."),
         ));
     }
@@ -387,7 +399,7 @@ fn test_proxylogon_ssrf(protocol: &str, fields: &Fields, out: &mut Vec<Finding>)
         && RESET_VDIR.is_match(&anchor)
         && fields.status.as_deref() == Some("200")
     {
-        out.push(VIRTUAL_DIRECTORY_WRITE.finding(format!(
+        out.push(VIRTUAL_DIRECTORY_WRITE.hit(format!(
             "HttpProxy\\Ecp request with AnchorMailbox {original} and HTTP 200: a virtual directory reset through the SSRF."
         )));
     }
@@ -395,7 +407,7 @@ fn test_proxylogon_ssrf(protocol: &str, fields: &Fields, out: &mut Vec<Finding>)
 
 /// The back end's remote PowerShell log: clients other than Exchange's own are OWASSRF
 /// or ProxyNotShell sessions arriving through the front end.
-fn rps_check(fields: &Fields, out: &mut Vec<Finding>) {
+fn rps_check(fields: &Fields, out: &mut Vec<Hit>) {
     let client = fields.text.as_deref().unwrap_or("").trim();
     if client.is_empty()
         || ["microsoft winrm client", "exchange backend probes"]
@@ -405,21 +417,21 @@ fn rps_check(fields: &Fields, out: &mut Vec<Finding>) {
     }
     let user = fields.user.as_deref().unwrap_or("?");
     let ip = fields.client_ip.as_deref().unwrap_or("?");
-    out.push(OWASSRF.finding(format!(
+    out.push(OWASSRF.hit(format!(
         "Remote PowerShell session for {user} from {ip} with client {client}: not a client Exchange uses itself."
     )));
 }
 
-fn ecp_checks(raw: &str, out: &mut Vec<Finding>) {
+fn ecp_checks(raw: &str, out: &mut Vec<Hit>) {
     if let Some(cap) = ECP_SET_VDIR.captures(raw) {
-        out.push(VIRTUAL_DIRECTORY_WRITE.finding(format!(
+        out.push(VIRTUAL_DIRECTORY_WRITE.hit(format!(
             "ECP Server log: a Set-*VirtualDirectory command put markup in a URL ({}).",
             exsweep_model::printable(cap.get(1).map_or("", |m| m.as_str()).as_bytes())
         )));
     }
 }
 
-fn oab_check(raw: &str, ctx: &LogContext, out: &mut Vec<Finding>) {
+fn oab_check(raw: &str, ctx: &LogContext, out: &mut Vec<Hit>) {
     let Some(cap) = OAB_DOWNLOAD.captures(raw) else {
         return;
     };
@@ -430,7 +442,7 @@ fn oab_check(raw: &str, ctx: &LogContext, out: &mut Vec<Finding>) {
     )
     .to_lowercase();
     if !path.to_lowercase().starts_with(&expected) {
-        out.push(OAB_FILE_WRITE.finding(format!(
+        out.push(OAB_FILE_WRITE.hit(format!(
             "The OAB generator removed a temporary file at {path}, outside ClientAccess\\OAB."
         )));
     }
@@ -451,7 +463,7 @@ const CLEAN_AUTH_PAGES: [&str; 11] = [
 ];
 
 /// Checks on HTTP requests, common to HttpProxy and IIS logs.
-fn request_checks(fields: &Fields, out: &mut Vec<Finding>) {
+fn request_checks(fields: &Fields, out: &mut Vec<Hit>) {
     let stem = lower(&fields.url_stem);
     let query = lower(&fields.url_query);
     let method = lower(&fields.method);
@@ -475,11 +487,11 @@ fn request_checks(fields: &Fields, out: &mut Vec<Finding>) {
         lower(&fields.backend_cookie)
     );
     if cookie.contains("x-beresource-cookie") || cookie.contains("x-anonresource-backend-cookie") {
-        out.push(PROXYLOGON_TRACE.finding(format!(
+        out.push(PROXYLOGON_TRACE.hit(format!(
             "Routing by an X-BEResource / X-AnonResource-Backend cookie ({url}, HTTP {status})."
         )));
     } else if stem.ends_with("/proxylogon.ecp") && status == "241" {
-        out.push(PROXYLOGON_TRACE.finding_at(
+        out.push(PROXYLOGON_TRACE.hit_at(
             Severity::Critical,
             format!("{url} answered 241: the ProxyLogon exploit obtained an ECP session."),
         ));
@@ -488,15 +500,12 @@ fn request_checks(fields: &Fields, out: &mut Vec<Finding>) {
         || stem == "/ecp/default.flt"
         || stem == "/ecp/main.css"
     {
-        let severity = if method == "post" {
-            Severity::High
+        let detail = format!("{url} (HTTP {status}): a URL public ProxyLogon exploits use.");
+        out.push(if method == "post" {
+            PROXYLOGON_TRACE.hit_at(Severity::High, detail)
         } else {
-            Severity::Medium
-        };
-        out.push(PROXYLOGON_TRACE.finding_at(
-            severity,
-            format!("{url} (HTTP {status}): a URL public ProxyLogon exploits use."),
-        ));
+            PROXYLOGON_TRACE.attempt(Severity::Medium, detail)
+        });
     }
 
     // Web-shell use: POSTs where only static files or fixed pages live.
@@ -510,7 +519,7 @@ fn request_checks(fields: &Fields, out: &mut Vec<Finding>) {
             && WEB_SCRIPT_EXTENSIONS.contains(&ext)
             && !CLEAN_AUTH_PAGES.contains(&stem.as_str());
         if in_static || unknown_page || stem == "/owa/auth/current" {
-            out.push(WEB_SHELL_REQUEST.finding(format!("{url} answered HTTP {status}.")));
+            out.push(WEB_SHELL_REQUEST.hit(format!("{url} answered HTTP {status}.")));
         }
     }
 
@@ -533,38 +542,39 @@ fn request_checks(fields: &Fields, out: &mut Vec<Finding>) {
         } else {
             "ProxyShell"
         };
-        let (severity, outcome) = if succeeded(&fields.status) {
-            (Severity::Critical, "succeeded")
+        out.push(if succeeded(&fields.status) {
+            PROXYSHELL.hit(format!(
+                "{variant} request {url} succeeded (HTTP {status})."
+            ))
         } else {
-            (Severity::Medium, "was refused: an attempt")
-        };
-        out.push(PROXYSHELL.finding_at(
-            severity,
-            format!("{variant} request {url} {outcome} (HTTP {status})."),
-        ));
+            PROXYSHELL.attempt(
+                Severity::Medium,
+                format!("{variant} request {url} was refused: an attempt (HTTP {status})."),
+            )
+        });
     }
 
     if OWA_POWERSHELL.is_match(&stem) {
-        let severity = if succeeded(&fields.status) {
-            Severity::Critical
+        let detail = format!("{url} answered HTTP {status}.");
+        out.push(if succeeded(&fields.status) {
+            OWASSRF.hit_at(Severity::Critical, detail)
         } else {
-            Severity::High
-        };
-        out.push(OWASSRF.finding_at(severity, format!("{url} answered HTTP {status}.")));
+            OWASSRF.attempt(Severity::High, detail)
+        });
     }
 
     if let Some(ip) = fields.client_ip.as_deref() {
         if VOLEXITY_IPS.contains(&ip) {
-            out.push(KNOWN_ATTACKER_IP.finding(format!("{ip} requested {url} (HTTP {status}).")));
+            out.push(KNOWN_ATTACKER_IP.hit(format!("{ip} requested {url} (HTTP {status}).")));
         }
     }
     if let Some(tool) = TOOL_AGENTS.iter().find(|t| agent.contains(*t)) {
-        out.push(SUSPICIOUS_USER_AGENT.finding(format!(
+        out.push(SUSPICIOUS_USER_AGENT.hit(format!(
             "User agent {tool} requested {url} (HTTP {status})."
         )));
     } else if stem.starts_with("/owa/auth/current") {
         if let Some(bot) = CRAWLER_AGENTS.iter().find(|b| agent.contains(*b)) {
-            out.push(SUSPICIOUS_USER_AGENT.finding(format!(
+            out.push(SUSPICIOUS_USER_AGENT.hit(format!(
                 "A {bot} user agent requested {url}: crawlers never see this folder."
             )));
         }
@@ -594,7 +604,9 @@ mod tests {
             },
             &mut out,
         );
-        out.iter().map(|f| (f.check_id, f.severity)).collect()
+        out.iter()
+            .map(|f| (crate::checks::builtin_id(f), f.severity))
+            .collect()
     }
 
     /// The (check, severity) pairs a case must raise.

@@ -7,50 +7,8 @@ pub mod events;
 pub mod files;
 pub mod logs;
 
-use exsweep_model::{Finding, Reference, Severity};
-
-/// Static description of a check. Findings copy it, so every finding is explained.
-#[derive(Debug)]
-pub struct Check {
-    pub id: &'static str,
-    pub title: &'static str,
-    pub severity: Severity,
-    pub category: &'static str,
-    pub references: &'static [Reference],
-    /// Why a hit matters, for the console and `exsweep checks`.
-    pub why: &'static str,
-    pub action: &'static str,
-}
-
-impl Check {
-    /// A finding of this check at another severity than its default (an attempt rather
-    /// than a success, a less dangerous variant).
-    pub fn finding_at(&'static self, severity: Severity, detail: String) -> Finding {
-        let mut f = self.finding(detail);
-        f.severity = severity;
-        f.score = severity.default_score();
-        f
-    }
-
-    /// A finding of this check with its default severity.
-    pub fn finding(&'static self, detail: String) -> Finding {
-        Finding {
-            check_id: self.id,
-            title: self.title.to_string(),
-            severity: self.severity,
-            score: self.severity.default_score(),
-            category: self.category,
-            references: self.references.to_vec(),
-            detail,
-            file: None,
-            log: None,
-            matches: Vec::new(),
-            why: self.why,
-            action: self.action,
-            rule: None,
-        }
-    }
-}
+use exsweep_model::{Check, Class, Hit, Reference, RuleInfo, Severity};
+use std::borrow::Cow;
 
 const WEB_SHELL: Reference = Reference::attack("T1505.003");
 const CISA_AA21_062A: Reference =
@@ -66,134 +24,153 @@ const ISOLATE_SHELL: &str = "Isolate the server from the Internet, preserve the 
      look for its use in the IIS and HttpProxy logs, then patch, reset credentials and rebuild trust in the host.";
 
 pub static HASH_INDICATOR: Check = Check {
-    id: "EXS-FILE-001",
-    title: "File matches a known-malicious hash",
+    id: Cow::Borrowed("EXS-FILE-001"),
+    title: Cow::Borrowed("File matches a known-malicious hash"),
     severity: Severity::Critical,
-    category: "indicator",
-    references: &[WEB_SHELL, CISA_AA21_062A, MS_HAFNIUM],
-    why: "The file's content is byte-for-byte a sample published by Microsoft, CISA or a loaded feed.",
-    action: ISOLATE_SHELL,
+    class: Class::Compromise,
+    category: Cow::Borrowed("indicator"),
+    references: Cow::Borrowed(&[WEB_SHELL, CISA_AA21_062A, MS_HAFNIUM]),
+    why: Cow::Borrowed("The file's content is byte-for-byte a sample published by Microsoft, CISA or a loaded feed."),
+    action: Cow::Borrowed(ISOLATE_SHELL),
 };
 
 pub static PATH_INDICATOR: Check = Check {
-    id: "EXS-FILE-002",
-    title: "File path or name matches an indicator",
+    id: Cow::Borrowed("EXS-FILE-002"),
+    title: Cow::Borrowed("File path or name matches an indicator"),
     severity: Severity::High,
-    category: "indicator",
-    references: &[WEB_SHELL, CISA_AA21_062A, MS_HAFNIUM],
-    why: "Attackers reused these names and paths for web shells and tools; the name alone is not proof, \
-          the content decides.",
-    action: "Open the file read-only and compare it with a clean server of the same build; \
-             treat it as a web shell until proven otherwise.",
+    class: Class::Suspicious,
+    category: Cow::Borrowed("indicator"),
+    references: Cow::Borrowed(&[WEB_SHELL, CISA_AA21_062A, MS_HAFNIUM]),
+    why: Cow::Borrowed("Attackers reused these names and paths for web shells and tools; the name alone is not proof, \
+          the content decides."),
+    action: Cow::Borrowed("Open the file read-only and compare it with a clean server of the same build; \
+             treat it as a web shell until proven otherwise."),
 };
 
 pub static UNEXPECTED_AUTH_FILE: Check = Check {
-    id: "EXS-FILE-003",
-    title: "Unexpected file in Exchange's front-end auth folder",
+    id: Cow::Borrowed("EXS-FILE-003"),
+    title: Cow::Borrowed("Unexpected file in Exchange's front-end auth folder"),
     severity: Severity::High,
-    category: "webshell",
-    references: &[CVE_2021_26855, CVE_2021_27065, WEB_SHELL, MS_HAFNIUM],
-    why: "The front end's owa\\auth and ecp\\auth folders hold a fixed set of pages on every clean \
-          install; they are reachable without logging on, the favourite drop place of ProxyLogon shells.",
-    action: ISOLATE_SHELL,
+    class: Class::Compromise,
+    category: Cow::Borrowed("webshell"),
+    references: Cow::Borrowed(&[CVE_2021_26855, CVE_2021_27065, WEB_SHELL, MS_HAFNIUM]),
+    why: Cow::Borrowed("The front end's owa\\auth and ecp\\auth folders hold a fixed set of pages on every clean \
+          install; they are reachable without logging on, the favourite drop place of ProxyLogon shells."),
+    action: Cow::Borrowed(ISOLATE_SHELL),
 };
 
 pub static SCRIPT_IN_STATIC_FOLDER: Check = Check {
-    id: "EXS-FILE-004",
-    title: "Server-side script in a folder that holds only static content",
+    id: Cow::Borrowed("EXS-FILE-004"),
+    title: Cow::Borrowed("Server-side script in a folder that holds only static content"),
     severity: Severity::High,
-    category: "webshell",
-    references: &[CVE_2021_26858, CVE_2021_27065, WEB_SHELL, CISA_AA21_062A],
-    why: "aspnet_client, owa\\auth\\Current and the owa\\auth build folders hold no executable pages on a \
-          clean server; a page there runs with the web server's rights for anyone who knows its URL.",
-    action: ISOLATE_SHELL,
+    class: Class::Compromise,
+    category: Cow::Borrowed("webshell"),
+    references: Cow::Borrowed(&[CVE_2021_26858, CVE_2021_27065, WEB_SHELL, CISA_AA21_062A]),
+    why: Cow::Borrowed("aspnet_client, owa\\auth\\Current and the owa\\auth build folders hold no executable pages on a \
+          clean server; a page there runs with the web server's rights for anyone who knows its URL."),
+    action: Cow::Borrowed(ISOLATE_SHELL),
 };
 
 pub static LSASS_DUMP: Check = Check {
-    id: "EXS-FILE-005",
-    title: "LSASS memory dump",
+    id: Cow::Borrowed("EXS-FILE-005"),
+    title: Cow::Borrowed("LSASS memory dump"),
     severity: Severity::Critical,
-    category: "credential-access",
-    references: &[Reference::attack("T1003.001"), MS_HAFNIUM],
-    why:
-        "A dump of LSASS holds the credentials of everyone logged on to the server; Hafnium dumped \
-          LSASS with comsvcs.dll or procdump right after dropping shells.",
-    action: "Treat every account that logged on to this server as compromised: reset passwords \
-             (krbtgt twice if a domain admin logged on), then quarantine the dump.",
+    class: Class::Compromise,
+    category: Cow::Borrowed("credential-access"),
+    references: Cow::Borrowed(&[Reference::attack("T1003.001"), MS_HAFNIUM]),
+    why: Cow::Borrowed("A dump of LSASS holds the credentials of everyone logged on to the server; Hafnium dumped \
+          LSASS with comsvcs.dll or procdump right after dropping shells."),
+    action: Cow::Borrowed("Treat every account that logged on to this server as compromised: reset passwords \
+             (krbtgt twice if a domain admin logged on), then quarantine the dump."),
 };
 
 pub static MEMORY_DUMP_IN_STAGING: Check = Check {
-    id: "EXS-FILE-006",
-    title: "Memory dump in a staging or web folder",
+    id: Cow::Borrowed("EXS-FILE-006"),
+    title: Cow::Borrowed("Memory dump in a staging or web folder"),
     severity: Severity::High,
-    category: "credential-access",
-    references: &[Reference::attack("T1003.001")],
-    why: "A minidump (MDMP) outside Windows Error Reporting's folders, or under a name that hides it, \
-          is how process memory is carried off the server.",
-    action: "Identify which process was dumped (the dump's module list names it); if LSASS, \
-             reset the credentials as for a credential dump.",
+    class: Class::Compromise,
+    category: Cow::Borrowed("credential-access"),
+    references: Cow::Borrowed(&[Reference::attack("T1003.001")]),
+    why: Cow::Borrowed("A minidump (MDMP) outside Windows Error Reporting's folders, or under a name that hides it, \
+          is how process memory is carried off the server."),
+    action: Cow::Borrowed("Identify which process was dumped (the dump's module list names it); if LSASS, \
+             reset the credentials as for a credential dump."),
 };
 
 pub static MAILBOX_EXPORT_SHELL: Check = Check {
-    id: "EXS-FILE-007",
-    title: "Web script that is a mailbox or certificate export (ProxyShell web shell)",
+    id: Cow::Borrowed("EXS-FILE-007"),
+    title: Cow::Borrowed("Web script that is a mailbox or certificate export (ProxyShell web shell)"),
     severity: Severity::Critical,
-    category: "webshell",
-    references: &[
+    class: Class::Compromise,
+    category: Cow::Borrowed("webshell"),
+    references: Cow::Borrowed(&[
         Reference::cve("CVE-2021-34473"),
         Reference::cve("CVE-2021-34523"),
         Reference::cve("CVE-2021-31207"),
         WEB_SHELL,
-    ],
-    why: "ProxyShell writes its shell with New-MailboxExportRequest (a PST, magic !BDN) or a certificate \
-          export (DER) under a script name; no legitimate page has that content.",
-    action: ISOLATE_SHELL,
+    ]),
+    why: Cow::Borrowed("ProxyShell writes its shell with New-MailboxExportRequest (a PST, magic !BDN) or a certificate \
+          export (DER) under a script name; no legitimate page has that content."),
+    action: Cow::Borrowed(ISOLATE_SHELL),
 };
 
 pub static STAGING_ARCHIVE: Check = Check {
-    id: "EXS-FILE-008",
-    title: "Archive in ProgramData",
+    id: Cow::Borrowed("EXS-FILE-008"),
+    title: Cow::Borrowed("Archive in ProgramData"),
     severity: Severity::Low,
-    category: "collection",
-    references: &[Reference::attack("T1560.001"), MS_HAFNIUM],
-    why:
-        "Attackers staged stolen data as .zip/.7z/.rar in ProgramData; antivirus and VMware Tools \
-          leave archives there too, so alone this is only worth a look.",
-    action:
-        "Check who wrote the archive and when; if it appeared after exploitation, list its content \
-             (without extracting on the server) to see what was taken.",
+    class: Class::Suspicious,
+    category: Cow::Borrowed("collection"),
+    references: Cow::Borrowed(&[Reference::attack("T1560.001"), MS_HAFNIUM]),
+    why: Cow::Borrowed("Attackers staged stolen data as .zip/.7z/.rar in ProgramData; antivirus and VMware Tools \
+          leave archives there too, so alone this is only worth a look."),
+    action: Cow::Borrowed("Check who wrote the archive and when; if it appeared after exploitation, list its content \
+             (without extracting on the server) to see what was taken."),
 };
 
 pub static RULE_MATCH: Check = Check {
-    id: "EXS-FILE-009",
-    title: "YARA rule match",
+    id: Cow::Borrowed("EXS-FILE-009"),
+    title: Cow::Borrowed("YARA rule match"),
     severity: Severity::High,
-    category: "rule",
-    references: &[WEB_SHELL],
-    why: "The file's content matches a detection rule; the rule's description and references say what it detects.",
-    action: ISOLATE_SHELL,
+    class: Class::Compromise,
+    category: Cow::Borrowed("rule"),
+    references: Cow::Borrowed(&[WEB_SHELL]),
+    why: Cow::Borrowed("The file's content matches a detection rule; the rule's description and references say what it detects."),
+    action: Cow::Borrowed(ISOLATE_SHELL),
 };
 
-/// A rule match as a finding: the rule's description, severity and references win
-/// over the check's defaults.
-pub fn rule_finding(hit: exsweep_rules::RuleHit) -> Finding {
-    let mut finding = RULE_MATCH.finding(
-        hit.description
-            .unwrap_or_else(|| format!("The content matches rule {}.", hit.identifier)),
-    );
-    finding.title = format!("YARA rule {} matched", hit.identifier);
-    if let Some((severity, score)) = hit.severity {
-        finding.severity = severity;
-        finding.score = score;
-    }
-    for reference in hit.references {
-        if !finding.references.contains(&reference) {
-            finding.references.push(reference);
+/// A rule match as a hit of [`RULE_MATCH`]: the rule's description, severity, score
+/// and references win over the check's defaults, and the title names the rule.
+pub fn rule_hit(rule: exsweep_rules::RuleHit) -> Hit {
+    let mut check = RULE_MATCH.clone();
+    check.title = Cow::Owned(format!("YARA rule {} matched", rule.identifier));
+    let mut references = check.references.into_owned();
+    for reference in &rule.references {
+        if !references.contains(reference) {
+            references.push(reference.clone());
         }
     }
-    finding.rule = Some(hit.rule);
-    finding.matches = hit.matches;
-    finding
+    check.references = Cow::Owned(references);
+    let author = rule.references.iter().find_map(|r| match r {
+        Reference::Author(who) => Some(who.to_string()),
+        _ => None,
+    });
+    let mut hit = check.hit(
+        rule.description
+            .clone()
+            .unwrap_or_else(|| format!("The content matches rule {}.", rule.identifier)),
+    );
+    if let Some((severity, score)) = rule.severity {
+        hit.severity = severity;
+        hit.score = Some((score, Cow::Borrowed("the rule's severity or score meta")));
+    }
+    hit.rule = Some(RuleInfo {
+        id: rule.rule,
+        name: rule.identifier,
+        description: rule.description,
+        author,
+    });
+    hit.matches = rule.matches;
+    hit
 }
 
 /// Every check exsweep runs, in ID order.
@@ -209,13 +186,22 @@ pub static CATALOG: &[&Check] = &[
     &RULE_MATCH,
 ];
 
+/// The ID of a built-in check's hit, which is static text (tests compare lists of them).
+#[cfg(test)]
+pub(crate) fn builtin_id(hit: &Hit) -> &'static str {
+    match hit.check.id {
+        Cow::Borrowed(id) => id,
+        Cow::Owned(_) => panic!("not a built-in check: {}", hit.check.id),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn ids_are_unique_and_sorted() {
-        let ids: Vec<&str> = CATALOG.iter().map(|c| c.id).collect();
+        let ids: Vec<&str> = CATALOG.iter().map(|c| &*c.id).collect();
         let mut sorted = ids.clone();
         sorted.sort();
         sorted.dedup();

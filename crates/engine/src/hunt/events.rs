@@ -1,60 +1,50 @@
-//! The event-log part of the hunt: Application, MSExchange Management, Security,
-//! Sysmon and Defender logs read with the `evtx` crate; damaged chunks and records
-//! are counted and the file goes on.
+//! The event-log part of the hunt: the Application, MSExchange Management, Security,
+//! Sysmon and Defender logs the inventory found, read with the `evtx` crate through
+//! [`exsweep_logs::evtx`]; damaged chunks and records are counted and the file goes on.
 
-use super::{max_time, min_time, HuntOptions};
-use crate::checks::events::{self, Channel};
-use exsweep_evidence::{winpath, Evidence};
+use super::{max_time, min_time, HuntOptions, HuntResult, EXCERPT};
+use crate::checks::events;
+use crate::inventory::Inventory;
+use exsweep_evidence::Evidence;
 use exsweep_logs::evtx::{read_records, RecordRead};
-use exsweep_model::{printable, LogCoverage, LogEvidence};
+use exsweep_model::{
+    printable, Entities, EventEvidence, Evidence as Seen, Finding, LogCoverage, Text,
+};
 use rayon::prelude::*;
 use std::sync::Mutex;
 
-const EVENT_LOG_DIR: &str = r"C:\Windows\System32\winevt\Logs";
 /// An EVTX file inside a zip is decompressed into memory up to this size.
 const MAX_EVTX_IN_MEMORY: u64 = 256 << 20;
-const EXCERPT: usize = 600;
+/// At most this many damaged-record warnings per file; the count stays exact.
+const DAMAGE_WARNINGS: usize = 5;
 
-/// The event logs exsweep reads, by file name, and what their absence means.
-const CHANNELS: [(Channel, &str, Option<&str>); 5] = [
-    (Channel::Application, "Application.evtx", Some("Unified Messaging exploitation (CVE-2021-26857) was not assessed")),
-    (
-        Channel::ExchangeManagement,
-        "MSExchange Management.evtx",
-        Some("Exchange cmdlets run by attackers (mailbox exports, role assignments) were not assessed"),
-    ),
-    (Channel::Security, "Security.evtx", Some("process creation by the web server (4688) was not assessed")),
-    (Channel::Sysmon, "Microsoft-Windows-Sysmon%4Operational.evtx", None),
-    (Channel::Defender, "Microsoft-Windows-Windows Defender%4Operational.evtx", None),
-];
-
-/// Reads the event logs; findings, coverage and warnings go into the hunt's result.
-pub fn hunt(evidence: &Evidence, options: &HuntOptions, result: &mut super::HuntResult) {
-    let (entries, _) = evidence.list_files(&[EVENT_LOG_DIR.to_string()], &[]);
-    let files: Vec<_> = entries
-        .into_iter()
-        .filter_map(|e| {
-            let name = winpath::file_name(&e.windows_path).to_lowercase();
-            let i = CHANNELS
-                .iter()
-                .position(|(_, file, _)| file.to_lowercase() == name)?;
-            Some((i, e))
-        })
-        .collect();
-    let coverage: Vec<Mutex<LogCoverage>> = CHANNELS
+/// Reads the event logs; findings, per-log coverage and warnings go into `result`.
+pub fn hunt(
+    evidence: &Evidence,
+    inventory: &Inventory,
+    options: &HuntOptions,
+    result: &mut HuntResult,
+) {
+    let files: Vec<_> = inventory
+        .event_logs
         .iter()
-        .map(|(channel, file, _)| {
+        .enumerate()
+        .flat_map(|(i, log)| log.files.iter().map(move |f| (i, log.channel, f)))
+        .collect();
+    let coverage: Vec<Mutex<LogCoverage>> = inventory
+        .event_logs
+        .iter()
+        .map(|log| {
             Mutex::new(LogCoverage {
-                source: channel.name(),
-                windows_path: format!(r"{EVENT_LOG_DIR}\{file}"),
+                source: Text::Borrowed(log.channel.name()),
+                windows_path: log.windows_path.clone(),
                 ..LogCoverage::default()
             })
         })
         .collect();
     let findings = Mutex::new(Vec::new());
     let warnings = Mutex::new(Vec::new());
-    files.par_iter().for_each(|(i, entry)| {
-        let channel = CHANNELS[*i].0;
+    files.par_iter().for_each(|(i, channel, entry)| {
         let mut cov = LogCoverage::default();
         let mut found = Vec::new();
         let mut notes = Vec::new();
@@ -68,7 +58,7 @@ pub fn hunt(evidence: &Evidence, options: &HuntOptions, result: &mut super::Hunt
                 return;
             }
         };
-        let local = evidence.local_display(entry);
+        let local = evidence.local_path(entry);
         let read = read_records(reader, |read| {
             let event = match read {
                 RecordRead::Event(event) => {
@@ -82,7 +72,7 @@ pub fn hunt(evidence: &Evidence, options: &HuntOptions, result: &mut super::Hunt
                 }
                 RecordRead::Damaged(e) => {
                     cov.parse_failures += 1;
-                    if notes.len() < 5 {
+                    if notes.len() < DAMAGE_WARNINGS {
                         notes.push(format!(
                             "{}: damaged record skipped: {e}",
                             entry.windows_path
@@ -93,13 +83,11 @@ pub fn hunt(evidence: &Evidence, options: &HuntOptions, result: &mut super::Hunt
             };
             cov.first = min_time(cov.first, event.time);
             cov.last = max_time(cov.last, event.time);
-            if event.time.is_some_and(|t| {
-                options.since.is_some_and(|s| t < s) || options.until.is_some_and(|u| t > u)
-            }) {
+            if options.outside_window(event.time) {
                 return;
             }
             let mut hits = Vec::new();
-            events::check_event(channel, &event, &mut hits);
+            events::check_event(*channel, &event, &mut hits);
             if hits.is_empty() {
                 return;
             }
@@ -107,22 +95,33 @@ pub fn hunt(evidence: &Evidence, options: &HuntOptions, result: &mut super::Hunt
                 .chars()
                 .take(EXCERPT)
                 .collect();
-            let evidence = LogEvidence {
-                source: channel.name(),
+            let seen = EventEvidence {
+                source: Text::Borrowed(channel.name()),
                 windows_path: entry.windows_path.clone(),
-                local_path: local.clone(),
-                line: event.record_id,
+                local: local.clone(),
+                record_id: event.record_id,
                 time: event.time,
+                provider: event.provider.clone(),
+                event_id: event.event_id,
+                excerpt: printable(text.as_bytes()),
+            };
+            let entities = Entities {
                 user: event
                     .get("SubjectUserName")
                     .or(event.get("User"))
                     .map(str::to_string),
-                excerpt: printable(text.as_bytes()),
-                ..LogEvidence::default()
+                process: event
+                    .get("NewProcessName")
+                    .or(event.get("Image"))
+                    .map(str::to_string),
+                ..Entities::default()
             };
-            for mut f in hits {
-                f.log = Some(evidence.clone());
-                found.push(f);
+            for hit in hits {
+                found.push(Finding::new(
+                    hit,
+                    Seen::EventRecord(seen.clone()),
+                    entities.clone(),
+                ));
             }
         });
         if let Err(e) = read {
@@ -132,12 +131,10 @@ pub fn hunt(evidence: &Evidence, options: &HuntOptions, result: &mut super::Hunt
             ));
             return;
         }
-        cov.files = 1;
-        cov.bytes = entry.size;
         {
             let mut total = coverage[*i].lock().unwrap();
-            total.files += cov.files;
-            total.bytes += cov.bytes;
+            total.files += 1;
+            total.bytes += entry.size;
             total.lines += cov.lines;
             total.parse_failures += cov.parse_failures;
             total.first = min_time(total.first, cov.first);
@@ -148,13 +145,8 @@ pub fn hunt(evidence: &Evidence, options: &HuntOptions, result: &mut super::Hunt
     });
     result.findings.extend(findings.into_inner().unwrap());
     result.warnings.extend(warnings.into_inner().unwrap());
-    for (cov, (_, _, consequence)) in coverage.into_iter().zip(CHANNELS) {
-        let mut cov = cov.into_inner().unwrap();
-        match consequence {
-            Some(c) if cov.files == 0 => cov.consequence = Some(format!("no log found: {c}")),
-            None if cov.files == 0 => continue, // optional channel: its absence is normal
-            _ => {}
-        }
-        result.coverage.push(cov);
-    }
+    result.event_logs = coverage
+        .into_iter()
+        .map(|c| c.into_inner().unwrap())
+        .collect();
 }

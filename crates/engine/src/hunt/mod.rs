@@ -1,22 +1,24 @@
-//! The log hunt: finds the server's logs by kind, streams each once, selects the lines
-//! any check could concern (see [`lines`]), parses those by the file's own header
-//! ([`parse`]) and runs the log checks on them; the event logs in [`events`]. Files are read in parallel, one chunk
-//! at a time, so memory stays flat whatever the logs' size.
+//! The log hunt: streams each log file the inventory found once, selects the lines any
+//! check could concern ([`exsweep_logs::lines`]), parses those by the file's own header
+//! and runs the log checks on them ([`text`]); the event logs are read in [`events`].
+//! Files are read in parallel, one chunk at a time, so memory stays flat whatever the
+//! logs' size. What the hunt read goes back per source, for the coverage to judge.
 
 pub mod events;
+mod text;
 
 use crate::checks::logs::{self, LogContext};
-use crate::inventory::Inventory;
+use crate::correlate::{self, ShellUrl};
+use crate::inventory::{Inventory, LogFile};
 use exsweep_evidence::known::DEFAULT_EXCHANGE_ROOT;
-use exsweep_evidence::{winpath, Evidence, FileEntry};
-use exsweep_logs::lines::{self, LineSink, Needle, Needles};
-use exsweep_logs::parse::{self, Columns, Fields};
-use exsweep_logs::{segments, LogSource};
-use exsweep_model::{printable, Finding, LogCoverage, LogEvidence};
+use exsweep_evidence::Evidence;
+use exsweep_logs::lines::{self, Needle, Needles};
+use exsweep_logs::segments;
+use exsweep_model::{Finding, LogCoverage, Text, TrailEntry};
 use rayon::prelude::*;
 use std::collections::HashMap;
 use std::sync::Mutex;
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
 /// Logs at least twice this size on disk are selected in segments of it, in parallel.
 const SEGMENT: u64 = 32 << 20;
@@ -24,74 +26,11 @@ const SEGMENT: u64 = 32 << 20;
 const WAITING_BUDGET: usize = 64 << 20;
 /// Per check, at most this many findings are kept; the rest are counted.
 const MAX_FINDINGS_PER_CHECK: usize = 5_000;
+/// Log lines and records are cut at this many characters in a finding's evidence.
 const EXCERPT: usize = 600;
-/// Investigations start here: logs that begin later may miss the 2021 campaign.
-const CAMPAIGN_START: u64 = 1_609_459_200; // 2021-01-01
-
-/// A folder of logs of one kind, and what its absence means.
-struct SourceDir {
-    source: LogSource,
-    windows_path: String,
-    /// Only files whose name contains this (lower case) belong to the source.
-    name_contains: &'static str,
-    consequence: &'static str,
-}
-
-fn source_dirs(exchange_root: &str) -> Vec<SourceDir> {
-    let log = |rel: &str| format!(r"{exchange_root}\Logging\{rel}");
-    vec![
-        SourceDir {
-            source: LogSource::HttpProxy {
-                protocol: String::new(),
-            },
-            windows_path: log("HttpProxy"),
-            name_contains: ".log",
-            consequence:
-                "ProxyLogon (CVE-2021-26855, 27065) exploitation in the front end was not assessed",
-        },
-        SourceDir {
-            source: LogSource::EcpServer,
-            windows_path: log(r"ECP\Server"),
-            name_contains: ".log",
-            consequence: "virtual-directory web-shell writes (CVE-2021-27065) were not assessed",
-        },
-        SourceDir {
-            source: LogSource::EcpActivity,
-            windows_path: log(r"ECP\Activity"),
-            name_contains: ".log",
-            consequence: "ECP activity was not assessed",
-        },
-        SourceDir {
-            source: LogSource::OabGenerator,
-            windows_path: log("OABGeneratorLog"),
-            name_contains: ".log",
-            consequence: "OAB generator file writes (CVE-2021-26858) were not assessed",
-        },
-        SourceDir {
-            source: LogSource::RpsHttp,
-            windows_path: log(r"CmdletInfra\Powershell-Proxy\Http"),
-            name_contains: "rps_http",
-            consequence: "remote PowerShell requests were not assessed",
-        },
-        SourceDir {
-            source: LogSource::Iis,
-            windows_path: r"C:\inetpub\logs\LogFiles".into(),
-            name_contains: ".log",
-            consequence:
-                "web-shell use and ProxyShell/ProxyNotShell requests in IIS logs were not assessed",
-        },
-    ]
-}
-
-/// A log file and its kind.
-struct LogFile {
-    source: LogSource,
-    source_index: usize,
-    entry: FileEntry,
-}
 
 /// The log hunt's settings.
-#[derive(Default)]
+#[derive(Clone, Default)]
 pub struct HuntOptions {
     pub since: Option<SystemTime>,
     pub until: Option<SystemTime>,
@@ -99,104 +38,65 @@ pub struct HuntOptions {
     pub follow: Option<String>,
 }
 
+impl HuntOptions {
+    /// True when a line of this time is outside `--since`/`--until`.
+    fn outside_window(&self, time: Option<SystemTime>) -> bool {
+        time.is_some_and(|t| self.since.is_some_and(|s| t < s) || self.until.is_some_and(|u| t > u))
+    }
+}
+
 /// What the hunt produced.
 #[derive(Default)]
 pub struct HuntResult {
     pub findings: Vec<Finding>,
-    pub coverage: Vec<LogCoverage>,
+    /// What was read of each text-log folder, in the inventory's order.
+    pub text_logs: Vec<LogCoverage>,
+    /// What was read of each event log, in the inventory's order.
+    pub event_logs: Vec<LogCoverage>,
     pub warnings: Vec<String>,
     /// Every logged request of the `--follow` RequestId or IP, oldest first.
-    pub trail: Vec<LogEvidence>,
+    pub trail: Vec<TrailEntry>,
 }
 
-/// URL paths of web shells the file sweep found, mapped from their Windows paths.
-pub fn shell_urls(findings: &[Finding], inventory: &Inventory) -> Vec<(String, String)> {
-    let ex = inventory
-        .exchange
-        .as_ref()
-        .map_or(DEFAULT_EXCHANGE_ROOT, |e| e.root.as_str());
-    let mut bases = vec![winpath::key(&format!(r"{ex}\FrontEnd\HttpProxy"))];
-    bases.extend(inventory.web_roots.iter().map(|r| winpath::key(r)));
-    let mut urls: Vec<(String, String)> = findings
-        .iter()
-        .filter(|f| f.severity >= exsweep_model::Severity::High)
-        .filter_map(|f| f.file.as_ref())
-        .filter_map(|file| {
-            let key = winpath::key(&file.windows_path);
-            bases.iter().find_map(|base| {
-                let rest = key.strip_prefix(base.as_str())?;
-                rest.starts_with('\\')
-                    .then(|| (rest.replace('\\', "/"), file.windows_path.clone()))
-            })
-        })
-        .collect();
-    urls.sort();
-    urls.dedup();
-    urls
-}
-
-/// Hunts through the logs. `shells` are `(url path, Windows path)` of shells on disk.
+/// Hunts through the logs the inventory found. `shells` are the shells the file
+/// sweep found, so that requests to them are reported.
 pub fn hunt(
     evidence: &Evidence,
     inventory: &Inventory,
-    shells: &[(String, String)],
+    shells: &[ShellUrl],
     options: &HuntOptions,
 ) -> HuntResult {
     let exchange_root = inventory
         .exchange
         .as_ref()
         .map_or(DEFAULT_EXCHANGE_ROOT, |e| e.root.as_str());
-    let dirs = source_dirs(exchange_root);
-    let mut files = Vec::new();
-    let mut result = HuntResult::default();
-    for (i, dir) in dirs.iter().enumerate() {
-        let (entries, listing) = evidence.list_files(std::slice::from_ref(&dir.windows_path), &[]);
-        result.warnings.extend(listing.warnings);
-        let dir_key = winpath::key(&dir.windows_path);
-        for entry in entries {
-            let name = winpath::file_name(&entry.windows_path).to_lowercase();
-            if !name.contains(dir.name_contains) {
-                continue;
-            }
-            let source = match &dir.source {
-                // The protocol is the first folder below HttpProxy, as the server spelled it.
-                LogSource::HttpProxy { .. } => LogSource::HttpProxy {
-                    protocol: entry.windows_path[dir_key.len()..]
-                        .trim_start_matches('\\')
-                        .split('\\')
-                        .next()
-                        .unwrap_or("")
-                        .to_string(),
-                },
-                other => other.clone(),
-            };
-            files.push(LogFile {
-                source,
-                source_index: i,
-                entry,
-            });
-        }
-    }
-
-    let selections: Vec<Needles> = dirs
+    let files: Vec<(usize, &LogFile)> = inventory
+        .logs
+        .iter()
+        .enumerate()
+        .flat_map(|(i, dir)| dir.files.iter().map(move |f| (i, f)))
+        .collect();
+    let selections: Vec<Needles> = inventory
+        .logs
         .iter()
         .map(|dir| match logs::needles(&dir.source) {
             None => Needles::every_line(),
             Some(mut needles) => {
                 needles.push(Needle::plain("#fields"));
-                needles.extend(shells.iter().map(|(url, _)| Needle::plain(url.as_str())));
+                needles.extend(shells.iter().map(|s| Needle::plain(s.url.as_str())));
                 needles.extend(options.follow.iter().map(Needle::plain));
                 Needles::new(&needles)
             }
         })
         .collect();
     let ctx = LogContext { exchange_root };
-    let shared = Mutex::new(FileTotals::default());
-    let stats: Vec<Mutex<LogCoverage>> = dirs
+    let shared = Mutex::new(Totals::default());
+    let stats: Vec<Mutex<LogCoverage>> = inventory
+        .logs
         .iter()
         .map(|d| {
             Mutex::new(LogCoverage {
-                source: d.source.name(),
+                source: Text::Borrowed(d.source.name()),
                 windows_path: d.windows_path.clone(),
                 ..LogCoverage::default()
             })
@@ -204,27 +104,16 @@ pub fn hunt(
         .collect();
 
     let plan = segments::Plan::new(SEGMENT, WAITING_BUDGET);
-    files.par_iter().for_each(|file| {
-        let mut sink = FileHunt {
+    files.par_iter().for_each(|(dir, file)| {
+        let mut sink = text::FileHunt::new(
             file,
-            local: evidence.local_display(&file.entry),
-            columns: None,
-            ctx: &ctx,
+            evidence.local_path(&file.entry),
+            &ctx,
             shells,
             options,
-            findings: Vec::new(),
-            trail: Vec::new(),
-            parse_failures: 0,
-            first: None,
-            last: None,
-        };
-        let (counts, error) = segments::select(
-            evidence,
-            &file.entry,
-            &selections[file.source_index],
-            &plan,
-            &mut sink,
         );
+        let (counts, error) =
+            segments::select(evidence, &file.entry, &selections[*dir], &plan, &mut sink);
         let mut warnings = Vec::new();
         if let Some(e) = error {
             warnings.push(format!("cannot read log {}: {e}", file.entry.windows_path));
@@ -243,28 +132,24 @@ pub fn hunt(
                 file.entry.windows_path, counts.nul_bytes
             ));
         }
+        let read = sink.finish();
         {
-            let mut cov = stats[file.source_index].lock().unwrap();
+            let mut cov = stats[*dir].lock().unwrap();
             cov.files += 1;
             cov.bytes += counts.bytes;
             cov.lines += counts.lines;
-            cov.parse_failures += sink.parse_failures;
-            cov.first = min_time(cov.first, sink.first);
-            cov.last = max_time(cov.last, sink.last);
+            cov.parse_failures += read.parse_failures;
+            cov.first = min_time(cov.first, read.first);
+            cov.last = max_time(cov.last, read.last);
         }
-        let mut totals = shared.lock().unwrap();
-        totals.warnings.extend(warnings);
-        totals.trail.extend(sink.trail);
-        for f in sink.findings {
-            let count = totals.per_check.entry(f.check_id).or_default();
-            *count += 1;
-            if *count <= MAX_FINDINGS_PER_CHECK {
-                totals.findings.push(f);
-            }
-        }
+        shared
+            .lock()
+            .unwrap()
+            .add(read.findings, read.trail, warnings);
     });
 
     let totals = shared.into_inner().unwrap();
+    let mut result = HuntResult::default();
     for (id, count) in &totals.per_check {
         if *count > MAX_FINDINGS_PER_CHECK {
             result.warnings.push(format!(
@@ -275,33 +160,13 @@ pub fn hunt(
     result.warnings.extend(totals.warnings);
     let shell_hits_capped = totals
         .per_check
-        .get(logs::SHELL_ACCESS.id)
-        .copied()
-        .unwrap_or(0)
-        > MAX_FINDINGS_PER_CHECK;
-    result.findings = aggregate_shell_access(totals.findings, shell_hits_capped);
-    result
-        .findings
-        .sort_by_key(|f| std::cmp::Reverse(f.severity));
+        .get(&logs::SHELL_ACCESS.id)
+        .is_some_and(|count| *count > MAX_FINDINGS_PER_CHECK);
+    result.findings = correlate::aggregate_shell_access(totals.findings, shell_hits_capped);
     result.trail = totals.trail;
-    result.trail.sort_by_key(|t| t.time);
-    let campaign_start = SystemTime::UNIX_EPOCH + Duration::from_secs(CAMPAIGN_START);
-    for (dir, cov) in dirs.iter().zip(stats) {
-        let mut cov = cov.into_inner().unwrap();
-        if cov.files == 0 {
-            cov.consequence = Some(format!("no logs found: {}", dir.consequence));
-        } else if cov.first.is_some_and(|t| t > campaign_start) {
-            cov.consequence = Some(format!(
-                "starts after 2021-01-01: activity before that (the 2021 campaigns) was not assessed; {}",
-                dir.consequence.split(" were").next().unwrap_or("")
-            ));
-        }
-        result.coverage.push(cov);
-    }
-    events::hunt(evidence, options, &mut result);
-    result
-        .findings
-        .sort_by_key(|f| std::cmp::Reverse(f.severity));
+    result.trail.sort_by_key(|t| t.line.time);
+    result.text_logs = stats.into_iter().map(|c| c.into_inner().unwrap()).collect();
+    events::hunt(evidence, inventory, options, &mut result);
     result
 }
 
@@ -319,189 +184,25 @@ pub(crate) fn max_time(a: Option<SystemTime>, b: Option<SystemTime>) -> Option<S
     }
 }
 
+/// What the files hunted so far found, under the per-check cap.
 #[derive(Default)]
-struct FileTotals {
+struct Totals {
     findings: Vec<Finding>,
-    per_check: HashMap<&'static str, usize>,
+    per_check: HashMap<Text, usize>,
     warnings: Vec<String>,
-    trail: Vec<LogEvidence>,
+    trail: Vec<TrailEntry>,
 }
 
-/// Folds the per-request hits on each shell URL into one finding per shell: who used
-/// it, when, and how often. `capped`: only the first hits were kept, so the counts and
-/// the last time are lower bounds.
-fn aggregate_shell_access(findings: Vec<Finding>, capped: bool) -> Vec<Finding> {
-    let mut out = Vec::new();
-    let mut by_url: HashMap<String, Vec<Finding>> = HashMap::new();
-    for f in findings {
-        if f.check_id == logs::SHELL_ACCESS.id {
-            by_url.entry(f.detail.clone()).or_default().push(f);
-        } else {
-            out.push(f);
-        }
-    }
-    for (shell, mut hits) in by_url {
-        hits.sort_by_key(|f| f.time());
-        let mut ips: Vec<String> = hits
-            .iter()
-            .filter_map(|f| f.log.as_ref()?.client_ip.clone())
-            .collect();
-        ips.sort();
-        ips.dedup();
-        let when = |f: &Finding| {
-            f.time()
-                .map(exsweep_model::rfc3339)
-                .unwrap_or_else(|| "?".into())
-        };
-        let mut first = hits[0].clone();
-        first.detail = format!(
-            "{shell} was requested {}{} time(s) between {} and {} from {}. The first request is shown.",
-            if capped { "at least " } else { "" },
-            hits.len(),
-            when(&hits[0]),
-            when(hits.last().expect("non-empty")),
-            if ips.is_empty() { "unknown addresses".to_string() } else { ips.join(", ") }
-        );
-        out.push(first);
-    }
-    out
-}
-
-/// The per-file state of the hunt: the header in force and what was found.
-struct FileHunt<'a> {
-    file: &'a LogFile,
-    local: String,
-    columns: Option<Columns>,
-    ctx: &'a LogContext<'a>,
-    shells: &'a [(String, String)],
-    options: &'a HuntOptions,
-    findings: Vec<Finding>,
-    trail: Vec<LogEvidence>,
-    parse_failures: u64,
-    first: Option<SystemTime>,
-    last: Option<SystemTime>,
-}
-
-impl FileHunt<'_> {
-    fn parse(&mut self, text: &str) -> Option<Fields> {
-        let source = &self.file.source;
-        if source == &LogSource::OabGenerator {
-            return Some(parse::free_text(text));
-        }
-        let columns = self.columns.get_or_insert_with(|| source.default_columns());
-        let record: Vec<String> = if source.is_w3c() {
-            text.split(' ').map(str::to_string).collect()
-        } else {
-            parse::split_csv(text)
-        };
-        if columns.is_empty() {
-            return None;
-        }
-        let mut fields = if source.is_w3c() {
-            parse::iis(columns, &record)
-        } else {
-            parse::exchange_csv(columns, &record)
-        };
-        // A record without a readable time is not a record of this log.
-        fields.time?;
-        if matches!(source, LogSource::EcpServer | LogSource::EcpActivity) && fields.text.is_none()
-        {
-            fields.text = Some(text.to_string());
-        }
-        Some(fields)
-    }
-
-    fn evidence(&self, fields: &Fields, number: u64, text: &str) -> LogEvidence {
-        let cut: String = text.chars().take(EXCERPT).collect();
-        LogEvidence {
-            source: self.file.source.name(),
-            windows_path: self.file.entry.windows_path.clone(),
-            local_path: self.local.clone(),
-            line: number,
-            time: fields.time,
-            client_ip: fields.client_ip.clone(),
-            user_agent: fields.user_agent.clone(),
-            method: fields.method.clone(),
-            url: fields.url_stem.as_ref().map(|s| match &fields.url_query {
-                Some(q) => format!("{s}?{q}"),
-                None => s.clone(),
-            }),
-            status: fields.status.clone(),
-            request_id: fields.request_id.clone(),
-            user: fields.user.clone(),
-            excerpt: printable(cut.as_bytes()),
-        }
-    }
-}
-
-impl LineSink for FileHunt<'_> {
-    fn line(&mut self, line: &[u8], number: u64) {
-        let text = String::from_utf8_lossy(line);
-        let text = text.trim_start_matches('\u{feff}');
-        if text.is_empty() {
-            return;
-        }
-        if let Some(header) = text.strip_prefix('#') {
-            if let Some(fields) = header.strip_prefix("Fields:") {
-                let sep = if self.file.source.is_w3c() { ' ' } else { ',' };
-                self.columns = Some(Columns::new(fields.trim().split(sep)));
+impl Totals {
+    fn add(&mut self, findings: Vec<Finding>, trail: Vec<TrailEntry>, warnings: Vec<String>) {
+        self.warnings.extend(warnings);
+        self.trail.extend(trail);
+        for f in findings {
+            let count = self.per_check.entry(f.check_id.clone()).or_default();
+            *count += 1;
+            if *count <= MAX_FINDINGS_PER_CHECK {
+                self.findings.push(f);
             }
-            return;
-        }
-        if self.file.source.is_csv()
-            && self.columns.is_none()
-            && !text.as_bytes()[0].is_ascii_digit()
-        {
-            // A bare CSV header (`DateTime,RequestId,...`).
-            self.columns = Some(Columns::new(text.split(',')));
-            return;
-        }
-        let Some(fields) = self.parse(text) else {
-            self.parse_failures += 1;
-            return;
-        };
-        self.first = min_time(self.first, fields.time);
-        self.last = max_time(self.last, fields.time);
-        if let (Some(t), Some(since)) = (fields.time, self.options.since) {
-            if t < since {
-                return;
-            }
-        }
-        if let (Some(t), Some(until)) = (fields.time, self.options.until) {
-            if t > until {
-                return;
-            }
-        }
-        let mut found = Vec::new();
-        logs::check_line(&self.file.source, &fields, text, self.ctx, &mut found);
-        let stem = fields
-            .url_stem
-            .as_deref()
-            .unwrap_or("")
-            .to_ascii_lowercase();
-        if let Some((_, path)) = self.shells.iter().find(|(url, _)| *url == stem) {
-            found.push(logs::SHELL_ACCESS.finding(path.clone()));
-        }
-        let follow = self.options.follow.as_deref().is_some_and(|needle| {
-            fields
-                .request_id
-                .as_deref()
-                .is_some_and(|r| r.eq_ignore_ascii_case(needle))
-                || fields.client_ip.as_deref() == Some(needle)
-                || text
-                    .to_ascii_lowercase()
-                    .contains(&needle.to_ascii_lowercase())
-        });
-        if found.is_empty() && !follow {
-            return;
-        }
-        let evidence = self.evidence(&fields, number, text);
-        if follow {
-            self.trail.push(evidence.clone());
-        }
-        for mut f in found {
-            f.log = Some(evidence.clone());
-            self.findings.push(f);
         }
     }
 }

@@ -1,0 +1,139 @@
+//! Joins what the stages found: the web shells the file sweep found become URLs the
+//! log hunt looks for, and the hunt's requests to each shell become one finding per
+//! shell (who used it, when, how often). Findings are joined on their fields (the
+//! shell's Windows path), never on their text.
+
+use crate::checks::logs::SHELL_ACCESS;
+use crate::inventory::Inventory;
+use exsweep_evidence::known::DEFAULT_EXCHANGE_ROOT;
+use exsweep_evidence::winpath;
+use exsweep_model::{rfc3339, Finding, Severity};
+use std::collections::BTreeMap;
+
+/// A web shell on disk and the URL path it answers at (lower case).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct ShellUrl {
+    pub url: String,
+    pub windows_path: String,
+}
+
+/// The URLs of the files the sweep flagged high or above that sit below the front
+/// end's web folder or an IIS site root.
+pub fn shell_urls(findings: &[Finding], inventory: &Inventory) -> Vec<ShellUrl> {
+    let ex = inventory
+        .exchange
+        .as_ref()
+        .map_or(DEFAULT_EXCHANGE_ROOT, |e| e.root.as_str());
+    let mut bases = vec![winpath::key(&format!(r"{ex}\FrontEnd\HttpProxy"))];
+    bases.extend(inventory.web_roots.iter().map(|r| winpath::key(r)));
+    let mut urls: Vec<ShellUrl> = findings
+        .iter()
+        .filter(|f| f.severity >= Severity::High)
+        .filter_map(Finding::file)
+        .filter_map(|file| {
+            let key = winpath::key(&file.windows_path);
+            bases.iter().find_map(|base| {
+                let rest = key.strip_prefix(base.as_str())?;
+                rest.starts_with('\\').then(|| ShellUrl {
+                    url: rest.replace('\\', "/"),
+                    windows_path: file.windows_path.clone(),
+                })
+            })
+        })
+        .collect();
+    urls.sort();
+    urls.dedup();
+    urls
+}
+
+/// Folds the per-request hits on each shell into one finding per shell: who used it,
+/// when, and how often, shown with its first request. `capped`: only the first hits
+/// were kept, so the count and the last time are lower bounds.
+pub fn aggregate_shell_access(findings: Vec<Finding>, capped: bool) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let mut by_shell: BTreeMap<String, Vec<Finding>> = BTreeMap::new();
+    for f in findings {
+        match (&f.check_id, &f.entities.windows_path) {
+            (id, Some(shell)) if *id == SHELL_ACCESS.id => {
+                by_shell.entry(shell.clone()).or_default().push(f)
+            }
+            _ => out.push(f),
+        }
+    }
+    for (shell, mut hits) in by_shell {
+        hits.sort_by_key(|f| f.time());
+        let mut ips: Vec<&str> = hits
+            .iter()
+            .filter_map(|f| f.entities.client_ip.as_deref())
+            .collect();
+        ips.sort();
+        ips.dedup();
+        let when = |f: &Finding| f.time().map(rfc3339).unwrap_or_else(|| "?".into());
+        let detail = format!(
+            "{shell} was requested {}{} time(s) between {} and {} from {}. The first request is shown.",
+            if capped { "at least " } else { "" },
+            hits.len(),
+            when(&hits[0]),
+            when(hits.last().expect("non-empty")),
+            if ips.is_empty() { "unknown addresses".to_string() } else { ips.join(", ") }
+        );
+        let mut first = hits.swap_remove(0);
+        first.detail = detail;
+        out.push(first);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use exsweep_model::{Entities, Evidence, LogLine};
+    use std::time::{Duration, SystemTime};
+
+    fn request(shell: &str, ip: &str, secs: u64) -> Finding {
+        Finding::new(
+            SHELL_ACCESS.hit(String::new()),
+            Evidence::LogLine(LogLine {
+                windows_path: r"C:\inetpub\logs\LogFiles\W3SVC1\u_ex210303.log".into(),
+                line: secs,
+                time: Some(SystemTime::UNIX_EPOCH + Duration::from_secs(1_614_729_600 + secs)),
+                ..LogLine::default()
+            }),
+            Entities {
+                client_ip: Some(ip.into()),
+                windows_path: Some(shell.into()),
+                ..Entities::default()
+            },
+        )
+    }
+
+    #[test]
+    fn requests_fold_into_one_finding_per_shell() {
+        let a = r"C:\inetpub\wwwroot\aspnet_client\a.aspx";
+        let b = r"C:\inetpub\wwwroot\aspnet_client\b.aspx";
+        let folded = aggregate_shell_access(
+            vec![
+                request(a, "192.0.2.2", 60),
+                request(b, "192.0.2.9", 5),
+                request(a, "192.0.2.1", 0),
+                request(a, "192.0.2.1", 120),
+            ],
+            false,
+        );
+        assert_eq!(folded.len(), 2);
+        let first = folded
+            .iter()
+            .find(|f| f.entities.windows_path.as_deref() == Some(a))
+            .unwrap();
+        assert_eq!(
+            first.detail,
+            format!(
+                "{a} was requested 3 time(s) between 2021-03-03T00:00:00Z and 2021-03-03T00:02:00Z \
+                 from 192.0.2.1, 192.0.2.2. The first request is shown."
+            )
+        );
+        assert_eq!(first.entities.client_ip.as_deref(), Some("192.0.2.1"));
+        let capped = aggregate_shell_access(vec![request(b, "192.0.2.9", 5)], true);
+        assert!(capped[0].detail.contains("at least 1 time(s)"));
+    }
+}

@@ -1,0 +1,293 @@
+//! One text log file's part of the hunt: the header in force (`#Fields:` lines, a bare
+//! CSV header, else the kind's default layout), each selected line parsed by it, the
+//! `--since`/`--until` window, the log checks, requests to known shells, and the
+//! `--follow` trail.
+
+use super::{max_time, min_time, HuntOptions, EXCERPT};
+use crate::checks::logs::{self, LogContext};
+use crate::correlate::ShellUrl;
+use crate::inventory::LogFile;
+use exsweep_logs::lines::LineSink;
+use exsweep_logs::parse::{self, Columns, Fields};
+use exsweep_logs::LogSource;
+use exsweep_model::{printable, Entities, Evidence, Finding, LocalPath, LogLine, Text, TrailEntry};
+use std::time::SystemTime;
+
+/// What one file gave.
+pub struct FileRead {
+    pub findings: Vec<Finding>,
+    pub trail: Vec<TrailEntry>,
+    pub parse_failures: u64,
+    pub first: Option<SystemTime>,
+    pub last: Option<SystemTime>,
+}
+
+/// The per-file state of the hunt: the header in force and what was found.
+pub struct FileHunt<'a> {
+    file: &'a LogFile,
+    local: LocalPath,
+    columns: Option<Columns>,
+    ctx: &'a LogContext<'a>,
+    shells: &'a [ShellUrl],
+    options: &'a HuntOptions,
+    read: FileRead,
+}
+
+impl<'a> FileHunt<'a> {
+    pub fn new(
+        file: &'a LogFile,
+        local: LocalPath,
+        ctx: &'a LogContext<'a>,
+        shells: &'a [ShellUrl],
+        options: &'a HuntOptions,
+    ) -> FileHunt<'a> {
+        FileHunt {
+            file,
+            local,
+            columns: None,
+            ctx,
+            shells,
+            options,
+            read: FileRead {
+                findings: Vec::new(),
+                trail: Vec::new(),
+                parse_failures: 0,
+                first: None,
+                last: None,
+            },
+        }
+    }
+
+    pub fn finish(self) -> FileRead {
+        self.read
+    }
+
+    fn parse(&mut self, text: &str) -> Option<Fields> {
+        let source = &self.file.source;
+        if source == &LogSource::OabGenerator {
+            return Some(parse::free_text(text));
+        }
+        let columns = self.columns.get_or_insert_with(|| source.default_columns());
+        let record: Vec<String> = if source.is_w3c() {
+            text.split(' ').map(str::to_string).collect()
+        } else {
+            parse::split_csv(text)
+        };
+        if columns.is_empty() {
+            return None;
+        }
+        let mut fields = if source.is_w3c() {
+            parse::iis(columns, &record)
+        } else {
+            parse::exchange_csv(columns, &record)
+        };
+        // A record without a readable time is not a record of this log.
+        fields.time?;
+        if matches!(source, LogSource::EcpServer | LogSource::EcpActivity) && fields.text.is_none()
+        {
+            fields.text = Some(text.to_string());
+        }
+        Some(fields)
+    }
+
+    fn line_evidence(&self, fields: &Fields, number: u64, text: &str) -> (LogLine, Entities) {
+        let cut: String = text.chars().take(EXCERPT).collect();
+        let line = LogLine {
+            source: Text::Borrowed(self.file.source.name()),
+            windows_path: self.file.entry.windows_path.clone(),
+            local: self.local.clone(),
+            line: number,
+            time: fields.time,
+            method: fields.method.clone(),
+            status: fields.status.clone(),
+            excerpt: printable(cut.as_bytes()),
+        };
+        let entities = Entities {
+            client_ip: fields.client_ip.clone(),
+            user: fields.user.clone(),
+            user_agent: fields.user_agent.clone(),
+            url: fields.url_stem.as_ref().map(|s| match &fields.url_query {
+                Some(q) => format!("{s}?{q}"),
+                None => s.clone(),
+            }),
+            request_id: fields.request_id.clone(),
+            ..Entities::default()
+        };
+        (line, entities)
+    }
+
+    fn follows(&self, fields: &Fields, text: &str) -> bool {
+        self.options.follow.as_deref().is_some_and(|needle| {
+            fields
+                .request_id
+                .as_deref()
+                .is_some_and(|r| r.eq_ignore_ascii_case(needle))
+                || fields.client_ip.as_deref() == Some(needle)
+                || text
+                    .to_ascii_lowercase()
+                    .contains(&needle.to_ascii_lowercase())
+        })
+    }
+}
+
+impl LineSink for FileHunt<'_> {
+    fn line(&mut self, line: &[u8], number: u64) {
+        let text = String::from_utf8_lossy(line);
+        let text = text.trim_start_matches('\u{feff}');
+        if text.is_empty() {
+            return;
+        }
+        if let Some(header) = text.strip_prefix('#') {
+            if let Some(fields) = header.strip_prefix("Fields:") {
+                let sep = if self.file.source.is_w3c() { ' ' } else { ',' };
+                self.columns = Some(Columns::new(fields.trim().split(sep)));
+            }
+            return;
+        }
+        if self.file.source.is_csv()
+            && self.columns.is_none()
+            && !text.as_bytes()[0].is_ascii_digit()
+        {
+            // A bare CSV header (`DateTime,RequestId,...`).
+            self.columns = Some(Columns::new(text.split(',')));
+            return;
+        }
+        let Some(fields) = self.parse(text) else {
+            self.read.parse_failures += 1;
+            return;
+        };
+        self.read.first = min_time(self.read.first, fields.time);
+        self.read.last = max_time(self.read.last, fields.time);
+        if self.options.outside_window(fields.time) {
+            return;
+        }
+        let mut hits = Vec::new();
+        logs::check_line(&self.file.source, &fields, text, self.ctx, &mut hits);
+        let stem = fields
+            .url_stem
+            .as_deref()
+            .unwrap_or("")
+            .to_ascii_lowercase();
+        let shell = self.shells.iter().find(|s| s.url == stem);
+        let follow = self.follows(&fields, text);
+        if hits.is_empty() && shell.is_none() && !follow {
+            return;
+        }
+        let (line, entities) = self.line_evidence(&fields, number, text);
+        if follow {
+            self.read.trail.push(TrailEntry {
+                line: line.clone(),
+                entities: entities.clone(),
+            });
+        }
+        for hit in hits {
+            let finding = Finding::new(hit, Evidence::LogLine(line.clone()), entities.clone());
+            self.read.findings.push(finding);
+        }
+        if let Some(shell) = shell {
+            // Folded into one finding per shell by `correlate::aggregate_shell_access`.
+            let entities = Entities {
+                windows_path: Some(shell.windows_path.clone()),
+                ..entities
+            };
+            let hit = logs::SHELL_ACCESS.hit(String::new());
+            self.read
+                .findings
+                .push(Finding::new(hit, Evidence::LogLine(line), entities));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use exsweep_evidence::{FileEntry, Location};
+
+    fn hunt_lines(source: LogSource, lines: &[&str], options: &HuntOptions) -> FileRead {
+        let file = LogFile {
+            source,
+            entry: FileEntry {
+                windows_path: r"C:\logs\x.log".into(),
+                location: Location::Local("/x.log".into()),
+                size: 0,
+                times: Default::default(),
+            },
+        };
+        let ctx = LogContext {
+            exchange_root: r"C:\Program Files\Microsoft\Exchange Server\V15",
+        };
+        let shells = [ShellUrl {
+            url: "/aspnet_client/x.aspx".into(),
+            windows_path: r"C:\inetpub\wwwroot\aspnet_client\x.aspx".into(),
+        }];
+        let mut hunt = FileHunt::new(&file, LocalPath::file(b"/x.log"), &ctx, &shells, options);
+        for (i, line) in lines.iter().enumerate() {
+            hunt.line(line.as_bytes(), i as u64 + 1);
+        }
+        hunt.finish()
+    }
+
+    #[test]
+    fn w3c_header_changes_mid_file_and_shell_requests_name_the_shell() {
+        let read = hunt_lines(
+            LogSource::Iis,
+            &[
+                "#Fields: date time cs-method cs-uri-stem c-ip sc-status",
+                "2021-03-03 10:00:00 POST /aspnet_client/x.aspx 192.0.2.1 200",
+                "#Fields: date time c-ip cs-method cs-uri-stem sc-status",
+                "2021-03-03 11:00:00 192.0.2.2 GET /aspnet_client/X.aspx 200",
+                "garbage that is no record",
+            ],
+            &HuntOptions::default(),
+        );
+        let shell: Vec<&Finding> = read
+            .findings
+            .iter()
+            .filter(|f| f.check_id == logs::SHELL_ACCESS.id)
+            .collect();
+        assert_eq!(shell.len(), 2);
+        assert_eq!(shell[1].entities.client_ip.as_deref(), Some("192.0.2.2"));
+        assert_eq!(
+            shell[0].entities.windows_path.as_deref(),
+            Some(r"C:\inetpub\wwwroot\aspnet_client\x.aspx")
+        );
+        assert_eq!(read.parse_failures, 1);
+        assert!(read.first < read.last);
+    }
+
+    #[test]
+    fn bare_csv_header_window_and_follow() {
+        let options = HuntOptions {
+            since: exsweep_logs::parse::parse_timestamp("2021-03-03T00:00:00Z"),
+            follow: Some("203.0.113.9".into()),
+            ..HuntOptions::default()
+        };
+        let read = hunt_lines(
+            LogSource::HttpProxy {
+                protocol: "Ecp".into(),
+            },
+            &[
+                "DateTime,RequestId,UrlStem,AnchorMailbox,ClientIpAddress,HttpStatus",
+                "2021-03-02T10:00:00.000Z,r1,/ecp/y.js,ServerInfo~a]@x:444/ecp/z#,203.0.113.9,200",
+                "2021-03-03T10:00:00.000Z,r2,/ecp/y.js,ServerInfo~a]@x:444/ecp/z#,203.0.113.9,200",
+            ],
+            &options,
+        );
+        // The first line is before --since: counted in the times, not checked.
+        let lines: Vec<u64> = read
+            .findings
+            .iter()
+            .filter_map(|f| match &f.evidence {
+                Evidence::LogLine(l) => Some(l.line),
+                _ => None,
+            })
+            .collect();
+        assert!(
+            !lines.is_empty() && lines.iter().all(|l| *l == 3),
+            "{lines:?}"
+        );
+        assert_eq!(read.trail.len(), 1);
+        assert_eq!(read.trail[0].entities.request_id.as_deref(), Some("r2"));
+        assert_eq!(read.parse_failures, 0);
+    }
+}

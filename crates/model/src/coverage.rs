@@ -1,0 +1,95 @@
+//! What a scan read, what it could not, and why: the basis for "not assessed". The
+//! engine assembles it in one place from what each stage reports.
+
+use crate::check::Text;
+use crate::text::ser_opt_time;
+use serde::Serialize;
+use std::time::SystemTime;
+
+/// A part of the server exsweep looks at, and whether the evidence held it.
+#[derive(Clone, Debug, Serialize)]
+pub struct AreaCoverage {
+    pub area: String,
+    pub windows_path: String,
+    pub present: bool,
+    /// What a missing area means for the verdict.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub consequence: Option<String>,
+}
+
+/// What the log hunt read of one log source (HttpProxy, IIS, an event log ...).
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct LogCoverage {
+    pub source: Text,
+    pub windows_path: String,
+    pub files: u64,
+    pub bytes: u64,
+    pub lines: u64,
+    /// Lines (or records) exsweep tried to parse and could not.
+    pub parse_failures: u64,
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "ser_opt_time"
+    )]
+    pub first: Option<SystemTime>,
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "ser_opt_time"
+    )]
+    pub last: Option<SystemTime>,
+    /// What a missing or short source means for the verdict.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub consequence: Option<String>,
+}
+
+/// What the scan read, what it could not, and why.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Coverage {
+    pub layout: String,
+    /// What the log hunt read, per log source.
+    pub logs: Vec<LogCoverage>,
+    pub evidence_root: String,
+    /// The drive letters the evidence holds.
+    pub drives: Vec<String>,
+    pub exchange_install: Option<String>,
+    pub exchange_install_source: Option<String>,
+    /// The folders the file sweep covers.
+    pub areas: Vec<AreaCoverage>,
+    /// The hives and configuration files the inventory reads the install and sites from.
+    pub configs: Vec<AreaCoverage>,
+    pub files_seen: u64,
+    pub files_scanned: u64,
+    pub bytes_scanned: u64,
+    pub empty_files: u64,
+    pub over_size_cap: u64,
+    pub size_cap: u64,
+    pub unreadable: u64,
+    pub symlinks_not_followed: u64,
+    pub special_files: u64,
+    pub odd_names: u64,
+    pub rule_timeouts: u64,
+    pub rules_loaded: usize,
+    pub indicators_loaded: usize,
+    /// Human-readable notes on anything that went wrong; the scan went on.
+    pub warnings: Vec<String>,
+}
+
+impl Coverage {
+    /// Areas the scan expected but the evidence did not hold.
+    pub fn gaps(&self) -> impl Iterator<Item = &AreaCoverage> {
+        self.areas.iter().filter(|a| !a.present)
+    }
+
+    /// Log sources that were missing or start too late to cover the campaigns.
+    pub fn log_gaps(&self) -> impl Iterator<Item = &LogCoverage> {
+        self.logs.iter().filter(|l| l.consequence.is_some())
+    }
+
+    /// What was not assessed, one line each: missing areas and log sources.
+    pub fn not_assessed(&self) -> Vec<String> {
+        self.gaps()
+            .map(|a| format!("{} ({})", a.area, a.windows_path))
+            .chain(self.log_gaps().map(|l| format!("{} logs", l.source)))
+            .collect()
+    }
+}

@@ -1,0 +1,204 @@
+//! What was typed: the command line as clap parses it, with no checks beyond the
+//! syntax of each value. [`crate::hiargs`] turns it into a validated configuration.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use exsweep_engine::scan;
+use exsweep_evidence::Layout;
+use exsweep_model::Severity;
+use exsweep_report::Format;
+use std::path::PathBuf;
+use std::time::SystemTime;
+
+/// Was this Exchange / IIS server compromised? Sweeps a live server or evidence
+/// collected from one, offline, and shows the evidence.
+#[derive(Parser)]
+#[command(name = "exsweep", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Scan a server's files and logs: a live root, a mounted image, a KAPE or Velociraptor collection.
+    Scan(Box<ScanArgs>),
+    /// List every check with its ID, severity and references.
+    Checks,
+    /// Write a realistic compromised Exchange 2019 server into a temp folder and scan it.
+    Demo(DemoArgs),
+    /// Write log fixtures for tests and benchmarks (developers' tool).
+    #[command(hide = true)]
+    Fixture(FixtureArgs),
+}
+
+#[derive(Args)]
+pub struct FixtureArgs {
+    /// The folder to write (a mounted-image layout).
+    pub dir: PathBuf,
+    /// About how many MiB of logs to write.
+    #[arg(long, default_value_t = 2048)]
+    pub log_mib: u64,
+}
+
+#[derive(Args)]
+pub struct ScanArgs {
+    /// The evidence: a folder (live root, mounted image, KAPE or Velociraptor) or a Velociraptor .zip.
+    pub evidence: PathBuf,
+    /// The evidence layout, when auto-detection guesses wrong.
+    #[arg(long, value_enum)]
+    pub layout: Option<LayoutArg>,
+    /// Another drive of the same server, mounted elsewhere: `--drive D=/mnt/exch01-d`.
+    #[arg(long = "drive", value_name = "LETTER=PATH", value_parser = parse_drive)]
+    pub drives: Vec<(char, PathBuf)>,
+    /// Sweep every file on every drive, not just the web, temp and staging folders.
+    #[arg(long)]
+    pub full: bool,
+    /// An indicator feed to add: Loki hash or filename IOCs, a plain list, or a STIX 2.1 bundle.
+    #[arg(long = "iocs", value_name = "FILE")]
+    pub iocs: Vec<PathBuf>,
+    /// A YARA rule file or folder to add (signature-base works as is).
+    #[arg(long = "rules", value_name = "PATH")]
+    pub rules: Vec<PathBuf>,
+    /// Only log entries at or after this time (RFC 3339 or YYYY-MM-DD, UTC).
+    #[arg(long, value_parser = parse_time)]
+    pub since: Option<SystemTime>,
+    /// Only log entries at or before this time (RFC 3339 or YYYY-MM-DD, UTC).
+    #[arg(long, value_parser = parse_time)]
+    pub until: Option<SystemTime>,
+    /// Print every logged request of this RequestId or client IP, across all logs.
+    #[arg(long, value_name = "REQUESTID|IP")]
+    pub follow: Option<String>,
+    /// Skip the log hunt: files only.
+    #[arg(long)]
+    pub no_logs: bool,
+    #[command(flatten)]
+    pub tuning: TuningArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Args)]
+pub struct TuningArgs {
+    /// Files larger than this many MiB get name and header checks only.
+    #[arg(long, value_name = "MIB", default_value_t = scan::DEFAULT_MAX_FILE_SIZE >> 20)]
+    pub max_file_size: u64,
+    /// Seconds the rules may spend on one file.
+    #[arg(long, value_name = "SECS", default_value_t = scan::DEFAULT_RULE_TIMEOUT.as_secs())]
+    pub rule_timeout: u64,
+    /// Worker threads (default: one per core).
+    #[arg(long, short = 'j')]
+    pub threads: Option<usize>,
+    /// The host name to report (default: from the SYSTEM hive, else the evidence's name).
+    #[arg(long)]
+    pub host: Option<String>,
+}
+
+#[derive(Args)]
+pub struct OutputArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = FormatArg::Console)]
+    pub format: FormatArg,
+    /// Write the output to this file instead of stdout.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Exit with code 1 when a finding is at or above this severity.
+    #[arg(long, value_parser = parse_severity, default_value = "medium")]
+    pub fail_level: Severity,
+    /// No progress bar and no summary on stderr.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+}
+
+#[derive(Args)]
+pub struct DemoArgs {
+    /// Keep the demo evidence folder after the scan and print where it is.
+    #[arg(long)]
+    pub keep: bool,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+/// `--layout`'s values.
+#[derive(Clone, Copy, ValueEnum)]
+pub enum LayoutArg {
+    /// A mounted disk image or a copy of a system drive (a folder holding `Windows`, `inetpub` ...).
+    Image,
+    /// The Windows machine exsweep runs on, every drive (detected when the evidence is `C:\`).
+    Live,
+    /// A KAPE target collection: `<dest>/C/...`, one folder per drive letter.
+    Kape,
+    /// A Velociraptor collection, unpacked or as its `.zip`.
+    Velociraptor,
+}
+
+impl From<LayoutArg> for Layout {
+    fn from(arg: LayoutArg) -> Layout {
+        match arg {
+            LayoutArg::Image => Layout::Image,
+            LayoutArg::Live => Layout::Live,
+            LayoutArg::Kape => Layout::Kape,
+            LayoutArg::Velociraptor => Layout::Velociraptor,
+        }
+    }
+}
+
+/// `--format`'s values.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FormatArg {
+    /// A report for a person: verdict, findings by severity, coverage.
+    Console,
+    /// One JSON object a line: every finding, then a summary record.
+    Jsonl,
+    /// One finding a row, for spreadsheets and Timesketch.
+    Csv,
+}
+
+impl From<FormatArg> for Format {
+    fn from(arg: FormatArg) -> Format {
+        match arg {
+            FormatArg::Console => Format::Console,
+            FormatArg::Jsonl => Format::Jsonl,
+            FormatArg::Csv => Format::Csv,
+        }
+    }
+}
+
+fn parse_time(s: &str) -> Result<SystemTime, String> {
+    let full = if s.len() == 10 {
+        format!("{s}T00:00:00Z")
+    } else {
+        s.to_string()
+    };
+    chrono::DateTime::parse_from_rfc3339(&full)
+        .map(|t| t.with_timezone(&chrono::Utc).into())
+        .map_err(|_| "a UTC time: 2021-03-01 or 2021-03-01T12:00:00Z".to_string())
+}
+
+fn parse_severity(s: &str) -> Result<Severity, String> {
+    Severity::parse(s).ok_or_else(|| "one of info, low, medium, high, critical".to_string())
+}
+
+fn parse_drive(s: &str) -> Result<(char, PathBuf), String> {
+    let bad = || "LETTER=PATH, e.g. D=/mnt/exch01-d".to_string();
+    let (letter, path) = s.split_once('=').ok_or_else(bad)?;
+    let letter = letter.trim_end_matches(':');
+    match letter.as_bytes() {
+        [l] if l.is_ascii_alphabetic() && !path.is_empty() => {
+            Ok(((*l as char).to_ascii_uppercase(), PathBuf::from(path)))
+        }
+        _ => Err(bad()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn drives_and_times_parse() {
+        assert_eq!(parse_drive("d=/mnt/d"), Ok(('D', PathBuf::from("/mnt/d"))));
+        assert_eq!(parse_drive("E:=/x"), Ok(('E', PathBuf::from("/x"))));
+        assert!(parse_drive("DD=/x").is_err() && parse_drive("D=").is_err());
+        assert!(parse_time("2021-03-01").is_ok() && parse_time("March").is_err());
+    }
+}

@@ -1,0 +1,147 @@
+//! The validated configuration: what [`crate::flags`] parsed, checked against each
+//! other and the file system, with the feeds loaded, the rules compiled and the output
+//! opened. Every usage error surfaces here, before any evidence is read.
+
+use crate::flags::{FormatArg, OutputArgs, ScanArgs};
+use exsweep_engine::hunt::HuntOptions;
+use exsweep_engine::scan::{ScanConfig, ScanRequest};
+use exsweep_evidence::Layout;
+use exsweep_model::{Report, Severity};
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::Path;
+use std::process::ExitCode;
+use std::time::Duration;
+
+/// A scan ready to run and where its report goes.
+pub struct HiScan {
+    pub config: ScanConfig,
+    pub output: Output,
+}
+
+impl HiScan {
+    pub fn new(args: ScanArgs) -> Result<HiScan, String> {
+        if let Some(threads) = args.tuning.threads {
+            if threads == 0 {
+                return Err("--threads must be at least 1".into());
+            }
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build_global()
+                .map_err(|e| e.to_string())?;
+        }
+        if let Some(out) = &args.output.output {
+            refuse_output_inside(out, &args.evidence)?;
+            for (_, drive) in &args.drives {
+                refuse_output_inside(out, drive)?;
+            }
+        }
+        let request = ScanRequest {
+            evidence: args.evidence,
+            layout: args.layout.map(Layout::from),
+            extra_drives: args.drives,
+            full: args.full,
+            iocs: args.iocs,
+            rules: args.rules,
+            max_file_size: args.tuning.max_file_size.saturating_mul(1 << 20),
+            rule_timeout: Duration::from_secs(args.tuning.rule_timeout),
+            host: args.tuning.host,
+            logs: !args.no_logs,
+            hunt: HuntOptions {
+                since: args.since,
+                until: args.until,
+                follow: args.follow,
+            },
+        };
+        let config = request.validate()?;
+        // Opened last, so that a usage error leaves no empty output file behind.
+        let output = Output::new(args.output)?;
+        Ok(HiScan { config, output })
+    }
+}
+
+enum Sink {
+    Stdout,
+    File(BufWriter<File>),
+}
+
+/// Where and how a report is written, and what exit code it earns.
+pub struct Output {
+    sink: Sink,
+    format: FormatArg,
+    fail_level: Severity,
+    pub quiet: bool,
+    to_file: bool,
+}
+
+impl Output {
+    pub fn new(args: OutputArgs) -> Result<Output, String> {
+        let sink = match &args.output {
+            Some(path) => {
+                Sink::File(BufWriter::new(File::create(path).map_err(|e| {
+                    format!("cannot create the output {}: {e}", path.display())
+                })?))
+            }
+            None => Sink::Stdout,
+        };
+        Ok(Output {
+            sink,
+            format: args.format,
+            fail_level: args.fail_level,
+            quiet: args.quiet,
+            to_file: args.output.is_some(),
+        })
+    }
+
+    /// Writes the report; exit code 1 when a finding reaches `--fail-level`.
+    pub fn emit(self, report: &Report) -> Result<ExitCode, String> {
+        let write_err = |e: std::io::Error| format!("cannot write the output: {e}");
+        match self.sink {
+            Sink::File(mut file) => {
+                exsweep_report::render(report, self.format.into(), &mut file).map_err(write_err)?;
+                file.flush().map_err(write_err)?;
+            }
+            Sink::Stdout => {
+                let mut stdout = BufWriter::new(std::io::stdout().lock());
+                exsweep_report::render(report, self.format.into(), &mut stdout)
+                    .map_err(write_err)?;
+                stdout.flush().map_err(write_err)?;
+            }
+        }
+        if !self.quiet && (self.format != FormatArg::Console || self.to_file) {
+            eprintln!(
+                "exsweep: {} — {} finding(s), {} file(s) read",
+                report.verdict.label(),
+                report.findings.len(),
+                report.coverage.files_scanned
+            );
+        }
+        let failing = report
+            .findings
+            .iter()
+            .any(|f| f.severity >= self.fail_level);
+        Ok(if failing {
+            ExitCode::from(1)
+        } else {
+            ExitCode::SUCCESS
+        })
+    }
+}
+
+/// Output files never go into the evidence: exsweep does not write to what it scans.
+fn refuse_output_inside(out: &Path, evidence: &Path) -> Result<(), String> {
+    let parent = out
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    if let (Ok(dir), Ok(ev)) = (parent.canonicalize(), evidence.canonicalize()) {
+        if dir.starts_with(&ev) {
+            return Err(format!(
+                "refusing to write {} inside the evidence {}",
+                out.display(),
+                evidence.display()
+            ));
+        }
+    }
+    Ok(())
+}
