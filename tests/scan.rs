@@ -221,6 +221,90 @@ fn kape_collection_finds_exchange_on_another_drive_through_the_registry() {
 }
 
 #[test]
+fn second_drive_mounted_apart_is_reached_with_drive() {
+    use exsweep_testkit::hive::{self, Key, Value};
+    let c = tempfile::tempdir().unwrap();
+    let d = tempfile::tempdir().unwrap();
+    let setup = Key::path(
+        r"ROOT\Microsoft\ExchangeServer\v15\Setup",
+        vec![("MsiInstallPath", Value::String(r"D:\Exchange Server\V15\"))],
+    );
+    put(
+        c.path(),
+        "Windows/System32/config/SOFTWARE",
+        &hive::write(&setup),
+    );
+    put(c.path(), "inetpub/wwwroot/iisstart.htm", b"<html></html>");
+    let auth = "Exchange Server/V15/FrontEnd/HttpProxy/owa/auth";
+    put(d.path(), &format!("{auth}/logon.aspx"), b"<%@ Page %>");
+    put(
+        d.path(),
+        &format!("{auth}/errorEEE.aspx"),
+        &demo::samples::china_chopper(),
+    );
+    let request = ScanRequest {
+        extra_drives: vec![('D', d.path().to_path_buf())],
+        ..ScanRequest::new(c.path().to_path_buf())
+    };
+    let report = scan::run(&request.validate().unwrap(), &Silent).unwrap();
+    assert_eq!(report.coverage.drives, ["C:", "D:"]);
+    assert_eq!(
+        report.coverage.exchange_install.as_deref(),
+        Some(r"D:\Exchange Server\V15")
+    );
+    let hits = by_path(&report);
+    let shell = hits
+        .get(r"d:\exchange server\v15\frontend\httpproxy\owa\auth\erroreee.aspx")
+        .unwrap_or_else(|| panic!("{hits:#?}"));
+    assert!(shell.contains(&"EXS-FILE-003") && shell.contains(&"EXS-FILE-009"));
+    // Without the drive, the registry names an install the evidence does not hold.
+    let alone = scan::run(&config(c.path()), &Silent).unwrap();
+    assert!(alone.coverage.exchange_install.is_none());
+    assert!(alone
+        .coverage
+        .warnings
+        .iter()
+        .any(|w| w.contains("does not hold it")));
+}
+
+#[test]
+fn usage_errors_exit_2_before_the_evidence_is_read() {
+    let dir = tempfile::tempdir().unwrap();
+    demo::build(dir.path()).unwrap();
+    let out_dir = tempfile::tempdir().unwrap();
+    let output = out_dir.path().join("report.jsonl");
+    let bin = env!("CARGO_BIN_EXE_exsweep");
+    let cases: [(&[&str], &str); 5] = [
+        (
+            &["--since", "2021-04-01", "--until", "2021-03-01"],
+            "--since is after --until",
+        ),
+        (&["--iocs", "/nonexistent/feed.txt"], "feed.txt"),
+        (&["--rules", "/nonexistent/rules"], "does not exist"),
+        (&["--drive", "D=/nonexistent/d"], "is not a folder"),
+        (&["--max-file-size", "0"], "--max-file-size"),
+    ];
+    for (args, says) in cases {
+        let run = Command::new(bin)
+            .args(["scan", "-q", "-o"])
+            .arg(&output)
+            .args(args)
+            .arg(dir.path())
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&run.stderr);
+        assert_eq!(run.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains(says), "{args:?}: {stderr}");
+        assert!(!output.exists(), "{args:?} left an output file");
+    }
+    let missing = Command::new(bin)
+        .args(["scan", "/nonexistent/evidence"])
+        .output()
+        .unwrap();
+    assert_eq!(missing.status.code(), Some(2));
+}
+
+#[test]
 fn velociraptor_folder_decodes_names_and_reads_true_times() {
     let dir = tempfile::tempdir().unwrap();
     put(

@@ -110,3 +110,218 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     serde_json::to_writer(&mut *out, &summary)?;
     out.write_all(b"\n")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use exsweep_model::{
+        AreaCoverage, Check, ConfigItem, Entities, EventEvidence, FileEvidence, FileTimes,
+        LocalPath, LogCoverage, LogLine, MatchedString, Reference, RemoteObservation, RuleInfo,
+        Verdict,
+    };
+    use serde_json::Value;
+    use std::borrow::Cow;
+    use std::collections::BTreeSet;
+    use std::time::{Duration, SystemTime};
+
+    const SCHEMA_DOC: &str = include_str!("../../../docs/jsonl-schema.md");
+
+    static CHECK: Check = Check {
+        id: Cow::Borrowed("EXS-TEST-001"),
+        title: Cow::Borrowed("a check"),
+        severity: Severity::Critical,
+        class: Class::Compromise,
+        category: Cow::Borrowed("webshell"),
+        references: Cow::Borrowed(&[Reference::cve("CVE-2021-26855")]),
+        why: Cow::Borrowed("why"),
+        action: Cow::Borrowed("act"),
+    };
+
+    /// The field paths the schema document's tables list, per record type.
+    fn documented() -> BTreeSet<String> {
+        let mut record = "";
+        let mut paths = BTreeSet::new();
+        for line in SCHEMA_DOC.lines() {
+            if line.starts_with("## `finding`") {
+                record = "finding";
+            } else if line.starts_with("## `summary`") {
+                record = "summary";
+            } else if let Some(row) = line.strip_prefix("| `") {
+                let field = row.split('`').next().unwrap();
+                assert!(!record.is_empty(), "a field before any record: {field}");
+                paths.insert(format!("{record}.{field}"));
+            }
+        }
+        paths
+    }
+
+    fn walk(value: &Value, path: &str, out: &mut BTreeSet<String>) {
+        match value {
+            Value::Object(map) => {
+                for (key, child) in map {
+                    let here = format!("{path}.{key}");
+                    out.insert(here.clone());
+                    walk(child, &here, out);
+                }
+            }
+            Value::Array(items) => {
+                for item in items.iter().filter(|i| i.is_object()) {
+                    walk(item, &format!("{path}[]"), out);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// A report in which every field that can be written is.
+    fn full_report() -> Report {
+        let t = SystemTime::UNIX_EPOCH + Duration::from_secs(1_614_729_600);
+        let local = LocalPath::zip_member(b"/cases/c.zip", b"uploads/auto/C%3A/x.aspx");
+        let entities = Entities {
+            client_ip: Some("192.0.2.1".into()),
+            user: Some("CORP\\a".into()),
+            user_agent: Some("python-requests".into()),
+            url: Some("/ecp/y.js?x=1".into()),
+            request_id: Some("r1".into()),
+            process: Some("cmd.exe /c whoami".into()),
+            windows_path: Some(r"C:\x.aspx".into()),
+        };
+        let line = LogLine {
+            source: "IIS".into(),
+            windows_path: r"C:\inetpub\logs\LogFiles\W3SVC1\u_ex210303.log".into(),
+            local: local.clone(),
+            line: 7,
+            time: Some(t),
+            method: Some("POST".into()),
+            status: Some("200".into()),
+            excerpt: "a line".into(),
+        };
+        let mut rule_hit = CHECK.hit("a rule".into());
+        rule_hit.rule = Some(RuleInfo {
+            id: "exsweep:r".into(),
+            name: "r".into(),
+            description: Some("d".into()),
+            author: Some("exsweep".into()),
+        });
+        rule_hit.matches = vec![MatchedString {
+            identifier: "$a".into(),
+            offset: 3,
+            data: "eval(".into(),
+        }];
+        let findings = vec![
+            Finding::new(
+                rule_hit,
+                Evidence::File(FileEvidence {
+                    windows_path: r"C:\x.aspx".into(),
+                    local: local.clone(),
+                    size: 10,
+                    md5: Some("m".into()),
+                    sha1: Some("s".into()),
+                    sha256: Some("s2".into()),
+                    times: FileTimes {
+                        modified: Some(t),
+                        accessed: Some(t),
+                        created: Some(t),
+                    },
+                }),
+                entities.clone(),
+            ),
+            Finding::new(
+                CHECK.hit("l".into()),
+                Evidence::LogLine(line.clone()),
+                entities.clone(),
+            ),
+            Finding::new(
+                CHECK.hit("e".into()),
+                Evidence::EventRecord(EventEvidence {
+                    source: "EVTX Security".into(),
+                    windows_path: r"C:\Windows\System32\winevt\Logs\Security.evtx".into(),
+                    local: local.clone(),
+                    record_id: 9,
+                    time: Some(t),
+                    provider: "Microsoft-Windows-Security-Auditing".into(),
+                    event_id: 4688,
+                    excerpt: "4688".into(),
+                }),
+                entities.clone(),
+            ),
+            Finding::new(
+                CHECK.hit("c".into()),
+                Evidence::Config(ConfigItem {
+                    windows_path: r"C:\Windows\System32\inetsrv\config\applicationHost.config"
+                        .into(),
+                    local: local.clone(),
+                    item: "system.webServer/globalModules/add[@name='x']".into(),
+                    value: "x.dll".into(),
+                }),
+                entities.clone(),
+            ),
+            Finding::new(
+                CHECK.hit("r".into()),
+                Evidence::Remote(RemoteObservation {
+                    target: "https://exch01/owa/".into(),
+                    observed: "X-OWA-Version: 15.2.858.5".into(),
+                    time: Some(t),
+                }),
+                entities.clone(),
+            ),
+        ];
+        let area = AreaCoverage {
+            area: "ProgramData".into(),
+            windows_path: r"C:\ProgramData".into(),
+            present: false,
+            consequence: Some("not assessed".into()),
+        };
+        let coverage = Coverage {
+            layout: "image".into(),
+            logs: vec![LogCoverage {
+                source: "IIS".into(),
+                windows_path: r"C:\inetpub\logs\LogFiles".into(),
+                files: 1,
+                bytes: 2,
+                lines: 3,
+                parse_failures: 0,
+                first: Some(t),
+                last: Some(t),
+                consequence: Some("starts late".into()),
+            }],
+            drives: vec!["C:".into()],
+            exchange_install: Some("C:\\Exchange".into()),
+            exchange_install_source: Some("registry (MsiInstallPath)".into()),
+            areas: vec![area.clone()],
+            configs: vec![area],
+            warnings: vec!["a warning".into()],
+            ..Coverage::default()
+        };
+        Report {
+            scan_id: "s".into(),
+            host: "EXCH01".into(),
+            started: t,
+            finished: t,
+            verdict: Verdict::new(&findings, &coverage),
+            findings,
+            coverage,
+            trail: vec![TrailEntry { line, entities }],
+        }
+    }
+
+    #[test]
+    fn written_fields_are_the_documented_ones() {
+        let mut out = Vec::new();
+        write(&full_report(), &mut out).unwrap();
+        let mut written = BTreeSet::new();
+        for line in String::from_utf8(out).unwrap().lines() {
+            let record: Value = serde_json::from_str(line).unwrap();
+            let kind = record["record"].as_str().unwrap().to_string();
+            walk(&record, &kind, &mut written);
+        }
+        let documented = documented();
+        let undocumented: Vec<&String> = written.difference(&documented).collect();
+        let unwritten: Vec<&String> = documented.difference(&written).collect();
+        assert!(
+            undocumented.is_empty() && unwritten.is_empty(),
+            "written but not in docs/jsonl-schema.md: {undocumented:#?}\n\
+             documented but never written: {unwritten:#?}"
+        );
+    }
+}
