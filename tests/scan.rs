@@ -185,26 +185,28 @@ fn kape_collection_without_web_roots_is_not_called_clean() {
     assert!(text.contains("[MISSING] IIS web root"), "{text}");
 }
 
-#[test]
-fn kape_collection_finds_exchange_on_another_drive_through_the_registry() {
+/// A server whose SOFTWARE hive (on drive `c`) puts Exchange on `D:`, and drive `d`
+/// with a clean logon page and a shell in the front end's `owa\auth`.
+fn plant_exchange_on_d(c: &Path, d: &Path) {
     use exsweep_testkit::hive::{self, Key, Value};
-    let dir = tempfile::tempdir().unwrap();
     let setup = Key::path(
         r"ROOT\Microsoft\ExchangeServer\v15\Setup",
         vec![("MsiInstallPath", Value::String(r"D:\Exchange Server\V15\"))],
     );
+    put(c, "Windows/System32/config/SOFTWARE", &hive::write(&setup));
+    let auth = "Exchange Server/V15/FrontEnd/HttpProxy/owa/auth";
+    put(d, &format!("{auth}/logon.aspx"), b"<%@ Page %>");
     put(
-        dir.path(),
-        "C/Windows/System32/config/SOFTWARE",
-        &hive::write(&setup),
-    );
-    let auth = "D/Exchange Server/V15/FrontEnd/HttpProxy/owa/auth";
-    put(dir.path(), &format!("{auth}/logon.aspx"), b"<%@ Page %>");
-    put(
-        dir.path(),
+        d,
         &format!("{auth}/errorEEE.aspx"),
         &demo::samples::china_chopper(),
     );
+}
+
+#[test]
+fn kape_collection_finds_exchange_on_another_drive_through_the_registry() {
+    let dir = tempfile::tempdir().unwrap();
+    plant_exchange_on_d(&dir.path().join("C"), &dir.path().join("D"));
     let report = scan::run(&config(dir.path()), &Silent).unwrap();
     assert_eq!(report.coverage.layout, "KAPE target collection");
     assert_eq!(
@@ -222,26 +224,10 @@ fn kape_collection_finds_exchange_on_another_drive_through_the_registry() {
 
 #[test]
 fn second_drive_mounted_apart_is_reached_with_drive() {
-    use exsweep_testkit::hive::{self, Key, Value};
     let c = tempfile::tempdir().unwrap();
     let d = tempfile::tempdir().unwrap();
-    let setup = Key::path(
-        r"ROOT\Microsoft\ExchangeServer\v15\Setup",
-        vec![("MsiInstallPath", Value::String(r"D:\Exchange Server\V15\"))],
-    );
-    put(
-        c.path(),
-        "Windows/System32/config/SOFTWARE",
-        &hive::write(&setup),
-    );
+    plant_exchange_on_d(c.path(), d.path());
     put(c.path(), "inetpub/wwwroot/iisstart.htm", b"<html></html>");
-    let auth = "Exchange Server/V15/FrontEnd/HttpProxy/owa/auth";
-    put(d.path(), &format!("{auth}/logon.aspx"), b"<%@ Page %>");
-    put(
-        d.path(),
-        &format!("{auth}/errorEEE.aspx"),
-        &demo::samples::china_chopper(),
-    );
     let request = ScanRequest {
         extra_drives: vec![('D', d.path().to_path_buf())],
         ..ScanRequest::new(c.path().to_path_buf())

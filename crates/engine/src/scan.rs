@@ -111,12 +111,6 @@ pub struct ScanConfig {
     rules: RuleSet,
 }
 
-impl ScanConfig {
-    pub fn request(&self) -> &ScanRequest {
-        &self.request
-    }
-}
-
 fn scan_id(started: SystemTime) -> String {
     let nanos = started
         .duration_since(SystemTime::UNIX_EPOCH)
