@@ -42,6 +42,26 @@ pub struct LogCoverage {
     pub consequence: Option<String>,
 }
 
+impl LogCoverage {
+    /// Widens the first-to-last span to take in an entry of this time.
+    pub fn saw(&mut self, time: Option<SystemTime>) {
+        if let Some(t) = time {
+            self.first = Some(self.first.map_or(t, |f| f.min(t)));
+            self.last = Some(self.last.map_or(t, |l| l.max(t)));
+        }
+    }
+
+    /// Adds what another read of the same source counted.
+    pub fn absorb(&mut self, other: &LogCoverage) {
+        self.files += other.files;
+        self.bytes += other.bytes;
+        self.lines += other.lines;
+        self.parse_failures += other.parse_failures;
+        self.saw(other.first);
+        self.saw(other.last);
+    }
+}
+
 /// What the scan read, what it could not, and why.
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct Coverage {
@@ -91,5 +111,35 @@ impl Coverage {
             .map(|a| format!("{} ({})", a.area, a.windows_path))
             .chain(self.log_gaps().map(|l| format!("{} logs", l.source)))
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn reads_of_one_source_add_up() {
+        let at = |s: u64| Some(SystemTime::UNIX_EPOCH + Duration::from_secs(s));
+        let mut total = LogCoverage::default();
+        let mut one = LogCoverage {
+            files: 1,
+            lines: 10,
+            ..LogCoverage::default()
+        };
+        one.saw(at(50));
+        one.saw(None);
+        one.saw(at(20));
+        total.absorb(&one);
+        let mut two = LogCoverage {
+            files: 1,
+            parse_failures: 2,
+            ..LogCoverage::default()
+        };
+        two.saw(at(90));
+        total.absorb(&two);
+        assert_eq!((total.files, total.lines, total.parse_failures), (2, 10, 2));
+        assert_eq!((total.first, total.last), (at(20), at(90)));
     }
 }

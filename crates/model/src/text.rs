@@ -19,6 +19,15 @@ pub(crate) fn ser_opt_time<S: serde::Serializer>(
     }
 }
 
+/// Log lines and records are cut at this many characters in a finding's evidence.
+pub const EXCERPT_CHARS: usize = 600;
+
+/// A log line or record as evidence shows it: cut at [`EXCERPT_CHARS`], escaped.
+pub fn excerpt(text: &str) -> String {
+    let cut: String = text.chars().take(EXCERPT_CHARS).collect();
+    printable(cut.as_bytes())
+}
+
 /// Escapes control characters and non-printables, so that a hostile file name or
 /// matched string cannot drive the terminal or break a CSV/JSON consumer's view.
 pub fn printable(bytes: &[u8]) -> String {

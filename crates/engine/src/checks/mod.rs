@@ -1,7 +1,9 @@
 //! The checks: what exsweep looks for. Each check has a stable ID, a title, a default
-//! severity, references and a recommended action; [`CATALOG`] lists them all and
-//! `exsweep checks` prints it. File checks run on one read of each file
-//! ([`files::check_file`]); rule matches come from one compiled YARA-X rule set.
+//! severity and class, references and a recommended action; [`CATALOG`] and the log
+//! and event catalogs list them all and `exsweep checks` prints them. Checks return
+//! [`Hit`]s; the sweep and the hunt turn them into findings where they were seen. File
+//! checks run on one read of each file ([`files::check_file`]); rule matches come from
+//! one compiled YARA-X rule set as [`rule_hit`]s.
 
 pub mod events;
 pub mod files;

@@ -2,13 +2,13 @@
 //! Sysmon and Defender logs the inventory found, read with the `evtx` crate through
 //! [`exsweep_logs::evtx`]; damaged chunks and records are counted and the file goes on.
 
-use super::{max_time, min_time, HuntOptions, HuntResult, EXCERPT};
+use super::options::HuntOptions;
 use crate::checks::events;
 use crate::inventory::Inventory;
 use exsweep_evidence::Evidence;
 use exsweep_logs::evtx::{read_records, RecordRead};
 use exsweep_model::{
-    printable, Entities, EventEvidence, Evidence as Seen, Finding, LogCoverage, Text,
+    excerpt, Entities, EventEvidence, Evidence as Seen, Finding, LogCoverage, Text,
 };
 use rayon::prelude::*;
 use std::sync::Mutex;
@@ -18,13 +18,16 @@ const MAX_EVTX_IN_MEMORY: u64 = 256 << 20;
 /// At most this many damaged-record warnings per file; the count stays exact.
 const DAMAGE_WARNINGS: usize = 5;
 
-/// Reads the event logs; findings, per-log coverage and warnings go into `result`.
-pub fn hunt(
-    evidence: &Evidence,
-    inventory: &Inventory,
-    options: &HuntOptions,
-    result: &mut HuntResult,
-) {
+/// What the event logs gave.
+pub struct EventsRead {
+    pub findings: Vec<Finding>,
+    /// What was read of each event log, in the inventory's order.
+    pub logs: Vec<LogCoverage>,
+    pub warnings: Vec<String>,
+}
+
+/// Reads the event logs the inventory found.
+pub fn hunt(evidence: &Evidence, inventory: &Inventory, options: &HuntOptions) -> EventsRead {
     let files: Vec<_> = inventory
         .event_logs
         .iter()
@@ -81,8 +84,7 @@ pub fn hunt(
                     return;
                 }
             };
-            cov.first = min_time(cov.first, event.time);
-            cov.last = max_time(cov.last, event.time);
+            cov.saw(event.time);
             if options.outside_window(event.time) {
                 return;
             }
@@ -91,10 +93,7 @@ pub fn hunt(
             if hits.is_empty() {
                 return;
             }
-            let text: String = format!("{} {} {}", event.provider, event.event_id, event.text())
-                .chars()
-                .take(EXCERPT)
-                .collect();
+            let text = format!("{} {} {}", event.provider, event.event_id, event.text());
             let seen = EventEvidence {
                 source: Text::Borrowed(channel.name()),
                 windows_path: entry.windows_path.clone(),
@@ -103,7 +102,7 @@ pub fn hunt(
                 time: event.time,
                 provider: event.provider.clone(),
                 event_id: event.event_id,
-                excerpt: printable(text.as_bytes()),
+                excerpt: excerpt(&text),
             };
             let entities = Entities {
                 user: event
@@ -131,22 +130,15 @@ pub fn hunt(
             ));
             return;
         }
-        {
-            let mut total = coverage[*i].lock().unwrap();
-            total.files += 1;
-            total.bytes += entry.size;
-            total.lines += cov.lines;
-            total.parse_failures += cov.parse_failures;
-            total.first = min_time(total.first, cov.first);
-            total.last = max_time(total.last, cov.last);
-        }
+        cov.files = 1;
+        cov.bytes = entry.size;
+        coverage[*i].lock().unwrap().absorb(&cov);
         findings.lock().unwrap().extend(found);
         warnings.lock().unwrap().extend(notes);
     });
-    result.findings.extend(findings.into_inner().unwrap());
-    result.warnings.extend(warnings.into_inner().unwrap());
-    result.event_logs = coverage
-        .into_iter()
-        .map(|c| c.into_inner().unwrap())
-        .collect();
+    EventsRead {
+        findings: findings.into_inner().unwrap(),
+        logs: coverage.into_iter().map(|c| c.into_inner().unwrap()).collect(),
+        warnings: warnings.into_inner().unwrap(),
+    }
 }

@@ -4,8 +4,11 @@
 //! Files are read in parallel, one chunk at a time, so memory stays flat whatever the
 //! logs' size. What the hunt read goes back per source, for the coverage to judge.
 
-pub mod events;
+mod events;
+mod options;
 mod text;
+
+pub use options::HuntOptions;
 
 use crate::checks::logs::{self, LogContext};
 use crate::correlate::{self, ShellUrl};
@@ -18,7 +21,6 @@ use exsweep_model::{Finding, LogCoverage, Text, TrailEntry};
 use rayon::prelude::*;
 use std::collections::HashMap;
 use std::sync::Mutex;
-use std::time::SystemTime;
 
 /// Logs at least twice this size on disk are selected in segments of it, in parallel.
 const SEGMENT: u64 = 32 << 20;
@@ -26,25 +28,6 @@ const SEGMENT: u64 = 32 << 20;
 const WAITING_BUDGET: usize = 64 << 20;
 /// Per check, at most this many findings are kept; the rest are counted.
 const MAX_FINDINGS_PER_CHECK: usize = 5_000;
-/// Log lines and records are cut at this many characters in a finding's evidence.
-const EXCERPT: usize = 600;
-
-/// The log hunt's settings.
-#[derive(Clone, Default)]
-pub struct HuntOptions {
-    pub since: Option<SystemTime>,
-    pub until: Option<SystemTime>,
-    /// A RequestId or client IP whose every logged request is collected.
-    pub follow: Option<String>,
-}
-
-impl HuntOptions {
-    /// True when a line of this time is outside `--since`/`--until`.
-    fn outside_window(&self, time: Option<SystemTime>) -> bool {
-        time.is_some_and(|t| self.since.is_some_and(|s| t < s) || self.until.is_some_and(|u| t > u))
-    }
-}
-
 /// What the hunt produced.
 #[derive(Default)]
 pub struct HuntResult {
@@ -132,16 +115,11 @@ pub fn hunt(
                 file.entry.windows_path, counts.nul_bytes
             ));
         }
-        let read = sink.finish();
-        {
-            let mut cov = stats[*dir].lock().unwrap();
-            cov.files += 1;
-            cov.bytes += counts.bytes;
-            cov.lines += counts.lines;
-            cov.parse_failures += read.parse_failures;
-            cov.first = min_time(cov.first, read.first);
-            cov.last = max_time(cov.last, read.last);
-        }
+        let mut read = sink.finish();
+        read.coverage.files = 1;
+        read.coverage.bytes = counts.bytes;
+        read.coverage.lines = counts.lines;
+        stats[*dir].lock().unwrap().absorb(&read.coverage);
         shared
             .lock()
             .unwrap()
@@ -166,22 +144,11 @@ pub fn hunt(
     result.trail = totals.trail;
     result.trail.sort_by_key(|t| t.line.time);
     result.text_logs = stats.into_iter().map(|c| c.into_inner().unwrap()).collect();
-    events::hunt(evidence, inventory, options, &mut result);
+    let events = events::hunt(evidence, inventory, options);
+    result.findings.extend(events.findings);
+    result.event_logs = events.logs;
+    result.warnings.extend(events.warnings);
     result
-}
-
-pub(crate) fn min_time(a: Option<SystemTime>, b: Option<SystemTime>) -> Option<SystemTime> {
-    match (a, b) {
-        (Some(a), Some(b)) => Some(a.min(b)),
-        (a, b) => a.or(b),
-    }
-}
-
-pub(crate) fn max_time(a: Option<SystemTime>, b: Option<SystemTime>) -> Option<SystemTime> {
-    match (a, b) {
-        (Some(a), Some(b)) => Some(a.max(b)),
-        (a, b) => a.or(b),
-    }
 }
 
 /// What the files hunted so far found, under the per-check cap.

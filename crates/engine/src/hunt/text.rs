@@ -3,23 +3,24 @@
 //! `--since`/`--until` window, the log checks, requests to known shells, and the
 //! `--follow` trail.
 
-use super::{max_time, min_time, HuntOptions, EXCERPT};
+use super::options::HuntOptions;
 use crate::checks::logs::{self, LogContext};
 use crate::correlate::ShellUrl;
 use crate::inventory::LogFile;
 use exsweep_logs::lines::LineSink;
 use exsweep_logs::parse::{self, Columns, Fields};
 use exsweep_logs::LogSource;
-use exsweep_model::{printable, Entities, Evidence, Finding, LocalPath, LogLine, Text, TrailEntry};
-use std::time::SystemTime;
+use exsweep_model::{
+    excerpt, Entities, Evidence, Finding, LocalPath, LogCoverage, LogLine, Text, TrailEntry,
+};
 
 /// What one file gave.
 pub struct FileRead {
     pub findings: Vec<Finding>,
     pub trail: Vec<TrailEntry>,
-    pub parse_failures: u64,
-    pub first: Option<SystemTime>,
-    pub last: Option<SystemTime>,
+    /// The lines that failed to parse and the span of times; the caller adds the
+    /// file, byte and line counts the selection made.
+    pub coverage: LogCoverage,
 }
 
 /// The per-file state of the hunt: the header in force and what was found.
@@ -51,9 +52,7 @@ impl<'a> FileHunt<'a> {
             read: FileRead {
                 findings: Vec::new(),
                 trail: Vec::new(),
-                parse_failures: 0,
-                first: None,
-                last: None,
+                coverage: LogCoverage::default(),
             },
         }
     }
@@ -91,7 +90,6 @@ impl<'a> FileHunt<'a> {
     }
 
     fn line_evidence(&self, fields: &Fields, number: u64, text: &str) -> (LogLine, Entities) {
-        let cut: String = text.chars().take(EXCERPT).collect();
         let line = LogLine {
             source: Text::Borrowed(self.file.source.name()),
             windows_path: self.file.entry.windows_path.clone(),
@@ -100,7 +98,7 @@ impl<'a> FileHunt<'a> {
             time: fields.time,
             method: fields.method.clone(),
             status: fields.status.clone(),
-            excerpt: printable(cut.as_bytes()),
+            excerpt: excerpt(text),
         };
         let entities = Entities {
             client_ip: fields.client_ip.clone(),
@@ -153,11 +151,10 @@ impl LineSink for FileHunt<'_> {
             return;
         }
         let Some(fields) = self.parse(text) else {
-            self.read.parse_failures += 1;
+            self.read.coverage.parse_failures += 1;
             return;
         };
-        self.read.first = min_time(self.read.first, fields.time);
-        self.read.last = max_time(self.read.last, fields.time);
+        self.read.coverage.saw(fields.time);
         if self.options.outside_window(fields.time) {
             return;
         }
@@ -251,8 +248,8 @@ mod tests {
             shell[0].entities.windows_path.as_deref(),
             Some(r"C:\inetpub\wwwroot\aspnet_client\x.aspx")
         );
-        assert_eq!(read.parse_failures, 1);
-        assert!(read.first < read.last);
+        assert_eq!(read.coverage.parse_failures, 1);
+        assert!(read.coverage.first < read.coverage.last);
     }
 
     #[test]
@@ -288,6 +285,6 @@ mod tests {
         );
         assert_eq!(read.trail.len(), 1);
         assert_eq!(read.trail[0].entities.request_id.as_deref(), Some("r2"));
-        assert_eq!(read.parse_failures, 0);
+        assert_eq!(read.coverage.parse_failures, 0);
     }
 }
