@@ -138,7 +138,10 @@ pub fn hunt(evidence: &Evidence, inventory: &Inventory, options: &HuntOptions) -
     });
     EventsRead {
         findings: findings.into_inner().unwrap(),
-        logs: coverage.into_iter().map(|c| c.into_inner().unwrap()).collect(),
+        logs: coverage
+            .into_iter()
+            .map(|c| c.into_inner().unwrap())
+            .collect(),
         warnings: warnings.into_inner().unwrap(),
     }
 }
