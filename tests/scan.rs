@@ -203,23 +203,33 @@ fn plant_exchange_on_d(c: &Path, d: &Path) {
     );
 }
 
+/// What a scan of [`plant_exchange_on_d`]'s server must find: the install on `D:`
+/// through the registry, the shell as an extra page and by its rule, the logon page clean.
+fn assert_shell_found_on_d(report: &Report) {
+    assert_eq!(
+        report.coverage.exchange_install.as_deref(),
+        Some(r"D:\Exchange Server\V15")
+    );
+    let hits = by_path(report);
+    let auth = r"d:\exchange server\v15\frontend\httpproxy\owa\auth";
+    let shell = hits
+        .get(&format!(r"{auth}\erroreee.aspx"))
+        .unwrap_or_else(|| panic!("{hits:#?}"));
+    // An extra page in owa\auth is only known as such once the install root is.
+    assert!(
+        shell.contains(&"EXS-FILE-003") && shell.contains(&"EXS-FILE-009"),
+        "{shell:?}"
+    );
+    assert!(!hits.contains_key(&format!(r"{auth}\logon.aspx")));
+}
+
 #[test]
 fn kape_collection_finds_exchange_on_another_drive_through_the_registry() {
     let dir = tempfile::tempdir().unwrap();
     plant_exchange_on_d(&dir.path().join("C"), &dir.path().join("D"));
     let report = scan::run(&config(dir.path()), &Silent).unwrap();
     assert_eq!(report.coverage.layout, "KAPE target collection");
-    assert_eq!(
-        report.coverage.exchange_install.as_deref(),
-        Some(r"D:\Exchange Server\V15")
-    );
-    let hits = by_path(&report);
-    let shell = hits
-        .get(r"d:\exchange server\v15\frontend\httpproxy\owa\auth\erroreee.aspx")
-        .unwrap_or_else(|| panic!("{hits:#?}"));
-    // An extra page in owa\auth is only known as such once the install root is.
-    assert!(shell.contains(&"EXS-FILE-003"), "{shell:?}");
-    assert!(!hits.contains_key(r"d:\exchange server\v15\frontend\httpproxy\owa\auth\logon.aspx"));
+    assert_shell_found_on_d(&report);
 }
 
 #[test]
@@ -234,15 +244,7 @@ fn second_drive_mounted_apart_is_reached_with_drive() {
     };
     let report = scan::run(&request.validate().unwrap(), &Silent).unwrap();
     assert_eq!(report.coverage.drives, ["C:", "D:"]);
-    assert_eq!(
-        report.coverage.exchange_install.as_deref(),
-        Some(r"D:\Exchange Server\V15")
-    );
-    let hits = by_path(&report);
-    let shell = hits
-        .get(r"d:\exchange server\v15\frontend\httpproxy\owa\auth\erroreee.aspx")
-        .unwrap_or_else(|| panic!("{hits:#?}"));
-    assert!(shell.contains(&"EXS-FILE-003") && shell.contains(&"EXS-FILE-009"));
+    assert_shell_found_on_d(&report);
     // Without the drive, the registry names an install the evidence does not hold.
     let alone = scan::run(&config(c.path()), &Silent).unwrap();
     assert!(alone.coverage.exchange_install.is_none());
