@@ -119,6 +119,77 @@ fn time_window_and_follow() {
     );
 }
 
+/// An HttpProxy row as PowerShell's `Export-Csv` quotes it, with the SSRF anchor.
+fn quoted_ssrf_row(request_id: &str) -> String {
+    format!(
+        r#""2021-03-03T02:50:12.000Z","{request_id}","Ecp","/ecp/y.js","ServerInfo~a]@exch01:444/ecp/x.ecp#","203.0.113.7","200""#
+    )
+}
+
+#[test]
+fn headers_as_extracts_come_quoted_missing_or_misfit() {
+    let dir = tempfile::tempdir().unwrap();
+    let proxy = dir
+        .path()
+        .join("Program Files/Microsoft/Exchange Server/V15/Logging/HttpProxy/Ecp");
+    fs::create_dir_all(&proxy).unwrap();
+    let header = r#""DateTime","RequestId","Protocol","UrlStem","AnchorMailbox","ClientIpAddress","HttpStatus""#;
+    // Export-Csv's output, with a BOM and CRLF, the header repeated as a concatenation leaves it.
+    let exported = format!(
+        "\u{feff}{header}\r\n{}\r\n{header}\r\n{}\r\n",
+        quoted_ssrf_row("q1"),
+        quoted_ssrf_row("q2")
+    );
+    fs::write(proxy.join("tpl-export.csv.log"), exported).unwrap();
+    // A row with one field too few for its header.
+    let misfit = format!(
+        "{header}\n{}\n\"2021-03-03T02:51:00.000Z\",\"q4\",\"Ecp\"\n",
+        quoted_ssrf_row("q3")
+    );
+    fs::write(proxy.join("misfit.log"), misfit).unwrap();
+    // No header at all: read with Exchange's default HttpProxy layout, and said so.
+    let mut row = vec![
+        "";
+        exsweep_logs::parse::HTTPPROXY_DEFAULT_FIELDS
+            .split(',')
+            .count()
+    ];
+    let names: Vec<&str> = exsweep_logs::parse::HTTPPROXY_DEFAULT_FIELDS
+        .split(',')
+        .collect();
+    for (name, value) in [
+        ("DateTime", "2021-03-03T02:52:00.000Z"),
+        ("RequestId", "q5"),
+        ("UrlStem", "/ecp/y.js"),
+        ("AnchorMailbox", "ServerInfo~a]@exch01:444/ecp/x.ecp#"),
+        ("HttpStatus", "200"),
+    ] {
+        row[names.iter().position(|n| *n == name).unwrap()] = value;
+    }
+    fs::write(proxy.join("headless.log"), row.join(",") + "\n").unwrap();
+
+    let report = scan(dir.path(), HuntOptions::default());
+    let ssrf: BTreeSet<&str> = report
+        .findings
+        .iter()
+        .filter(|f| f.check_id == "EXS-LOG-001")
+        .filter_map(|f| f.entities.request_id.as_deref())
+        .collect();
+    assert_eq!(ssrf, BTreeSet::from(["q1", "q2", "q3", "q5"]));
+    assert_eq!(log_coverage(&report, "HttpProxy").parse_failures, 0);
+    let warnings = report.coverage.warnings.join("\n");
+    assert!(
+        warnings.contains("headless.log: no header line before the first record; read with the default HttpProxy layout"),
+        "{warnings}"
+    );
+    assert!(
+        warnings
+            .contains("misfit.log: 1 record(s) with another number of fields than the header's 7"),
+        "{warnings}"
+    );
+    assert!(!warnings.contains("tpl-export"), "{warnings}");
+}
+
 #[test]
 fn broken_logs_are_warned_about_and_the_hunt_goes_on() {
     let dir = tempfile::tempdir().unwrap();

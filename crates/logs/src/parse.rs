@@ -63,21 +63,33 @@ pub fn split_csv(line: &str) -> Vec<String> {
 #[derive(Clone, Debug, Default)]
 pub struct Columns {
     index: HashMap<String, usize>,
+    count: usize,
 }
+
+/// The names of the time column a header of an Exchange CSV log starts with.
+const TIME_COLUMNS: [&str; 4] = ["datetime", "timestamp", "date-time", "starttime"];
 
 impl Columns {
     pub fn new<'a>(names: impl IntoIterator<Item = &'a str>) -> Columns {
-        Columns {
-            index: names
-                .into_iter()
-                .enumerate()
-                .map(|(i, n)| (n.trim().to_ascii_lowercase(), i))
-                .collect(),
-        }
+        let mut count = 0;
+        let index = names
+            .into_iter()
+            .enumerate()
+            .map(|(i, n)| {
+                count = i + 1;
+                (n.trim().trim_matches('"').to_ascii_lowercase(), i)
+            })
+            .collect();
+        Columns { index, count }
     }
 
     pub fn is_empty(&self) -> bool {
         self.index.is_empty()
+    }
+
+    /// How many columns the header names: a record with another count does not fit it.
+    pub fn len(&self) -> usize {
+        self.count
     }
 
     /// The value of the first of `names` that the file has, if the record has it.
@@ -89,6 +101,20 @@ impl Columns {
             .map(String::as_str)
             .filter(|v| !v.is_empty() && *v != "-")
     }
+}
+
+/// The columns of an Exchange CSV log's header line, as the server writes it
+/// (`DateTime,RequestId,...`), as PowerShell's `Export-Csv` writes it
+/// (`"DateTime","RequestId",...`), or after `#Fields:`; `None` when the line is a
+/// record. A header is told from a record by its first field naming the time column.
+pub fn csv_header(line: &str) -> Option<Columns> {
+    let line = line.trim_start_matches('\u{feff}');
+    let line = line.strip_prefix("#Fields:").unwrap_or(line);
+    let names = split_csv(line.trim());
+    let first = names.first()?.trim().to_ascii_lowercase();
+    TIME_COLUMNS
+        .contains(&first.as_str())
+        .then(|| Columns::new(names.iter().map(String::as_str)))
 }
 
 /// The HttpProxy header of Exchange 2016/2019, for files whose header was lost.
@@ -125,9 +151,7 @@ fn owned(v: Option<&str>) -> Option<String> {
 pub fn exchange_csv(columns: &Columns, record: &[String]) -> Fields {
     let get = |names: &[&str]| owned(columns.get(record, names));
     Fields {
-        time: columns
-            .get(record, &["datetime", "timestamp", "date-time", "starttime"])
-            .and_then(parse_timestamp),
+        time: columns.get(record, &TIME_COLUMNS).and_then(parse_timestamp),
         client_ip: get(&["clientipaddress", "clientip", "client-ip"]),
         user_agent: get(&["useragent"]),
         method: get(&["method"]),
@@ -202,6 +226,29 @@ mod tests {
         assert_eq!(t("03/03/2021 02:50:12"), None);
         assert_eq!(t("2021-13-03T02:50:12Z"), None);
         assert_eq!(t("garbage"), None);
+    }
+
+    #[test]
+    fn csv_headers_as_servers_and_export_csv_write_them() {
+        let plain = csv_header("DateTime,RequestId,UrlStem").unwrap();
+        let quoted = csv_header(r#""DateTime","RequestId","UrlStem""#).unwrap();
+        let fields = csv_header("#Fields: date-time,RequestId").unwrap();
+        let bom = csv_header("\u{feff}\"DateTime\",\"UrlStem\"").unwrap();
+        let record: Vec<String> = split_csv(r#""2021-03-03T02:50:12.000Z","r1","/ecp/y.js""#);
+        for cols in [&plain, &quoted] {
+            assert_eq!(cols.len(), 3);
+            assert_eq!(
+                exchange_csv(cols, &record).url_stem.as_deref(),
+                Some("/ecp/y.js")
+            );
+            assert!(exchange_csv(cols, &record).time.is_some());
+        }
+        assert_eq!(fields.len(), 2);
+        assert_eq!(bom.len(), 2);
+        // Records, quoted or not, are no headers.
+        assert!(csv_header(r#""2021-03-03T02:50:12.000Z","r1""#).is_none());
+        assert!(csv_header("2021-03-03T02:50:12.000Z,r1").is_none());
+        assert!(csv_header("").is_none());
     }
 
     #[test]

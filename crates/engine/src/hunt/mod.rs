@@ -116,6 +116,7 @@ pub fn hunt(
             ));
         }
         let mut read = sink.finish();
+        warnings.append(&mut read.warnings);
         read.coverage.files = 1;
         read.coverage.bytes = counts.bytes;
         read.coverage.lines = counts.lines;

@@ -1,7 +1,8 @@
 //! One text log file's part of the hunt: the header in force (`#Fields:` lines, a bare
-//! CSV header, else the kind's default layout), each selected line parsed by it, the
-//! `--since`/`--until` window, the log checks, requests to known shells, and the
-//! `--follow` trail.
+//! CSV header as Exchange or PowerShell's `Export-Csv` writes it, else the kind's
+//! default layout, said in a warning), each selected line parsed by it (records that do
+//! not fit the header counted and warned about), the `--since`/`--until` window, the
+//! log checks, requests to known shells, and the `--follow` trail.
 
 use super::options::HuntOptions;
 use crate::checks::logs::{self, LogContext};
@@ -21,6 +22,7 @@ pub struct FileRead {
     /// The lines that failed to parse and the span of times; the caller adds the
     /// file, byte and line counts the selection made.
     pub coverage: LogCoverage,
+    pub warnings: Vec<String>,
 }
 
 /// The per-file state of the hunt: the header in force and what was found.
@@ -28,6 +30,8 @@ pub struct FileHunt<'a> {
     file: &'a LogFile,
     local: LocalPath,
     columns: Option<Columns>,
+    /// Records whose field count is not the header's.
+    misfits: u64,
     ctx: &'a LogContext<'a>,
     shells: &'a [ShellUrl],
     options: &'a HuntOptions,
@@ -46,6 +50,7 @@ impl<'a> FileHunt<'a> {
             file,
             local,
             columns: None,
+            misfits: 0,
             ctx,
             shells,
             options,
@@ -53,20 +58,52 @@ impl<'a> FileHunt<'a> {
                 findings: Vec::new(),
                 trail: Vec::new(),
                 coverage: LogCoverage::default(),
+                warnings: Vec::new(),
             },
         }
     }
 
-    pub fn finish(self) -> FileRead {
+    pub fn finish(mut self) -> FileRead {
+        if self.misfits > 0 {
+            let expected = self.columns.as_ref().map_or(0, Columns::len);
+            self.read.warnings.push(format!(
+                "{}: {} record(s) with another number of fields than the header's {expected}: \
+                 their fields were read by position, so values after a missing or extra field may be misplaced",
+                self.file.entry.windows_path, self.misfits
+            ));
+        }
         self.read
     }
 
+    /// The kind's default layout, for a file whose first record comes before any header.
+    fn default_columns(&mut self) -> Columns {
+        let columns = self.file.source.default_columns();
+        self.read.warnings.push(if columns.is_empty() {
+            format!(
+                "{}: no header line before the first record, and {} logs have no default layout: its records could not be read",
+                self.file.entry.windows_path,
+                self.file.source.name()
+            )
+        } else {
+            format!(
+                "{}: no header line before the first record; read with the default {} layout of Exchange 2016/2019 and IIS 10",
+                self.file.entry.windows_path,
+                self.file.source.name()
+            )
+        });
+        columns
+    }
+
     fn parse(&mut self, text: &str) -> Option<Fields> {
-        let source = &self.file.source;
+        let file = self.file;
+        let source = &file.source;
         if source == &LogSource::OabGenerator {
             return Some(parse::free_text(text));
         }
-        let columns = self.columns.get_or_insert_with(|| source.default_columns());
+        if self.columns.is_none() {
+            self.columns = Some(self.default_columns());
+        }
+        let columns = self.columns.as_ref().expect("set above");
         let record: Vec<String> = if source.is_w3c() {
             text.split(' ').map(str::to_string).collect()
         } else {
@@ -74,6 +111,9 @@ impl<'a> FileHunt<'a> {
         };
         if columns.is_empty() {
             return None;
+        }
+        if record.len() != columns.len() {
+            self.misfits += 1;
         }
         let mut fields = if source.is_w3c() {
             parse::iis(columns, &record)
@@ -137,18 +177,20 @@ impl LineSink for FileHunt<'_> {
         }
         if let Some(header) = text.strip_prefix('#') {
             if let Some(fields) = header.strip_prefix("Fields:") {
-                let sep = if self.file.source.is_w3c() { ' ' } else { ',' };
-                self.columns = Some(Columns::new(fields.trim().split(sep)));
+                self.columns = Some(if self.file.source.is_w3c() {
+                    Columns::new(fields.trim().split(' '))
+                } else {
+                    let names = parse::split_csv(fields.trim());
+                    Columns::new(names.iter().map(String::as_str))
+                });
             }
             return;
         }
-        if self.file.source.is_csv()
-            && self.columns.is_none()
-            && !text.as_bytes()[0].is_ascii_digit()
-        {
-            // A bare CSV header (`DateTime,RequestId,...`).
-            self.columns = Some(Columns::new(text.split(',')));
-            return;
+        if self.file.source.is_csv() {
+            if let Some(columns) = parse::csv_header(text) {
+                self.columns = Some(columns);
+                return;
+            }
         }
         let Some(fields) = self.parse(text) else {
             self.read.coverage.parse_failures += 1;
