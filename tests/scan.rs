@@ -590,3 +590,40 @@ fn cli_formats_and_exit_codes() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("EXS-FILE-001") && text.contains("EXS-FILE-009"));
 }
+
+#[test]
+fn hostile_names_are_escaped_in_every_output() {
+    let dir = tempfile::tempdir().unwrap();
+    demo::build(dir.path()).unwrap();
+    let client = "inetpub/wwwroot/aspnet_client";
+    // Shown as `aspx.png` by a terminal that obeys the override; and a screen-clearing name.
+    put(
+        dir.path(),
+        &format!("{client}/report\u{202e}gnp.xpsa"),
+        &demo::samples::china_chopper(),
+    );
+    put(
+        dir.path(),
+        &format!("{client}/\u{1b}[2J=cmd.aspx"),
+        &demo::samples::china_chopper(),
+    );
+    let bin = env!("CARGO_BIN_EXE_exsweep");
+    for format in ["console", "csv", "jsonl"] {
+        let out = Command::new(bin)
+            .args(["scan", "-q", "--no-logs", "--format", format])
+            .arg(dir.path())
+            .output()
+            .unwrap();
+        let text = String::from_utf8(out.stdout).unwrap();
+        assert!(!text.contains('\u{202e}'), "{format}: a raw bidi override");
+        assert!(!text.contains('\u{1b}'), "{format}: a raw escape");
+        let (bidi, escape) = match format {
+            "jsonl" => ("report\\u202egnp.xpsa", "\\u001b[2J=cmd.aspx"),
+            _ => ("report\\u{202e}gnp.xpsa", "\\u{1b}[2J=cmd.aspx"),
+        };
+        assert!(
+            text.contains(bidi) && text.contains(escape),
+            "{format}: {text}"
+        );
+    }
+}

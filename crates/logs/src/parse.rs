@@ -217,7 +217,7 @@ mod tests {
         let t = |s| parse_timestamp(s).map(rfc3339);
         assert_eq!(
             t("2021-03-03T02:50:12.345Z,abc").as_deref(),
-            Some("2021-03-03T02:50:12Z")
+            Some("2021-03-03T02:50:12.345Z")
         );
         assert_eq!(
             t("2021-03-03 02:50:12 10.0.0.1").as_deref(),

@@ -25,7 +25,7 @@ pub use finding::{
     ConfigItem, Entities, EventEvidence, Evidence, FileEvidence, FileTimes, Finding, LocalPath,
     LogLine, MatchedString, RemoteObservation, RuleInfo, ScoreReason, TrailEntry,
 };
-pub use text::{excerpt, printable, rfc3339};
+pub use text::{excerpt, is_disguising, printable, rfc3339};
 pub use verdict::{Verdict, VerdictLevel};
 
 use std::time::SystemTime;

@@ -2,10 +2,11 @@
 
 use std::time::SystemTime;
 
-/// UTC RFC 3339 with seconds, the form every output uses.
+/// UTC RFC 3339, the form every output uses: whole seconds as `02:50:12Z`, and the
+/// fraction a log recorded (`02:50:12.345Z`) kept, so requests in one second stay apart.
 pub fn rfc3339(t: SystemTime) -> String {
     let dt: chrono::DateTime<chrono::Utc> = t.into();
-    dt.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    dt.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
 }
 
 /// Serialises an optional time as [`rfc3339`].
@@ -28,13 +29,22 @@ pub fn excerpt(text: &str) -> String {
     printable(cut.as_bytes())
 }
 
-/// Escapes control characters and non-printables, so that a hostile file name or
-/// matched string cannot drive the terminal or break a CSV/JSON consumer's view.
+/// Characters that change how the text around them is shown without being control
+/// characters: the bidirectional overrides, embeddings, isolates and marks (a file
+/// `gnp.xpsa` written with U+202E shows as `aspx.png`) and the line and paragraph
+/// separators.
+pub fn is_disguising(c: char) -> bool {
+    matches!(c, '\u{061c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{2028}' | '\u{2029}')
+}
+
+/// Escapes control characters, the characters that reorder or break the text around
+/// them, and bytes that are not UTF-8, so that a hostile file name or log line cannot
+/// drive the terminal, disguise itself or break a CSV/JSON consumer's view.
 pub fn printable(bytes: &[u8]) -> String {
     let mut out = String::with_capacity(bytes.len());
     for chunk in bytes.utf8_chunks() {
         for c in chunk.valid().chars() {
-            if c.is_control() {
+            if c.is_control() || is_disguising(c) {
                 out.extend(c.escape_default());
             } else {
                 out.push(c);
@@ -54,11 +64,34 @@ mod tests {
     #[test]
     fn printable_escapes_controls_and_bad_utf8() {
         assert_eq!(printable(b"a\x1b[31mb\xff"), "a\\u{1b}[31mb\\xff");
+        assert_eq!(printable("x\u{9b}y".as_bytes()), "x\\u{9b}y");
     }
 
     #[test]
-    fn rfc3339_is_utc() {
+    fn printable_shows_bidi_overrides_instead_of_obeying_them() {
+        let disguised = "invoice\u{202e}gnp.xpsa";
+        assert_eq!(printable(disguised.as_bytes()), "invoice\\u{202e}gnp.xpsa");
+        assert_eq!(
+            printable("a\u{2066}b\u{2028}c".as_bytes()),
+            "a\\u{2066}b\\u{2028}c"
+        );
+        // Ordinary non-ASCII text stays as it is.
+        assert_eq!(printable("café 東京".as_bytes()), "café 東京");
+    }
+
+    #[test]
+    fn rfc3339_is_utc_and_keeps_fractions() {
         let t = SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_614_729_600);
         assert_eq!(rfc3339(t), "2021-03-03T00:00:00Z");
+        let t = t + std::time::Duration::from_millis(345);
+        assert_eq!(rfc3339(t), "2021-03-03T00:00:00.345Z");
+    }
+
+    #[test]
+    fn excerpts_are_cut_and_escaped() {
+        let long = "\u{1b}".to_string() + &"x".repeat(EXCERPT_CHARS * 2);
+        let cut = excerpt(&long);
+        assert!(cut.starts_with("\\u{1b}x"));
+        assert_eq!(cut.chars().filter(|c| *c == 'x').count(), EXCERPT_CHARS - 1);
     }
 }

@@ -2,7 +2,7 @@
 //! severity with their evidence, then what was and was not assessed.
 
 use exsweep_model::{
-    printable, rfc3339, Entities, Evidence, Finding, Report, Severity, VerdictLevel,
+    printable, rfc3339, AreaCoverage, Entities, Evidence, Finding, Report, Severity, VerdictLevel,
 };
 use std::collections::HashMap;
 use std::io::{self, Write};
@@ -195,6 +195,34 @@ fn write_group(group: &Group, out: &mut dyn Write) -> io::Result<()> {
     writeln!(out)
 }
 
+/// Text that may come from the evidence (paths from the registry or IIS's
+/// configuration, user folder names), escaped for the terminal.
+fn text(s: &str) -> String {
+    printable(s.as_bytes())
+}
+
+/// Folders or files the scan expected, present or not, one line each.
+fn write_places(places: &[AreaCoverage], missing: &str, out: &mut dyn Write) -> io::Result<()> {
+    for place in places {
+        match &place.consequence {
+            None => writeln!(
+                out,
+                "  [ok]      {}: {}",
+                place.area,
+                text(&place.windows_path)
+            )?,
+            Some(c) => writeln!(
+                out,
+                "  {missing} {}: {} — {}",
+                place.area,
+                text(&place.windows_path),
+                text(c)
+            )?,
+        }
+    }
+    Ok(())
+}
+
 pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     let cov = &report.coverage;
     writeln!(
@@ -314,31 +342,14 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     match &cov.exchange_install {
         Some(root) => writeln!(
             out,
-            "  Exchange install: {root} (found by {})",
+            "  Exchange install: {} (found by {})",
+            text(root),
             cov.exchange_install_source.as_deref().unwrap_or("?")
         )?,
         None => writeln!(out, "  Exchange install: not found")?,
     }
-    for area in &cov.areas {
-        match &area.consequence {
-            None => writeln!(out, "  [ok]      {}: {}", area.area, area.windows_path)?,
-            Some(c) => writeln!(
-                out,
-                "  [MISSING] {}: {} — {c}",
-                area.area, area.windows_path
-            )?,
-        }
-    }
-    for config in &cov.configs {
-        match &config.consequence {
-            None => writeln!(out, "  [ok]      {}: {}", config.area, config.windows_path)?,
-            Some(c) => writeln!(
-                out,
-                "  [absent]  {}: {} — {c}",
-                config.area, config.windows_path
-            )?,
-        }
-    }
+    write_places(&cov.areas, "[MISSING]", out)?;
+    write_places(&cov.configs, "[absent] ", out)?;
     for log in &cov.logs {
         let span = match (log.first, log.last) {
             (Some(a), Some(b)) => format!("{} to {}", rfc3339(a), rfc3339(b)),
@@ -356,13 +367,18 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
             )?,
             Some(c) if log.files == 0 => writeln!(
                 out,
-                "  [MISSING] {} logs ({}): {c}",
-                log.source, log.windows_path
+                "  [MISSING] {} logs ({}): {}",
+                log.source,
+                text(&log.windows_path),
+                text(c)
             )?,
             Some(c) => writeln!(
                 out,
-                "  [SHORT]   {} logs: {} file(s), {} line(s), {span} — {c}",
-                log.source, log.files, log.lines
+                "  [SHORT]   {} logs: {} file(s), {} line(s), {span} — {}",
+                log.source,
+                log.files,
+                log.lines,
+                text(c)
             )?,
         }
     }

@@ -2,7 +2,7 @@
 //! `message` columns make the file importable into Timesketch as it is.
 
 use super::jsonl::finding_time;
-use exsweep_model::{rfc3339, Report};
+use exsweep_model::{printable, rfc3339, Report};
 use std::io::{self, Write};
 
 const HEADER: [&str; 20] = [
@@ -28,16 +28,17 @@ const HEADER: [&str; 20] = [
     "action",
 ];
 
-/// Quotes a field when it holds a separator, quote or line break. A leading `=`,
-/// `+`, `-` or `@` is prefixed with `'` so a spreadsheet never runs a hostile
-/// file name as a formula.
+/// Escapes control characters and disguising characters (as every output does),
+/// quotes a field when it holds a separator or quote, and prefixes a leading `=`, `+`,
+/// `-` or `@` with `'` so a spreadsheet never runs a hostile file name as a formula.
 fn field(value: &str) -> String {
+    let value = printable(value.as_bytes());
     let value = if value.starts_with(['=', '+', '-', '@']) {
         format!("'{value}")
     } else {
-        value.to_string()
+        value
     };
-    if value.contains([',', '"', '\n', '\r']) {
+    if value.contains([',', '"']) {
         format!("\"{}\"", value.replace('"', "\"\""))
     } else {
         value
@@ -92,5 +93,9 @@ mod tests {
         assert_eq!(field("a,b"), "\"a,b\"");
         assert_eq!(field("say \"hi\""), "\"say \"\"hi\"\"\"");
         assert_eq!(field("=cmd()"), "'=cmd()");
+        assert_eq!(field("-2+3"), "'-2+3");
+        // Line breaks and terminal escapes never reach the spreadsheet raw.
+        assert_eq!(field("a\nb\x1b[2J"), "a\\nb\\u{1b}[2J");
+        assert_eq!(field("x\u{202e}gpj.exe"), "x\\u{202e}gpj.exe");
     }
 }

@@ -1,9 +1,13 @@
 //! JSONL: one finding a line, then one summary line with the verdict and coverage.
 //! The record layout is documented in `docs/jsonl-schema.md`; `schema_version`
-//! changes when a field changes meaning or disappears.
+//! changes when a field changes meaning or disappears. Strings keep the evidence's
+//! text exactly; JSON escapes its control characters, and the characters that would
+//! reorder a terminal's line (bidi overrides) are written as `\uXXXX` escapes too, so
+//! the file is safe to `cat` and still decodes to the same text.
 
 use exsweep_model::{
-    rfc3339, Class, Coverage, Evidence, Finding, Report, Severity, TrailEntry, VerdictLevel,
+    is_disguising, rfc3339, Class, Coverage, Evidence, Finding, Report, Severity, TrailEntry,
+    VerdictLevel,
 };
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -66,6 +70,33 @@ pub fn finding_time(report: &Report, finding: &Finding) -> (String, &'static str
     }
 }
 
+/// serde_json's compact output, with disguising characters written as `\uXXXX`.
+struct SafeFormatter;
+
+impl serde_json::ser::Formatter for SafeFormatter {
+    fn write_string_fragment<W: ?Sized + Write>(
+        &mut self,
+        writer: &mut W,
+        fragment: &str,
+    ) -> io::Result<()> {
+        let mut start = 0;
+        for (at, c) in fragment.char_indices() {
+            if is_disguising(c) {
+                writer.write_all(&fragment.as_bytes()[start..at])?;
+                write!(writer, "\\u{:04x}", c as u32)?;
+                start = at + c.len_utf8();
+            }
+        }
+        writer.write_all(&fragment.as_bytes()[start..])
+    }
+}
+
+fn write_record(out: &mut dyn Write, record: &impl Serialize) -> io::Result<()> {
+    let mut serializer = serde_json::Serializer::with_formatter(&mut *out, SafeFormatter);
+    record.serialize(&mut serializer)?;
+    out.write_all(b"\n")
+}
+
 pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     for finding in &report.findings {
         let (timestamp, timestamp_desc) = finding_time(report, finding);
@@ -78,8 +109,7 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
             timestamp_desc,
             finding,
         };
-        serde_json::to_writer(&mut *out, &record)?;
-        out.write_all(b"\n")?;
+        write_record(out, &record)?;
     }
     let summary = SummaryRecord {
         record: "summary",
@@ -107,8 +137,7 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         coverage: &report.coverage,
         trail: &report.trail,
     };
-    serde_json::to_writer(&mut *out, &summary)?;
-    out.write_all(b"\n")
+    write_record(out, &summary)
 }
 
 #[cfg(test)]
@@ -303,6 +332,16 @@ mod tests {
             coverage,
             trail: vec![TrailEntry { line, entities }],
         }
+    }
+
+    #[test]
+    fn bidi_overrides_are_escaped_and_decode_back() {
+        let mut out = Vec::new();
+        write_record(&mut out, &Value::String("a\u{202e}b\u{1b}c".into())).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert_eq!(text, "\"a\\u202eb\\u001bc\"\n");
+        let back: String = serde_json::from_str(text.trim()).unwrap();
+        assert_eq!(back, "a\u{202e}b\u{1b}c");
     }
 
     #[test]
