@@ -269,6 +269,11 @@ fn real_event_logs_including_damaged_ones() {
             "sample-with-zero-data-size-event.evtx",
             "Microsoft-Windows-Sysmon%4Operational.evtx",
         ),
+        // An archive Windows wrote when the management log filled up.
+        (
+            "msexchange-management-install-transportagent.evtx",
+            "Archive-MSExchange Management-2021-03-04-10-00-00-000.evtx",
+        ),
     ] {
         fs::copy(samples.join(sample), logs.join(name)).unwrap();
     }
@@ -292,9 +297,23 @@ fn real_event_logs_including_damaged_ones() {
     );
     let management = log_coverage(&report, "EVTX MSExchange Management");
     assert!(
-        management.lines > 0 && management.first.is_some(),
+        management.files == 2 && management.lines > 0 && management.first.is_some(),
         "{management:?}"
     );
+    assert!(
+        report
+            .findings
+            .iter()
+            .any(|f| f.check_id == "EXS-LOG-013" && f.detail.contains("TransportAgent")),
+        "the archived log's transport agent install: {cmdlets:#?}"
+    );
+    // No System log in this collection: log clearing was not assessed, and said so.
+    let system = log_coverage(&report, "EVTX System");
+    assert_eq!(system.files, 0);
+    assert!(system
+        .consequence
+        .as_deref()
+        .is_some_and(|c| c.contains("(104)")));
     for damaged in ["EVTX Application", "EVTX Security", "EVTX Sysmon"] {
         assert_eq!(
             log_coverage(&report, damaged).files,

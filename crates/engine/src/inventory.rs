@@ -270,7 +270,7 @@ fn find_logs(evidence: &Evidence, exchange_root: &str, warnings: &mut Vec<String
 }
 
 /// The event logs exsweep reads, by file name, and what their absence means.
-const EVENT_LOGS: [(Channel, &str, Option<&str>); 5] = [
+const EVENT_LOGS: [(Channel, &str, Option<&str>); 6] = [
     (
         Channel::Application,
         "Application.evtx",
@@ -284,7 +284,12 @@ const EVENT_LOGS: [(Channel, &str, Option<&str>); 5] = [
     (
         Channel::Security,
         "Security.evtx",
-        Some("process creation by the web server (4688) was not assessed"),
+        Some("process creation by the web server (4688) and log clearing (1102) were not assessed"),
+    ),
+    (
+        Channel::System,
+        "System.evtx",
+        Some("event log clearing (104) was not assessed"),
     ),
     (Channel::Sysmon, "Microsoft-Windows-Sysmon%4Operational.evtx", None),
     (
@@ -293,6 +298,19 @@ const EVENT_LOGS: [(Channel, &str, Option<&str>); 5] = [
         None,
     ),
 ];
+
+/// True for the log's own file (`Security.evtx`) and for the archives Windows writes
+/// when a full log is set to archive (`Archive-Security-2021-03-04-10-00-00-000.evtx`).
+fn is_event_log_file(name: &str, log_file: &str) -> bool {
+    let name = name.to_lowercase();
+    let log_file = log_file.to_lowercase();
+    let stem = log_file.trim_end_matches(".evtx");
+    name == log_file
+        || name
+            .strip_prefix("archive-")
+            .and_then(|rest| rest.strip_prefix(stem))
+            .is_some_and(|rest| rest.starts_with('-') && rest.ends_with(".evtx"))
+}
 
 fn find_event_logs(evidence: &Evidence, warnings: &mut Vec<String>) -> Vec<EventLog> {
     let (entries, listing) = evidence.list_files(&[EVENT_LOG_DIR.to_string()], &[]);
@@ -305,7 +323,7 @@ fn find_event_logs(evidence: &Evidence, warnings: &mut Vec<String>) -> Vec<Event
             consequence: *consequence,
             files: entries
                 .iter()
-                .filter(|e| winpath::file_name(&e.windows_path).eq_ignore_ascii_case(file))
+                .filter(|e| is_event_log_file(winpath::file_name(&e.windows_path), file))
                 .cloned()
                 .collect(),
         })
@@ -526,4 +544,28 @@ pub fn area_coverage(evidence: &Evidence, areas: &[Area]) -> Vec<AreaCoverage> {
             })
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn archived_event_logs_belong_to_their_log() {
+        assert!(is_event_log_file("Security.evtx", "Security.evtx"));
+        assert!(is_event_log_file("SECURITY.EVTX", "Security.evtx"));
+        assert!(is_event_log_file(
+            "Archive-Security-2021-03-04-10-00-00-000.evtx",
+            "Security.evtx"
+        ));
+        assert!(is_event_log_file(
+            "Archive-MSExchange Management-2021-03-04-10-00-00-000.evtx",
+            "MSExchange Management.evtx"
+        ));
+        assert!(!is_event_log_file(
+            "Archive-SecurityX-2021.evtx",
+            "Security.evtx"
+        ));
+        assert!(!is_event_log_file("Security.evtx.bak", "Security.evtx"));
+    }
 }

@@ -59,6 +59,7 @@ pub enum Channel {
     Application,
     ExchangeManagement,
     Security,
+    System,
     Sysmon,
     Defender,
 }
@@ -69,6 +70,7 @@ impl Channel {
             Channel::Application => "EVTX Application",
             Channel::ExchangeManagement => "EVTX MSExchange Management",
             Channel::Security => "EVTX Security",
+            Channel::System => "EVTX System",
             Channel::Sysmon => "EVTX Sysmon",
             Channel::Defender => "EVTX Defender",
         }

@@ -63,13 +63,31 @@ pub static DEFENDER_DETECTION: Check = Check {
     action: Cow::Borrowed("Look up the threat and path; a remediated shell still means the server was exploited."),
 };
 
+pub static EVENT_LOG_CLEARED: Check = Check {
+    id: Cow::Borrowed("EXS-LOG-017"),
+    title: Cow::Borrowed("An event log was cleared"),
+    severity: Severity::High,
+    class: Class::Suspicious,
+    category: Cow::Borrowed("defense-evasion"),
+    references: Cow::Borrowed(&[Reference::attack("T1070.001")]),
+    why: Cow::Borrowed("Security event 1102 and System event 104 record that someone cleared an event log; attackers do it to \
+          erase their logons and process starts, and it leaves a gap no other log fills."),
+    action: Cow::Borrowed("Note who cleared it and when, treat the cleared log's period as not assessed, and look for the same \
+             activity in the logs that survive (IIS, HttpProxy, Sysmon, EDR)."),
+};
+
 /// The event checks, in ID order.
 pub static EVENT_CHECKS: &[&Check] = &[
     &SUSPICIOUS_CMDLET,
     &WEB_SERVER_SPAWNED_SHELL,
     &LSASS_DUMP_COMMAND,
     &DEFENDER_DETECTION,
+    &EVENT_LOG_CLEARED,
 ];
+
+/// Defender's names for web shells, and the extensions of the scripts a web server runs.
+const WEB_SHELL_THREATS: [&str; 3] = ["webshell", "chopper", "exmann"];
+const WEB_SCRIPT_SUFFIXES: [&str; 5] = [".aspx", ".asp", ".ashx", ".asmx", ".jsp"];
 
 const WORKERS: [&str; 3] = ["w3wp.exe", "umworkerprocess.exe", "umservice.exe"];
 const SHELLS: [&str; 6] = [
@@ -126,7 +144,34 @@ pub fn check_event(channel: Channel, event: &EventRecord, out: &mut Vec<Hit>) {
             } else {
                 "acted on"
             };
-            out.push(DEFENDER_DETECTION.hit(format!("Defender {what} {threat} at {path}.")));
+            let (threat_lower, path_lower) =
+                (threat.to_ascii_lowercase(), path.to_ascii_lowercase());
+            let web_shell = WEB_SHELL_THREATS.iter().any(|t| threat_lower.contains(t))
+                || WEB_SCRIPT_SUFFIXES.iter().any(|s| path_lower.ends_with(s));
+            out.push(if web_shell {
+                DEFENDER_DETECTION.hit_at(
+                    Severity::Critical,
+                    format!("Defender {what} {threat} at {path}: a web shell on the server."),
+                )
+            } else {
+                DEFENDER_DETECTION.hit(format!("Defender {what} {threat} at {path}."))
+            });
+        }
+        Channel::Security | Channel::System
+            if event
+                .provider
+                .eq_ignore_ascii_case("Microsoft-Windows-Eventlog")
+                && matches!(
+                    (channel, event.event_id),
+                    (Channel::Security, 1102) | (Channel::System, 104)
+                ) =>
+        {
+            let who = event.get("SubjectUserName").unwrap_or("?");
+            let log = match channel {
+                Channel::Security => "Security",
+                _ => event.get("Channel").unwrap_or("an event"),
+            };
+            out.push(EVENT_LOG_CLEARED.hit(format!("{who} cleared the {log} log.")));
         }
         _ => {}
     }
@@ -249,9 +294,10 @@ mod tests {
             .collect()
     }
 
+    type Expected<'a> = &'a [(&'a str, Severity)];
+
     #[test]
     fn cmdlets() {
-        type Expected<'a> = &'a [(&'a str, Severity)];
         let cases: [(&str, &str, Expected); 4] = [
             (
                 "New-MailboxExportRequest",
@@ -282,6 +328,66 @@ mod tests {
                 expected,
                 "{cmdlet}"
             );
+        }
+    }
+
+    #[test]
+    fn defender_web_shells_and_cleared_logs() {
+        let detection = |threat: &str, path: &str| {
+            record(
+                "Microsoft-Windows-Windows Defender",
+                1116,
+                3,
+                &[("Threat Name", threat), ("Path", path)],
+            )
+        };
+        let cases: [(EventRecord, Channel, Expected); 6] = [
+            (
+                detection(
+                    "Backdoor:ASP/Chopper.A!dha",
+                    "file:_C:\\inetpub\\wwwroot\\aspnet_client\\x.aspx",
+                ),
+                Channel::Defender,
+                &[("EXS-LOG-016", Severity::Critical)],
+            ),
+            (
+                detection(
+                    "Trojan:Win32/Wacatac",
+                    "file:_C:\\Users\\a\\Downloads\\x.exe",
+                ),
+                Channel::Defender,
+                &[("EXS-LOG-016", Severity::High)],
+            ),
+            (
+                record(
+                    "Microsoft-Windows-Eventlog",
+                    1102,
+                    4,
+                    &[("SubjectUserName", "attacker")],
+                ),
+                Channel::Security,
+                &[("EXS-LOG-017", Severity::High)],
+            ),
+            (
+                record(
+                    "Microsoft-Windows-Eventlog",
+                    104,
+                    4,
+                    &[("SubjectUserName", "x"), ("Channel", "Application")],
+                ),
+                Channel::System,
+                &[("EXS-LOG-017", Severity::High)],
+            ),
+            // Another provider's 104 and 1102 elsewhere are not log clearing.
+            (record("Some-Service", 104, 4, &[]), Channel::System, &[]),
+            (
+                record("Microsoft-Windows-Eventlog", 1102, 4, &[]),
+                Channel::System,
+                &[],
+            ),
+        ];
+        for (event, channel, expected) in cases {
+            assert_eq!(ids(channel, &event), expected, "{event:?}");
         }
     }
 
