@@ -4,7 +4,7 @@
 use exsweep_engine::hunt::HuntOptions;
 use exsweep_engine::progress::Silent;
 use exsweep_engine::scan::{self, ScanRequest};
-use exsweep_model::{Evidence, LogCoverage, Report};
+use exsweep_model::{Evidence, LogCoverage, LogStatus, Report};
 use exsweep_testkit::logs as fixtures;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
@@ -64,13 +64,19 @@ fn every_trace_fires_and_benign_traffic_stays_silent() {
         .iter()
         .filter(|c| !c.source.starts_with("EVTX"))
     {
-        assert!(cov.files == 1 || cov.source == "HttpProxy", "{cov:?}");
+        assert!(cov.files == 1, "{cov:?}");
+        assert_eq!(cov.status, LogStatus::Ok, "{cov:?}");
         assert_eq!(cov.parse_failures, 0, "{cov:?}");
         assert!(cov.consequence.is_none(), "{cov:?}");
     }
-    let proxy = log_coverage(&report, "HttpProxy");
-    assert_eq!(proxy.files, 2);
-    assert!(proxy.lines > 3_000, "{proxy:?}");
+    // One coverage line per HttpProxy protocol folder, each judged on its own.
+    let ecp = log_coverage(&report, r"HttpProxy\Ecp");
+    let mapi = log_coverage(&report, r"HttpProxy\Mapi");
+    assert!(ecp.lines + mapi.lines > 3_000, "{ecp:?} {mapi:?}");
+    assert!(
+        ecp.windows_path.ends_with(r"Logging\HttpProxy\Ecp"),
+        "{ecp:?}"
+    );
 }
 
 #[test]
@@ -176,7 +182,7 @@ fn headers_as_extracts_come_quoted_missing_or_misfit() {
         .filter_map(|f| f.entities.request_id.as_deref())
         .collect();
     assert_eq!(ssrf, BTreeSet::from(["q1", "q2", "q3", "q5"]));
-    assert_eq!(log_coverage(&report, "HttpProxy").parse_failures, 0);
+    assert_eq!(log_coverage(&report, r"HttpProxy\Ecp").parse_failures, 0);
     let warnings = report.coverage.warnings.join("\n");
     assert!(
         warnings.contains("headless.log: no header line before the first record; read with the default HttpProxy layout"),
@@ -242,9 +248,16 @@ fn broken_logs_are_warned_about_and_the_hunt_goes_on() {
     assert!(warnings.contains("NUL byte"), "{warnings}");
     assert!(warnings.contains("over 1 MiB skipped"), "{warnings}");
     let iis = log_coverage(&report, "IIS");
-    assert!(iis.parse_failures >= 1, "{iis:?}");
-    let proxy = log_coverage(&report, "HttpProxy");
-    assert!(proxy.parse_failures >= 1, "{proxy:?}");
+    assert!(iis.parse_failures >= 1 && iis.parsed >= 2, "{iis:?}");
+    // Its only row does not fit the header it names: nothing in it could be read.
+    let proxy = log_coverage(&report, r"HttpProxy\Ecp");
+    assert_eq!((proxy.parsed, proxy.parse_failures), (0, 1), "{proxy:?}");
+    assert_eq!(proxy.status, LogStatus::Damaged, "{proxy:?}");
+    assert!(report
+        .verdict
+        .not_assessed
+        .iter()
+        .any(|n| n.contains(r"HttpProxy\Ecp")));
 }
 
 /// Real EVTX samples from `../shared/data/evtx` (MIT / CC0), placed where a server keeps them.

@@ -8,7 +8,7 @@ use crate::hunt::HuntResult;
 use crate::inventory::{area_coverage, Inventory};
 use crate::sweep::SweepStats;
 use exsweep_evidence::Evidence;
-use exsweep_model::{AreaCoverage, Coverage, LogCoverage};
+use exsweep_model::{AreaCoverage, Coverage, LogCoverage, LogStatus};
 use std::time::{Duration, SystemTime};
 
 /// Investigations start here: logs that begin later may miss the 2021 campaigns.
@@ -22,20 +22,37 @@ pub struct Loaded<'a> {
     pub warnings: &'a [String],
 }
 
-/// The consequence of a log source that is missing or starts after the campaigns,
-/// given what its absence means (`None`: an optional log, whose absence is normal).
-fn log_consequence(read: &LogCoverage, absent_means: Option<&str>) -> Option<String> {
+/// Judges a log source: missing, damaged (most of what was parsed failed), short
+/// (starts after the campaigns) or ok, and what that leaves unassessed, given what its
+/// absence means (`None`: an optional log, whose absence is normal).
+fn judge(read: &mut LogCoverage, absent_means: Option<&str>) {
     let campaign_start = SystemTime::UNIX_EPOCH + Duration::from_secs(CAMPAIGN_START);
-    if read.files == 0 {
-        absent_means.map(|c| format!("no logs found: {c}"))
+    let what = absent_means.map_or("its events", |c| c.split(" were").next().unwrap_or(c));
+    (read.status, read.consequence) = if read.files == 0 {
+        (
+            LogStatus::Missing,
+            absent_means.map(|c| format!("no logs found: {c}")),
+        )
+    } else if read.parse_failures > 0 && read.parse_failures >= read.parsed {
+        (
+            LogStatus::Damaged,
+            Some(format!(
+                "{} of the {} lines or records exsweep tried to read could not be parsed: \
+                 what they held was not assessed; {what}",
+                read.parse_failures,
+                read.parse_failures + read.parsed
+            )),
+        )
     } else if read.first.is_some_and(|t| t > campaign_start) {
-        let what = absent_means.map_or("its events", |c| c.split(" were").next().unwrap_or(c));
-        Some(format!(
-            "starts after 2021-01-01: activity before that (the 2021 campaigns) was not assessed; {what}"
-        ))
+        (
+            LogStatus::Short,
+            Some(format!(
+                "starts after 2021-01-01: activity before that (the 2021 campaigns) was not assessed; {what}"
+            )),
+        )
     } else {
-        None
-    }
+        (LogStatus::Ok, None)
+    };
 }
 
 /// Builds the coverage of one scan. `hunt` is `None` when the logs were not read.
@@ -56,7 +73,7 @@ pub fn assemble(
             .iter()
             .zip(std::mem::take(&mut hunt.text_logs))
         {
-            read.consequence = log_consequence(&read, Some(dir.consequence));
+            judge(&mut read, Some(dir.consequence));
             logs.push(read);
         }
         for (log, mut read) in inventory
@@ -67,7 +84,7 @@ pub fn assemble(
             if read.files == 0 && log.consequence.is_none() {
                 continue; // an optional log the server did not keep
             }
-            read.consequence = log_consequence(&read, log.consequence);
+            judge(&mut read, log.consequence);
             logs.push(read);
         }
         warnings.append(&mut hunt.warnings);
@@ -114,33 +131,54 @@ pub fn assemble(
 mod tests {
     use super::*;
 
-    fn read(files: u64, first_secs: Option<u64>) -> LogCoverage {
-        LogCoverage {
+    fn judged(
+        files: u64,
+        parsed: u64,
+        failed: u64,
+        first_secs: Option<u64>,
+        means: Option<&str>,
+    ) -> LogCoverage {
+        let mut read = LogCoverage {
             files,
+            parsed,
+            parse_failures: failed,
             first: first_secs.map(|s| SystemTime::UNIX_EPOCH + Duration::from_secs(s)),
             ..LogCoverage::default()
-        }
+        };
+        judge(&mut read, means);
+        read
     }
 
     #[test]
-    fn missing_and_late_logs_say_what_they_mean() {
+    fn missing_damaged_and_late_logs_say_what_they_mean() {
         let means = Some("OAB generator file writes (CVE-2021-26858) were not assessed");
+        let missing = judged(0, 0, 0, None, means);
+        assert_eq!(missing.status, LogStatus::Missing);
         assert_eq!(
-            log_consequence(&read(0, None), means).as_deref(),
+            missing.consequence.as_deref(),
             Some("no logs found: OAB generator file writes (CVE-2021-26858) were not assessed")
         );
-        assert_eq!(log_consequence(&read(0, None), None), None);
+        let optional = judged(0, 0, 0, None, None);
         assert_eq!(
-            log_consequence(&read(3, Some(CAMPAIGN_START - 1)), means),
-            None
+            (optional.status, optional.consequence),
+            (LogStatus::Missing, None)
         );
-        let late = log_consequence(&read(3, Some(CAMPAIGN_START + 86_400)), means).unwrap();
-        assert!(late.starts_with("starts after 2021-01-01"), "{late}");
+        let fine = judged(3, 10, 1, Some(CAMPAIGN_START - 1), means);
+        assert_eq!((fine.status, fine.consequence), (LogStatus::Ok, None));
+        let late = judged(3, 10, 0, Some(CAMPAIGN_START + 86_400), means);
+        assert_eq!(late.status, LogStatus::Short);
+        let text = late.consequence.unwrap();
+        assert!(text.starts_with("starts after 2021-01-01"), "{text}");
         assert!(
-            late.ends_with("; OAB generator file writes (CVE-2021-26858)"),
-            "{late}"
+            text.ends_with("; OAB generator file writes (CVE-2021-26858)"),
+            "{text}"
         );
-        let optional = log_consequence(&read(1, Some(CAMPAIGN_START + 1)), None).unwrap();
-        assert!(optional.ends_with("; its events"), "{optional}");
+        let damaged = judged(1, 2, 5, Some(CAMPAIGN_START - 1), means);
+        assert_eq!(damaged.status, LogStatus::Damaged);
+        assert!(damaged.consequence.unwrap().starts_with("5 of the 7 lines"));
+        let optional_late = judged(1, 1, 0, Some(CAMPAIGN_START + 1), None)
+            .consequence
+            .unwrap();
+        assert!(optional_late.ends_with("; its events"), "{optional_late}");
     }
 }

@@ -82,6 +82,18 @@ pub struct LogDir {
     pub files: Vec<LogFile>,
 }
 
+impl LogDir {
+    /// How the coverage names it: the kind, and for HttpProxy the protocol folder.
+    pub fn label(&self) -> String {
+        match &self.source {
+            LogSource::HttpProxy { protocol } if !protocol.is_empty() => {
+                format!(r"HttpProxy\{protocol}")
+            }
+            source => source.name().to_string(),
+        }
+    }
+}
+
 /// A log file and its kind.
 pub struct LogFile {
     /// For HttpProxy, with the protocol folder the file sits in.
@@ -241,9 +253,55 @@ fn belongs_to(source: &LogSource, file_name: &str) -> bool {
     }
 }
 
+/// The protocol folder below `HttpProxy` a file sits in, as the server spelled it
+/// (empty for a file directly in `HttpProxy`).
+fn httpproxy_protocol<'p>(windows_path: &'p str, httpproxy_dir: &str) -> &'p str {
+    let rest = windows_path[httpproxy_dir.len()..].trim_start_matches('\\');
+    match rest.split_once('\\') {
+        Some((protocol, _)) => protocol,
+        None => "",
+    }
+}
+
+/// One log folder per HttpProxy protocol found (`HttpProxy\Ecp`, `HttpProxy\Mapi` ...),
+/// so that each protocol's span is judged on its own, as Test-ProxyLogon reports them:
+/// a late `Ecp` must not hide behind an older `Mapi`.
+fn split_by_protocol(dir: LogDir) -> Vec<LogDir> {
+    let mut by_protocol: Vec<LogDir> = Vec::new();
+    for file in dir.files {
+        let protocol = match &file.source {
+            LogSource::HttpProxy { protocol } => protocol.clone(),
+            _ => String::new(),
+        };
+        match by_protocol.iter_mut().find(|d| {
+            matches!(&d.source, LogSource::HttpProxy { protocol: p } if p.eq_ignore_ascii_case(&protocol))
+        }) {
+            Some(known) => known.files.push(file),
+            None => by_protocol.push(LogDir {
+                windows_path: if protocol.is_empty() {
+                    dir.windows_path.clone()
+                } else {
+                    format!(r"{}\{protocol}", dir.windows_path)
+                },
+                source: LogSource::HttpProxy { protocol },
+                consequence: dir.consequence,
+                files: vec![file],
+            }),
+        }
+    }
+    if by_protocol.is_empty() {
+        return vec![LogDir {
+            files: Vec::new(),
+            ..dir
+        }];
+    }
+    by_protocol.sort_by_key(|d| d.windows_path.to_lowercase());
+    by_protocol
+}
+
 fn find_logs(evidence: &Evidence, exchange_root: &str, warnings: &mut Vec<String>) -> Vec<LogDir> {
-    let mut dirs = log_dirs(exchange_root);
-    for dir in &mut dirs {
+    let mut found = Vec::new();
+    for mut dir in log_dirs(exchange_root) {
         let (entries, listing) = evidence.list_files(std::slice::from_ref(&dir.windows_path), &[]);
         warnings.extend(listing.warnings);
         let dir_key = winpath::key(&dir.windows_path);
@@ -252,21 +310,20 @@ fn find_logs(evidence: &Evidence, exchange_root: &str, warnings: &mut Vec<String
                 continue;
             }
             let source = match &dir.source {
-                // The protocol is the first folder below HttpProxy, as the server spelled it.
                 LogSource::HttpProxy { .. } => LogSource::HttpProxy {
-                    protocol: entry.windows_path[dir_key.len()..]
-                        .trim_start_matches('\\')
-                        .split('\\')
-                        .next()
-                        .unwrap_or("")
-                        .to_string(),
+                    protocol: httpproxy_protocol(&entry.windows_path, &dir_key).to_string(),
                 },
                 other => other.clone(),
             };
             dir.files.push(LogFile { source, entry });
         }
+        if matches!(dir.source, LogSource::HttpProxy { .. }) {
+            found.extend(split_by_protocol(dir));
+        } else {
+            found.push(dir);
+        }
     }
-    dirs
+    found
 }
 
 /// The event logs exsweep reads, by file name, and what their absence means.
@@ -549,6 +606,63 @@ pub fn area_coverage(evidence: &Evidence, areas: &[Area]) -> Vec<AreaCoverage> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn log_file(windows_path: &str) -> LogFile {
+        let dir = r"c:\exchange\logging\httpproxy";
+        LogFile {
+            source: LogSource::HttpProxy {
+                protocol: httpproxy_protocol(windows_path, dir).to_string(),
+            },
+            entry: FileEntry {
+                windows_path: windows_path.into(),
+                location: exsweep_evidence::Location::Local(windows_path.into()),
+                size: 0,
+                times: Default::default(),
+            },
+        }
+    }
+
+    #[test]
+    fn httpproxy_folders_are_judged_per_protocol() {
+        let dir = LogDir {
+            source: LogSource::HttpProxy {
+                protocol: String::new(),
+            },
+            windows_path: r"C:\Exchange\Logging\HttpProxy".into(),
+            consequence: "c",
+            files: [
+                r"C:\Exchange\Logging\HttpProxy\Mapi\a.LOG",
+                r"C:\Exchange\Logging\HttpProxy\Ecp\b.LOG",
+                r"C:\Exchange\Logging\HttpProxy\ecp\c.LOG",
+                r"C:\Exchange\Logging\HttpProxy\loose.LOG",
+            ]
+            .into_iter()
+            .map(log_file)
+            .collect(),
+        };
+        let split = split_by_protocol(dir);
+        let labels: Vec<(String, usize)> =
+            split.iter().map(|d| (d.label(), d.files.len())).collect();
+        assert_eq!(
+            labels,
+            [
+                ("HttpProxy".to_string(), 1),
+                (r"HttpProxy\Ecp".to_string(), 2),
+                (r"HttpProxy\Mapi".to_string(), 1)
+            ]
+        );
+        assert_eq!(split[1].windows_path, r"C:\Exchange\Logging\HttpProxy\Ecp");
+        let none = split_by_protocol(LogDir {
+            source: LogSource::HttpProxy {
+                protocol: String::new(),
+            },
+            windows_path: r"C:\Exchange\Logging\HttpProxy".into(),
+            consequence: "c",
+            files: Vec::new(),
+        });
+        assert_eq!(none.len(), 1);
+        assert_eq!(none[0].label(), "HttpProxy");
+    }
 
     #[test]
     fn archived_event_logs_belong_to_their_log() {

@@ -17,14 +17,43 @@ pub struct AreaCoverage {
     pub consequence: Option<String>,
 }
 
+/// How much a log source can be trusted for what it covers.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogStatus {
+    /// Read, and it reaches back before the campaigns.
+    #[default]
+    Ok,
+    /// The evidence holds none of it.
+    Missing,
+    /// Most of what exsweep tried to parse could not be.
+    Damaged,
+    /// It starts after 2021-01-01.
+    Short,
+}
+
+impl LogStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LogStatus::Ok => "ok",
+            LogStatus::Missing => "missing",
+            LogStatus::Damaged => "damaged",
+            LogStatus::Short => "short",
+        }
+    }
+}
+
 /// What the log hunt read of one log source (HttpProxy, IIS, an event log ...).
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct LogCoverage {
     pub source: Text,
     pub windows_path: String,
+    pub status: LogStatus,
     pub files: u64,
     pub bytes: u64,
     pub lines: u64,
+    /// Lines (or records) exsweep parsed: the ones a check could concern.
+    pub parsed: u64,
     /// Lines (or records) exsweep tried to parse and could not.
     pub parse_failures: u64,
     #[serde(
@@ -56,6 +85,7 @@ impl LogCoverage {
         self.files += other.files;
         self.bytes += other.bytes;
         self.lines += other.lines;
+        self.parsed += other.parsed;
         self.parse_failures += other.parse_failures;
         self.saw(other.first);
         self.saw(other.last);

@@ -2,7 +2,8 @@
 //! severity with their evidence, then what was and was not assessed.
 
 use exsweep_model::{
-    printable, rfc3339, AreaCoverage, Entities, Evidence, Finding, Report, Severity, VerdictLevel,
+    printable, rfc3339, AreaCoverage, Entities, Evidence, Finding, LogStatus, Report, Severity,
+    VerdictLevel,
 };
 use std::collections::HashMap;
 use std::io::{self, Write};
@@ -11,6 +12,15 @@ use std::io::{self, Write};
 const LOG_FINDINGS_SHOWN: usize = 10;
 /// Warnings beyond this many are counted, not listed.
 const WARNINGS_SHOWN: usize = 20;
+
+/// `1 file`, `2 files`: a count with its noun, so sentences read right for any count.
+fn count(n: u64, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
 
 fn human_bytes(n: u64) -> String {
     const UNITS: [&str; 5] = ["B", "KB", "MB", "GB", "TB"];
@@ -355,30 +365,31 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
             (Some(a), Some(b)) => format!("{} to {}", rfc3339(a), rfc3339(b)),
             _ => "no dated entries".into(),
         };
-        match &log.consequence {
-            None => writeln!(
+        let read = format!(
+            "{}, {}, {}, {span}; {} unparsable",
+            count(log.files, "file"),
+            count(log.lines, "line"),
+            human_bytes(log.bytes),
+            log.parse_failures
+        );
+        let consequence = log.consequence.as_deref().map(text).unwrap_or_default();
+        match log.status {
+            LogStatus::Ok => writeln!(out, "  [ok]      {} logs: {read}", log.source)?,
+            LogStatus::Missing => writeln!(
                 out,
-                "  [ok]      {} logs: {} file(s), {} line(s), {}, {span}; {} unparsable",
+                "  [MISSING] {} logs ({}): {consequence}",
                 log.source,
-                log.files,
-                log.lines,
-                human_bytes(log.bytes),
-                log.parse_failures
+                text(&log.windows_path)
             )?,
-            Some(c) if log.files == 0 => writeln!(
+            LogStatus::Damaged => writeln!(
                 out,
-                "  [MISSING] {} logs ({}): {}",
-                log.source,
-                text(&log.windows_path),
-                text(c)
+                "  [DAMAGED] {} logs: {read} — {consequence}",
+                log.source
             )?,
-            Some(c) => writeln!(
+            LogStatus::Short => writeln!(
                 out,
-                "  [SHORT]   {} logs: {} file(s), {} line(s), {span} — {}",
-                log.source,
-                log.files,
-                log.lines,
-                text(c)
+                "  [SHORT]   {} logs: {read} — {consequence}",
+                log.source
             )?,
         }
     }

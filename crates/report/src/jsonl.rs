@@ -306,9 +306,11 @@ mod tests {
             logs: vec![LogCoverage {
                 source: "IIS".into(),
                 windows_path: r"C:\inetpub\logs\LogFiles".into(),
+                status: exsweep_model::LogStatus::Short,
                 files: 1,
                 bytes: 2,
                 lines: 3,
+                parsed: 1,
                 parse_failures: 0,
                 first: Some(t),
                 last: Some(t),

@@ -66,6 +66,7 @@ pub fn hunt(evidence: &Evidence, inventory: &Inventory, options: &HuntOptions) -
             let event = match read {
                 RecordRead::Event(event) => {
                     cov.lines += 1;
+                    cov.parsed += 1;
                     event
                 }
                 RecordRead::Unrecognised => {

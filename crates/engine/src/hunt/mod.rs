@@ -79,7 +79,7 @@ pub fn hunt(
         .iter()
         .map(|d| {
             Mutex::new(LogCoverage {
-                source: Text::Borrowed(d.source.name()),
+                source: Text::Owned(d.label()),
                 windows_path: d.windows_path.clone(),
                 ..LogCoverage::default()
             })

@@ -196,6 +196,7 @@ impl LineSink for FileHunt<'_> {
             self.read.coverage.parse_failures += 1;
             return;
         };
+        self.read.coverage.parsed += 1;
         self.read.coverage.saw(fields.time);
         if self.options.outside_window(fields.time) {
             return;
