@@ -48,7 +48,9 @@ pub struct IndicatorSet {
     names: HashMap<String, Provenance>,
     /// File names suspicious only inside web folders (built-in shell names).
     web_names: HashMap<String, Provenance>,
-    regex_set: Option<RegexSet>,
+    /// The path regexes, matched together: one set, or several when together they are
+    /// larger than a set may be; each with the index of its first pattern.
+    regex_sets: Vec<(usize, RegexSet)>,
     regex_patterns: Vec<String>,
     regexes: Vec<PathRegex>,
     /// Notes on feed lines that could not be used.
@@ -220,8 +222,8 @@ impl IndicatorSet {
                 score: None,
             });
         }
-        if let Some(set) = &self.regex_set {
-            for i in set.matches(windows_path).iter() {
+        for (first, set) in &self.regex_sets {
+            for i in set.matches(windows_path).iter().map(|i| first + i) {
                 let r = &self.regexes[i];
                 if r.fp.as_ref().is_some_and(|fp| fp.is_match(windows_path)) {
                     continue;
@@ -319,10 +321,37 @@ impl IndicatorSet {
         Ok(())
     }
 
+    /// Builds the sets that match every path regex at once. Each pattern compiled on its
+    /// own; together they may pass the regex crate's size limit, so the patterns are
+    /// halved until each group fits (a group of one always does).
     fn rebuild_regex_set(&mut self) {
-        self.regex_set = (!self.regex_patterns.is_empty()).then(|| {
-            RegexSet::new(&self.regex_patterns).expect("each pattern compiled on its own")
-        });
+        self.regex_sets.clear();
+        let mut pending = vec![0..self.regex_patterns.len()];
+        while let Some(range) = pending.pop() {
+            if range.is_empty() {
+                continue;
+            }
+            match RegexSet::new(&self.regex_patterns[range.clone()]) {
+                Ok(set) => self.regex_sets.push((range.start, set)),
+                Err(_) if range.len() > 1 => {
+                    let mid = range.start + range.len() / 2;
+                    pending.push(mid..range.end);
+                    pending.push(range.start..mid);
+                }
+                Err(e) => self.warnings.push(format!(
+                    "path regex {} left out: {}",
+                    self.regex_patterns[range.start],
+                    first_line(&e.to_string())
+                )),
+            }
+        }
+        if self.regex_sets.len() > 1 {
+            self.warnings.push(format!(
+                "{} path regexes are too large to match in one pass: matched in {} groups, more slowly",
+                self.regex_patterns.len(),
+                self.regex_sets.len()
+            ));
+        }
     }
 
     fn load_stix(&mut self, text: &str, source: &str) -> Result<FeedStats, String> {
@@ -401,6 +430,40 @@ mod tests {
         assert_eq!(
             set.path_hits(r"C:\Users\bob\help.aspx", None, true).len(),
             1
+        );
+    }
+
+    #[test]
+    fn regexes_too_large_together_are_matched_in_groups() {
+        let dir = tempfile::tempdir().unwrap();
+        let feed = dir.path().join("filename-iocs.txt");
+        let lines: Vec<String> = (0..400)
+            .map(|i| format!(r"(a|b|c|d|e|f|g|h){{1,1000}}{i}x{{1,500}};80"))
+            .chain([r"\\aspnet_client\\[^\\]+\.aspx$;70".to_string()])
+            .collect();
+        std::fs::write(&feed, lines.join("\n")).unwrap();
+        let mut set = IndicatorSet::default();
+        let stats = set.load_feed(&feed).unwrap();
+        assert_eq!(stats.regexes, 401);
+        assert!(set.regex_sets.len() > 1);
+        assert!(
+            set.warnings.iter().any(|w| w.contains("matched in")),
+            "{:?}",
+            set.warnings
+        );
+        let hits = set.path_hits(r"C:\inetpub\wwwroot\aspnet_client\x.aspx", None, true);
+        assert!(
+            hits.iter().any(|h| h.score == Some(70)),
+            "the last pattern still matches"
+        );
+        let hits = set.path_hits(
+            &format!(r"C:\{}123{}", "a".repeat(5), "x".repeat(3)),
+            None,
+            true,
+        );
+        assert!(
+            hits.iter().any(|h| h.score == Some(80)),
+            "an early pattern still matches"
         );
     }
 
