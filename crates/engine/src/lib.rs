@@ -8,6 +8,7 @@
 //! a request and runs one scan end to end; [`progress`] is how a caller watches it.
 
 pub mod checks;
+mod contain;
 pub mod correlate;
 pub mod coverage;
 pub mod hunt;

@@ -4,6 +4,7 @@
 
 use crate::checks::files::{check_file, FileSubject};
 use crate::checks::rule_hit;
+use crate::contain::contain;
 use crate::inventory::Inventory;
 use crate::progress::Progress;
 use exsweep_evidence::{winpath, Evidence, FileEntry};
@@ -113,10 +114,17 @@ pub fn run(
     // Files are read and scanned by the walk's own tasks as each folder is listed, so
     // reading overlaps listing; each worker thread keeps its scanner and read buffer.
     let listing = evidence.visit_files(&dirs, &exclude, &|file| {
-        let found = READ_BUFFER.with(|buf| {
-            rules.with_scanner(options.rule_timeout, |scanner| {
-                ctx.sweep_file(&file, scanner, &mut buf.borrow_mut())
+        let found = contain(&file.windows_path, || {
+            READ_BUFFER.with(|buf| {
+                rules.with_scanner(options.rule_timeout, |scanner| {
+                    ctx.sweep_file(&file, scanner, &mut buf.borrow_mut())
+                })
             })
+        })
+        .unwrap_or_else(|warning| {
+            counters.unreadable.fetch_add(1, Relaxed);
+            ctx.warn(warning);
+            Vec::new()
         });
         if !found.is_empty() {
             findings.lock().unwrap().extend(found);

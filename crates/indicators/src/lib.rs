@@ -326,7 +326,9 @@ impl IndicatorSet {
     /// halved until each group fits (a group of one always does).
     fn rebuild_regex_set(&mut self) {
         self.regex_sets.clear();
-        let mut pending = vec![0..self.regex_patterns.len()];
+        // Ranges of patterns still to be put in a set.
+        let mut pending = Vec::new();
+        pending.push(0..self.regex_patterns.len());
         while let Some(range) = pending.pop() {
             if range.is_empty() {
                 continue;

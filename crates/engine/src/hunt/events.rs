@@ -4,6 +4,7 @@
 
 use super::options::HuntOptions;
 use crate::checks::events;
+use crate::contain::contain;
 use crate::inventory::Inventory;
 use exsweep_evidence::Evidence;
 use exsweep_logs::evtx::{read_records, RecordRead};
@@ -62,74 +63,83 @@ pub fn hunt(evidence: &Evidence, inventory: &Inventory, options: &HuntOptions) -
             }
         };
         let local = evidence.local_path(entry);
-        let read = read_records(reader, |read| {
-            let event = match read {
-                RecordRead::Event(event) => {
-                    cov.lines += 1;
-                    cov.parsed += 1;
-                    event
-                }
-                RecordRead::Unrecognised => {
-                    cov.lines += 1;
-                    cov.parse_failures += 1;
-                    return;
-                }
-                RecordRead::Damaged(e) => {
-                    cov.parse_failures += 1;
-                    if notes.len() < DAMAGE_WARNINGS {
-                        notes.push(format!(
-                            "{}: damaged record skipped: {e}",
-                            entry.windows_path
-                        ));
+        let read = contain(&entry.windows_path, || {
+            read_records(reader, |read| {
+                let event = match read {
+                    RecordRead::Event(event) => {
+                        cov.lines += 1;
+                        cov.parsed += 1;
+                        event
                     }
+                    RecordRead::Unrecognised => {
+                        cov.lines += 1;
+                        cov.parse_failures += 1;
+                        return;
+                    }
+                    RecordRead::Damaged(e) => {
+                        cov.parse_failures += 1;
+                        if notes.len() < DAMAGE_WARNINGS {
+                            notes.push(format!(
+                                "{}: damaged record skipped: {e}",
+                                entry.windows_path
+                            ));
+                        }
+                        return;
+                    }
+                };
+                cov.saw(event.time);
+                if options.outside_window(event.time) {
                     return;
                 }
-            };
-            cov.saw(event.time);
-            if options.outside_window(event.time) {
-                return;
-            }
-            let mut hits = Vec::new();
-            events::check_event(*channel, &event, &mut hits);
-            if hits.is_empty() {
-                return;
-            }
-            let text = format!("{} {} {}", event.provider, event.event_id, event.text());
-            let seen = EventEvidence {
-                source: Text::Borrowed(channel.name()),
-                windows_path: entry.windows_path.clone(),
-                local: local.clone(),
-                record_id: event.record_id,
-                time: event.time,
-                provider: event.provider.clone(),
-                event_id: event.event_id,
-                excerpt: excerpt(&text),
-            };
-            let entities = Entities {
-                user: event
-                    .get("SubjectUserName")
-                    .or(event.get("User"))
-                    .map(str::to_string),
-                process: event
-                    .get("NewProcessName")
-                    .or(event.get("Image"))
-                    .map(str::to_string),
-                ..Entities::default()
-            };
-            for hit in hits {
-                found.push(Finding::new(
-                    hit,
-                    Seen::EventRecord(seen.clone()),
-                    entities.clone(),
-                ));
-            }
+                let mut hits = Vec::new();
+                events::check_event(*channel, &event, &mut hits);
+                if hits.is_empty() {
+                    return;
+                }
+                let text = format!("{} {} {}", event.provider, event.event_id, event.text());
+                let seen = EventEvidence {
+                    source: Text::Borrowed(channel.name()),
+                    windows_path: entry.windows_path.clone(),
+                    local: local.clone(),
+                    record_id: event.record_id,
+                    time: event.time,
+                    provider: event.provider.clone(),
+                    event_id: event.event_id,
+                    excerpt: excerpt(&text),
+                };
+                let entities = Entities {
+                    user: event
+                        .get("SubjectUserName")
+                        .or(event.get("User"))
+                        .map(str::to_string),
+                    process: event
+                        .get("NewProcessName")
+                        .or(event.get("Image"))
+                        .map(str::to_string),
+                    ..Entities::default()
+                };
+                for hit in hits {
+                    found.push(Finding::new(
+                        hit,
+                        Seen::EventRecord(seen.clone()),
+                        entities.clone(),
+                    ));
+                }
+            })
         });
-        if let Err(e) = read {
-            warnings.lock().unwrap().push(format!(
-                "{} is not a readable EVTX file: {e}",
-                entry.windows_path
-            ));
-            return;
+        match read {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => {
+                warnings.lock().unwrap().push(format!(
+                    "{} is not a readable EVTX file: {e}",
+                    entry.windows_path
+                ));
+                return;
+            }
+            Err(warning) => {
+                warnings.lock().unwrap().push(warning);
+                return;
+            }
         }
         cov.files = 1;
         cov.bytes = entry.size;

@@ -11,6 +11,7 @@ mod text;
 pub use options::HuntOptions;
 
 use crate::checks::logs::{self, LogContext};
+use crate::contain::contain;
 use crate::correlate::{self, ShellUrl};
 use crate::inventory::{Inventory, LogFile};
 use exsweep_evidence::known::DEFAULT_EXCHANGE_ROOT;
@@ -88,35 +89,45 @@ pub fn hunt(
 
     let plan = segments::Plan::new(SEGMENT, WAITING_BUDGET);
     files.par_iter().for_each(|(dir, file)| {
-        let mut sink = text::FileHunt::new(
-            file,
-            evidence.local_path(&file.entry),
-            &ctx,
-            shells,
-            options,
-        );
-        let (counts, error) =
-            segments::select(evidence, &file.entry, &selections[*dir], &plan, &mut sink);
-        let mut warnings = Vec::new();
-        if let Some(e) = error {
-            warnings.push(format!("cannot read log {}: {e}", file.entry.windows_path));
-        }
-        if counts.overlong_lines > 0 {
-            warnings.push(format!(
-                "{}: {} line(s) over {} MiB skipped",
-                file.entry.windows_path,
-                counts.overlong_lines,
-                lines::MAX_LINE >> 20
-            ));
-        }
-        if counts.nul_bytes > 0 {
-            warnings.push(format!(
-                "{}: {} NUL byte(s): binary data in a text log (damaged or overwritten?)",
-                file.entry.windows_path, counts.nul_bytes
-            ));
-        }
-        let mut read = sink.finish();
-        warnings.append(&mut read.warnings);
+        let outcome = contain(&file.entry.windows_path, || {
+            let mut sink = text::FileHunt::new(
+                file,
+                evidence.local_path(&file.entry),
+                &ctx,
+                shells,
+                options,
+            );
+            let (counts, error) =
+                segments::select(evidence, &file.entry, &selections[*dir], &plan, &mut sink);
+            let mut warnings = Vec::new();
+            if let Some(e) = error {
+                warnings.push(format!("cannot read log {}: {e}", file.entry.windows_path));
+            }
+            if counts.overlong_lines > 0 {
+                warnings.push(format!(
+                    "{}: {} line(s) over {} MiB skipped",
+                    file.entry.windows_path,
+                    counts.overlong_lines,
+                    lines::MAX_LINE >> 20
+                ));
+            }
+            if counts.nul_bytes > 0 {
+                warnings.push(format!(
+                    "{}: {} NUL byte(s): binary data in a text log (damaged or overwritten?)",
+                    file.entry.windows_path, counts.nul_bytes
+                ));
+            }
+            let mut read = sink.finish();
+            warnings.append(&mut read.warnings);
+            (counts, read, warnings)
+        });
+        let (counts, mut read, warnings) = match outcome {
+            Ok(done) => done,
+            Err(warning) => {
+                shared.lock().unwrap().warnings.push(warning);
+                return;
+            }
+        };
         read.coverage.files = 1;
         read.coverage.bytes = counts.bytes;
         read.coverage.lines = counts.lines;
