@@ -344,3 +344,39 @@ fn real_event_logs_including_damaged_ones() {
         report.coverage.warnings
     );
 }
+
+#[test]
+fn urls_are_compared_percent_decoded() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let client = root.join("inetpub/wwwroot/aspnet_client");
+    fs::create_dir_all(&client).unwrap();
+    fs::write(
+        client.join("disc over.aspx"),
+        exsweep_testkit::samples::china_chopper(),
+    )
+    .unwrap();
+    let iis = root.join("inetpub/logs/LogFiles/W3SVC1");
+    fs::create_dir_all(&iis).unwrap();
+    fs::write(
+        iis.join("u_ex210304.log"),
+        "#Fields: date time s-ip cs-method cs-uri-stem cs-uri-query s-port cs-username c-ip cs(User-Agent) cs(Referer) sc-status sc-substatus sc-win32-status time-taken\n\
+         2021-03-04 07:12:00 10.0.0.5 POST /owa/mastermailbox%40corp.example/powershell - 443 - 203.0.113.50 python-requests/2.26.0 - 200 0 0 15\n\
+         2021-03-04 07:13:00 10.0.0.5 POST /aspnet_client/Disc%20Over.aspx - 443 - 203.0.113.51 Mozilla/5.0 - 200 0 0 15\n",
+    )
+    .unwrap();
+    let report = scan(root, HuntOptions::default());
+    let owassrf = report
+        .findings
+        .iter()
+        .find(|f| f.check_id == "EXS-LOG-009")
+        .expect("OWASSRF with %40 in the mailbox");
+    assert_eq!(owassrf.severity, exsweep_model::Severity::Critical);
+    let used = report
+        .findings
+        .iter()
+        .find(|f| f.check_id == "EXS-LOG-012")
+        .expect("the shell's request, logged with %20");
+    assert_eq!(used.entities.client_ip.as_deref(), Some("203.0.113.51"));
+    assert!(used.detail.contains("disc over.aspx"), "{}", used.detail);
+}

@@ -37,6 +37,36 @@ pub fn parse_timestamp(s: &str) -> Option<SystemTime> {
     Some(time.and_utc().into())
 }
 
+/// A logged URL path as checks compare it: percent-decoded (IIS keeps `%40` and `%20`
+/// as the client sent them) and in lower case, so `/owa/x%40y/PowerShell` and
+/// `/owa/x@y/powershell` are the same request. Bytes that decode to no text stay escaped.
+pub fn url_path_key(stem: &str) -> String {
+    percent_encoding::percent_decode_str(stem)
+        .decode_utf8()
+        .map(|decoded| decoded.to_lowercase())
+        .unwrap_or_else(|_| stem.to_lowercase())
+}
+
+/// The spellings under which a URL path can stand in a log: as it is, and
+/// percent-encoded as clients send names with spaces or other characters (lower case,
+/// as the line selector compares).
+pub fn logged_spellings(path: &str) -> Vec<String> {
+    const KEPT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+        .remove(b'/')
+        .remove(b'.')
+        .remove(b'-')
+        .remove(b'_')
+        .remove(b'~');
+    let mut spellings = vec![path.to_lowercase()];
+    let encoded = percent_encoding::utf8_percent_encode(path, KEPT)
+        .to_string()
+        .to_lowercase();
+    if encoded != spellings[0] {
+        spellings.push(encoded);
+    }
+    spellings
+}
+
 /// Splits one CSV record (RFC 4180: quotes, doubled quotes inside).
 pub fn split_csv(line: &str) -> Vec<String> {
     let mut fields = Vec::new();
@@ -249,6 +279,28 @@ mod tests {
         assert!(csv_header(r#""2021-03-03T02:50:12.000Z","r1""#).is_none());
         assert!(csv_header("2021-03-03T02:50:12.000Z,r1").is_none());
         assert!(csv_header("").is_none());
+    }
+
+    #[test]
+    fn urls_compare_decoded_and_reach_their_encoded_spellings() {
+        assert_eq!(
+            url_path_key("/owa/MasterMailbox%40corp.example/PowerShell"),
+            "/owa/mastermailbox@corp.example/powershell"
+        );
+        assert_eq!(
+            url_path_key("/aspnet_client/disc%20over.aspx"),
+            "/aspnet_client/disc over.aspx"
+        );
+        // Not UTF-8 once decoded: compared as logged.
+        assert_eq!(url_path_key("/x%FF.aspx"), "/x%ff.aspx");
+        assert_eq!(
+            logged_spellings("/aspnet_client/Disc Over.aspx"),
+            [
+                "/aspnet_client/disc over.aspx",
+                "/aspnet_client/disc%20over.aspx"
+            ]
+        );
+        assert_eq!(logged_spellings("/owa/auth/x.aspx"), ["/owa/auth/x.aspx"]);
     }
 
     #[test]

@@ -5,7 +5,7 @@
 
 use super::files::WEB_SCRIPT_EXTENSIONS;
 use exsweep_logs::lines::Needle;
-use exsweep_logs::parse::Fields;
+use exsweep_logs::parse::{url_path_key, Fields};
 use exsweep_logs::LogSource;
 use exsweep_model::{Check, Class, Hit, Reference, Severity};
 use regex::Regex;
@@ -464,7 +464,7 @@ const CLEAN_AUTH_PAGES: [&str; 11] = [
 
 /// Checks on HTTP requests, common to HttpProxy and IIS logs.
 fn request_checks(fields: &Fields, out: &mut Vec<Hit>) {
-    let stem = lower(&fields.url_stem);
+    let stem = url_path_key(fields.url_stem.as_deref().unwrap_or(""));
     let query = lower(&fields.url_query);
     let method = lower(&fields.method);
     let status = fields.status.as_deref().unwrap_or("?");

@@ -17,7 +17,7 @@ use crate::inventory::{Inventory, LogFile};
 use exsweep_evidence::known::DEFAULT_EXCHANGE_ROOT;
 use exsweep_evidence::Evidence;
 use exsweep_logs::lines::{self, Needle, Needles};
-use exsweep_logs::segments;
+use exsweep_logs::{parse, segments};
 use exsweep_model::{Finding, LogCoverage, Text, TrailEntry};
 use rayon::prelude::*;
 use std::collections::HashMap;
@@ -67,7 +67,12 @@ pub fn hunt(
             None => Needles::every_line(),
             Some(mut needles) => {
                 needles.push(Needle::plain("#fields"));
-                needles.extend(shells.iter().map(|s| Needle::plain(s.url.as_str())));
+                needles.extend(
+                    shells
+                        .iter()
+                        .flat_map(|s| parse::logged_spellings(&s.url))
+                        .map(Needle::plain),
+                );
                 needles.extend(options.follow.iter().map(Needle::plain));
                 Needles::new(&needles)
             }

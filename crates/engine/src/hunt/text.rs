@@ -203,11 +203,7 @@ impl LineSink for FileHunt<'_> {
         }
         let mut hits = Vec::new();
         logs::check_line(&self.file.source, &fields, text, self.ctx, &mut hits);
-        let stem = fields
-            .url_stem
-            .as_deref()
-            .unwrap_or("")
-            .to_ascii_lowercase();
+        let stem = parse::url_path_key(fields.url_stem.as_deref().unwrap_or(""));
         let shell = self.shells.iter().find(|s| s.url == stem);
         let follow = self.follows(&fields, text);
         if hits.is_empty() && shell.is_none() && !follow {
