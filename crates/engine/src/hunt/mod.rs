@@ -4,6 +4,7 @@
 //! Files are read in parallel, one chunk at a time, so memory stays flat whatever the
 //! logs' size. What the hunt read goes back per source, for the coverage to judge.
 
+mod cap;
 mod events;
 mod options;
 mod text;
@@ -14,13 +15,13 @@ use crate::checks::logs::{self, LogContext};
 use crate::contain::contain;
 use crate::correlate::{self, ShellUrl};
 use crate::inventory::{Inventory, LogFile};
+use cap::CappedFindings;
 use exsweep_evidence::known::DEFAULT_EXCHANGE_ROOT;
 use exsweep_evidence::Evidence;
 use exsweep_logs::lines::{self, Needle, Needles};
 use exsweep_logs::{parse, segments};
 use exsweep_model::{Finding, LogCoverage, Text, TrailEntry};
 use rayon::prelude::*;
-use std::collections::HashMap;
 use std::sync::Mutex;
 
 /// Logs at least twice this size on disk are selected in segments of it, in parallel.
@@ -79,7 +80,11 @@ pub fn hunt(
         })
         .collect();
     let ctx = LogContext { exchange_root };
-    let shared = Mutex::new(Totals::default());
+    let shared = Mutex::new(Totals {
+        findings: CappedFindings::new(MAX_FINDINGS_PER_CHECK),
+        warnings: Vec::new(),
+        trail: Vec::new(),
+    });
     let stats: Vec<Mutex<LogCoverage>> = inventory
         .logs
         .iter()
@@ -145,19 +150,16 @@ pub fn hunt(
 
     let totals = shared.into_inner().unwrap();
     let mut result = HuntResult::default();
-    for (id, count) in &totals.per_check {
-        if *count > MAX_FINDINGS_PER_CHECK {
-            result.warnings.push(format!(
-                "{id}: {count} hits, the first {MAX_FINDINGS_PER_CHECK} kept as findings"
-            ));
-        }
+    for (id, count) in totals.findings.over_cap() {
+        result.warnings.push(format!(
+            "{id}: {count} hits; the {MAX_FINDINGS_PER_CHECK} earliest are kept as findings, {} left out",
+            count - MAX_FINDINGS_PER_CHECK
+        ));
     }
     result.warnings.extend(totals.warnings);
-    let shell_hits_capped = totals
-        .per_check
-        .get(&logs::SHELL_ACCESS.id)
-        .is_some_and(|count| *count > MAX_FINDINGS_PER_CHECK);
-    result.findings = correlate::aggregate_shell_access(totals.findings, shell_hits_capped);
+    let shell_hits_capped = totals.findings.seen(&logs::SHELL_ACCESS.id) > MAX_FINDINGS_PER_CHECK;
+    result.findings =
+        correlate::aggregate_shell_access(totals.findings.into_findings(), shell_hits_capped);
     result.trail = totals.trail;
     result.trail.sort_by_key(|t| t.line.time);
     result.text_logs = stats.into_iter().map(|c| c.into_inner().unwrap()).collect();
@@ -169,10 +171,8 @@ pub fn hunt(
 }
 
 /// What the files hunted so far found, under the per-check cap.
-#[derive(Default)]
 struct Totals {
-    findings: Vec<Finding>,
-    per_check: HashMap<Text, usize>,
+    findings: CappedFindings,
     warnings: Vec<String>,
     trail: Vec<TrailEntry>,
 }
@@ -182,11 +182,7 @@ impl Totals {
         self.warnings.extend(warnings);
         self.trail.extend(trail);
         for f in findings {
-            let count = self.per_check.entry(f.check_id.clone()).or_default();
-            *count += 1;
-            if *count <= MAX_FINDINGS_PER_CHECK {
-                self.findings.push(f);
-            }
+            self.findings.add(f);
         }
     }
 }
