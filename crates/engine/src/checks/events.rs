@@ -29,25 +29,28 @@ pub static SUSPICIOUS_CMDLET: Check = Check {
 
 pub static WEB_SERVER_SPAWNED_SHELL: Check = Check {
     id: Cow::Borrowed("EXS-LOG-014"),
-    title: Cow::Borrowed("IIS or Unified Messaging worker started a shell"),
+    title: Cow::Borrowed("IIS or Unified Messaging worker started a shell or acted on another process"),
     severity: Severity::Critical,
     class: Class::Compromise,
     category: Cow::Borrowed("execution"),
     references: Cow::Borrowed(&[Reference::attack("T1505.003"), Reference::attack("T1059"), Reference::cve("CVE-2021-26857")]),
-    why: Cow::Borrowed("w3wp.exe and UMWorkerProcess.exe never start cmd.exe or PowerShell on a healthy Exchange server; a web \
-          shell or a deserialization exploit does."),
+    why: Cow::Borrowed("w3wp.exe and UMWorkerProcess.exe never start cmd.exe or PowerShell on a healthy Exchange server, start \
+          little but the compiler, and never inject threads into other processes or connect to RDP and SMB inside the \
+          network; a web shell or a deserialization exploit does."),
     action: Cow::Borrowed("Treat the server as compromised: find the web shell that w3wp ran (file sweep, IIS logs at that time) \
              and everything the command line did."),
 };
 
 pub static LSASS_DUMP_COMMAND: Check = Check {
     id: Cow::Borrowed("EXS-LOG-015"),
-    title: Cow::Borrowed("LSASS dump command"),
+    title: Cow::Borrowed("LSASS memory dumped or read"),
     severity: Severity::Critical,
     class: Class::Compromise,
     category: Cow::Borrowed("credential-access"),
     references: Cow::Borrowed(&[Reference::attack("T1003.001")]),
-    why: Cow::Borrowed("comsvcs.dll MiniDump and procdump -ma lsass write the memory of LSASS, with every logged-on credential, to a file."),
+    why: Cow::Borrowed("comsvcs.dll MiniDump (by name or ordinal), procdump, rdrleakdiag and Task Manager's dumps write the memory \
+          of LSASS, with every logged-on credential, to a file; Sysmon records the dump file (11) and processes opening \
+          LSASS with the right to read its memory (10)."),
     action: Cow::Borrowed("Reset the credentials of every account that logged on to the server; find and preserve the dump file."),
 };
 
@@ -90,6 +93,27 @@ const WEB_SHELL_THREATS: [&str; 3] = ["webshell", "chopper", "exmann"];
 const WEB_SCRIPT_SUFFIXES: [&str; 5] = [".aspx", ".asp", ".ashx", ".asmx", ".jsp"];
 
 const WORKERS: [&str; 3] = ["w3wp.exe", "umworkerprocess.exe", "umservice.exe"];
+/// What the web worker starts on a healthy server: ASP.NET's compilers and helpers.
+const EXPECTED_WORKER_CHILDREN: [&str; 5] = [
+    "csc.exe",
+    "cvtres.exe",
+    "vbc.exe",
+    "conhost.exe",
+    "werfault.exe",
+];
+/// Processes that open LSASS with memory-read rights as part of their job.
+const LSASS_READERS: [&str; 6] = [
+    "msmpeng.exe",
+    "mssense.exe",
+    "csrss.exe",
+    "wininit.exe",
+    "services.exe",
+    "lsm.exe",
+];
+/// PROCESS_VM_READ: with it, a handle to LSASS can copy out its memory.
+const PROCESS_VM_READ: u64 = 0x0010;
+/// Ports of lateral movement a web worker has no business connecting to.
+const LATERAL_PORTS: [&str; 4] = ["445", "139", "3389", "5985"];
 const SHELLS: [&str; 6] = [
     "cmd.exe",
     "powershell.exe",
@@ -136,6 +160,7 @@ pub fn check_event(channel: Channel, event: &EventRecord, out: &mut Vec<Hit>) {
             event.get("CommandLine"),
             out,
         ),
+        Channel::Sysmon => sysmon_checks(event, out),
         Channel::Defender if matches!(event.event_id, 1116 | 1117) => {
             let threat = event.get("Threat Name").unwrap_or("?");
             let path = event.get("Path").unwrap_or("?");
@@ -256,16 +281,90 @@ fn process_checks(
     let parent_name = base_name(parent.unwrap_or(""));
     let image_name = base_name(image.unwrap_or(""));
     let command = command.unwrap_or("");
-    if WORKERS.contains(&parent_name.as_str()) && SHELLS.contains(&image_name.as_str()) {
-        out.push(
-            WEB_SERVER_SPAWNED_SHELL.hit(format!("{parent_name} started {image_name}: {command}")),
-        );
+    if WORKERS.contains(&parent_name.as_str()) {
+        let detail = format!("{parent_name} started {image_name}: {command}");
+        if SHELLS.contains(&image_name.as_str()) {
+            out.push(WEB_SERVER_SPAWNED_SHELL.hit(detail));
+        } else if !image_name.is_empty() && !EXPECTED_WORKER_CHILDREN.contains(&image_name.as_str())
+        {
+            out.push(WEB_SERVER_SPAWNED_SHELL.hit_at(Severity::High, detail));
+        }
     }
-    let c = command.to_ascii_lowercase();
-    if (c.contains("comsvcs") && (c.contains("minidump") || c.contains("#24")))
-        || (c.contains("procdump") && c.contains("lsass"))
-    {
+    if dumps_lsass(command) {
         out.push(LSASS_DUMP_COMMAND.hit(format!("{image_name} ran: {command}")));
+    }
+}
+
+/// A command line that writes LSASS's memory to a file: comsvcs.dll's MiniDump by
+/// name or by ordinal (`#24`, `#+24`, `#-4294967272` ...), procdump naming LSASS,
+/// rdrleakdiag's memory dumps (which name their target by process ID only).
+fn dumps_lsass(command: &str) -> bool {
+    let c = command.to_ascii_lowercase();
+    let comsvcs_ordinal = c.match_indices('#').any(|(at, _)| {
+        c[at + 1..]
+            .trim_start_matches(['+', '-'])
+            .starts_with(|d: char| d.is_ascii_digit())
+    });
+    (c.contains("comsvcs") && (c.contains("minidump") || comsvcs_ordinal))
+        || (c.contains("procdump") && c.contains("lsass"))
+        || (c.contains("rdrleakdiag") && (c.contains("/fullmemdmp") || c.contains("/memdmp")))
+}
+
+fn hex_or_decimal(text: &str) -> Option<u64> {
+    let t = text.trim();
+    match t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")) {
+        Some(hex) => u64::from_str_radix(hex, 16).ok(),
+        None => t.parse().ok(),
+    }
+}
+
+/// Sysmon's network (3), remote thread (8), process access (10) and file (11) events.
+fn sysmon_checks(event: &EventRecord, out: &mut Vec<Hit>) {
+    let image = base_name(
+        event
+            .get("Image")
+            .or(event.get("SourceImage"))
+            .unwrap_or(""),
+    );
+    let from_worker = WORKERS.contains(&image.as_str());
+    match event.event_id {
+        3 if from_worker => {
+            let port = event.get("DestinationPort").unwrap_or("");
+            if LATERAL_PORTS.contains(&port) {
+                let to = event.get("DestinationIp").unwrap_or("?");
+                out.push(WEB_SERVER_SPAWNED_SHELL.hit_at(
+                    Severity::High,
+                    format!("{image} connected to {to} port {port}: lateral movement from the web server."),
+                ));
+            }
+        }
+        8 if from_worker => {
+            let target = event.get("TargetImage").unwrap_or("?");
+            out.push(WEB_SERVER_SPAWNED_SHELL.hit(format!(
+                "{image} started a thread in {target}: code injected from the web server."
+            )));
+        }
+        10 if base_name(event.get("TargetImage").unwrap_or("")) == "lsass.exe"
+            && !LSASS_READERS.contains(&image.as_str()) =>
+        {
+            let access = event.get("GrantedAccess").unwrap_or("");
+            if hex_or_decimal(access).is_some_and(|a| a & PROCESS_VM_READ != 0) {
+                out.push(LSASS_DUMP_COMMAND.hit_at(
+                    Severity::High,
+                    format!(
+                        "{image} opened lsass.exe with access {access}, which can read its memory."
+                    ),
+                ));
+            }
+        }
+        11 => {
+            let file = event.get("TargetFilename").unwrap_or("");
+            let name = base_name(file);
+            if name.starts_with("lsass") && name.ends_with(".dmp") {
+                out.push(LSASS_DUMP_COMMAND.hit(format!("{image} wrote {file}.")));
+            }
+        }
+        _ => {}
     }
 }
 
@@ -389,6 +488,136 @@ mod tests {
         for (event, channel, expected) in cases {
             assert_eq!(ids(channel, &event), expected, "{event:?}");
         }
+    }
+
+    #[test]
+    fn credential_dumps_by_any_means() {
+        for dump in [
+            "rundll32.exe C:\\Windows\\System32\\comsvcs.dll, MiniDump 624 C:\\root\\l.dmp full",
+            "rundll32 comsvcs.dll #24 624 c:\\x.bin full",
+            "rundll32 COMSVCS.DLL #+0000024 624 x full",
+            "rundll32.exe comsvcs.dll,#-4294967272 624 x full",
+            "procdump64.exe -accepteula -ma lsass.exe l.dmp",
+            "rdrleakdiag.exe /p 624 /o c:\\x /fullmemdmp /wait 1",
+        ] {
+            assert!(dumps_lsass(dump), "{dump}");
+        }
+        for benign in [
+            "rundll32 comsvcs.dll,Other",
+            "procdump -e w3wp.exe",
+            "notepad #1.txt",
+        ] {
+            assert!(!dumps_lsass(benign), "{benign}");
+        }
+        let sysmon = |id: u64, data: &[(&str, &str)]| {
+            ids(
+                Channel::Sysmon,
+                &record("Microsoft-Windows-Sysmon", id, 4, data),
+            )
+        };
+        assert_eq!(
+            sysmon(
+                11,
+                &[
+                    ("Image", "C:\\Windows\\System32\\Taskmgr.exe"),
+                    (
+                        "TargetFilename",
+                        "C:\\Users\\a\\AppData\\Local\\Temp\\lsass (2).DMP"
+                    )
+                ]
+            ),
+            [("EXS-LOG-015", Severity::Critical)]
+        );
+        assert_eq!(
+            sysmon(
+                10,
+                &[
+                    ("SourceImage", "C:\\root\\x.exe"),
+                    ("TargetImage", "C:\\Windows\\system32\\lsass.exe"),
+                    ("GrantedAccess", "0x1FFFFF")
+                ]
+            ),
+            [("EXS-LOG-015", Severity::High)]
+        );
+        // Query-only access, and Defender's own reads, are not dumps.
+        assert!(sysmon(
+            10,
+            &[
+                ("SourceImage", "C:\\x.exe"),
+                ("TargetImage", "C:\\Windows\\system32\\lsass.exe"),
+                ("GrantedAccess", "0x1000")
+            ]
+        )
+        .is_empty());
+        assert!(sysmon(
+            10,
+            &[
+                (
+                    "SourceImage",
+                    "C:\\ProgramData\\Microsoft\\Windows Defender\\MsMpEng.exe"
+                ),
+                ("TargetImage", "C:\\Windows\\system32\\lsass.exe"),
+                ("GrantedAccess", "0x1410")
+            ]
+        )
+        .is_empty());
+    }
+
+    #[test]
+    fn the_web_worker_never_reaches_into_other_processes_or_the_network() {
+        let w3wp = "c:\\windows\\system32\\inetsrv\\w3wp.exe";
+        let sysmon = |id: u64, data: &[(&str, &str)]| {
+            ids(
+                Channel::Sysmon,
+                &record("Microsoft-Windows-Sysmon", id, 4, data),
+            )
+        };
+        assert_eq!(
+            sysmon(
+                8,
+                &[
+                    ("SourceImage", w3wp),
+                    ("TargetImage", "C:\\Windows\\explorer.exe")
+                ]
+            ),
+            [("EXS-LOG-014", Severity::Critical)]
+        );
+        assert_eq!(
+            sysmon(
+                3,
+                &[
+                    ("Image", w3wp),
+                    ("DestinationIp", "10.0.0.9"),
+                    ("DestinationPort", "445")
+                ]
+            ),
+            [("EXS-LOG-014", Severity::High)]
+        );
+        assert!(sysmon(
+            3,
+            &[
+                ("Image", w3wp),
+                ("DestinationIp", "10.0.0.9"),
+                ("DestinationPort", "443")
+            ]
+        )
+        .is_empty());
+        let child = |image: &str| {
+            ids(
+                Channel::Sysmon,
+                &record(
+                    "Microsoft-Windows-Sysmon",
+                    1,
+                    4,
+                    &[("ParentImage", w3wp), ("Image", image)],
+                ),
+            )
+        };
+        assert_eq!(
+            child("C:\\Windows\\System32\\whoami.exe"),
+            [("EXS-LOG-014", Severity::High)]
+        );
+        assert!(child("C:\\Windows\\Microsoft.NET\\Framework64\\v4.0.30319\\csc.exe").is_empty());
     }
 
     #[test]
