@@ -504,7 +504,7 @@ mod tests {
         }
         for benign in [
             "rundll32 comsvcs.dll,Other",
-            "procdump -e w3wp.exe",
+            "procdump -ma w3wp.exe",
             "notepad #1.txt",
         ] {
             assert!(!dumps_lsass(benign), "{benign}");
