@@ -490,6 +490,14 @@ mod tests {
         }
     }
 
+    /// The checks a Sysmon event of this ID and data raises.
+    fn sysmon(id: u64, data: &[(&str, &str)]) -> Vec<(&'static str, Severity)> {
+        ids(
+            Channel::Sysmon,
+            &record("Microsoft-Windows-Sysmon", id, 4, data),
+        )
+    }
+
     #[test]
     fn credential_dumps_by_any_means() {
         for dump in [
@@ -509,12 +517,6 @@ mod tests {
         ] {
             assert!(!dumps_lsass(benign), "{benign}");
         }
-        let sysmon = |id: u64, data: &[(&str, &str)]| {
-            ids(
-                Channel::Sysmon,
-                &record("Microsoft-Windows-Sysmon", id, 4, data),
-            )
-        };
         assert_eq!(
             sysmon(
                 11,
@@ -566,12 +568,6 @@ mod tests {
     #[test]
     fn the_web_worker_never_reaches_into_other_processes_or_the_network() {
         let w3wp = "c:\\windows\\system32\\inetsrv\\w3wp.exe";
-        let sysmon = |id: u64, data: &[(&str, &str)]| {
-            ids(
-                Channel::Sysmon,
-                &record("Microsoft-Windows-Sysmon", id, 4, data),
-            )
-        };
         assert_eq!(
             sysmon(
                 8,
