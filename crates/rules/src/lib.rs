@@ -355,6 +355,92 @@ fn rule_hit(rule: &yara_x::Rule) -> RuleHit {
 mod tests {
     use super::*;
 
+    /// Every file below `dir`, with its bytes.
+    fn files_below(dir: &Path, out: &mut Vec<(PathBuf, Vec<u8>)>) {
+        for entry in std::fs::read_dir(dir).unwrap().map(Result::unwrap) {
+            let path = entry.path();
+            if entry.file_type().unwrap().is_dir() {
+                files_below(&path, out);
+            } else {
+                out.push((path.clone(), std::fs::read(&path).unwrap()));
+            }
+        }
+    }
+
+    /// The rules each content matches, as `namespace:identifier` lists.
+    fn hits(set: &RuleSet, contents: &[(PathBuf, Vec<u8>)]) -> Vec<Vec<String>> {
+        let mut scanner = set.scanner(Duration::from_secs(5));
+        contents
+            .iter()
+            .map(|(path, data)| {
+                let windows = format!(r"C:\{}", path.display()).replace('/', "\\");
+                let mut rules: Vec<String> = scanner
+                    .scan(&windows, data, String::new)
+                    .unwrap()
+                    .into_iter()
+                    .map(|h| h.rule)
+                    .collect();
+                rules.sort();
+                rules
+            })
+            .collect()
+    }
+
+    /// The prefilter may only skip files no rule can match: with it and without it,
+    /// the same rules match the same files, over the demo server, mutations of every
+    /// file in it (cut, upper-cased, spliced into noise) and random bytes.
+    #[test]
+    fn the_prefilter_changes_no_match() {
+        let dir = tempfile::tempdir().unwrap();
+        exsweep_testkit::build(dir.path()).unwrap();
+        let mut contents = Vec::new();
+        files_below(dir.path(), &mut contents);
+        let mut noise = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut random = |n: usize| -> Vec<u8> {
+            (0..n)
+                .map(|_| {
+                    noise ^= noise << 13;
+                    noise ^= noise >> 7;
+                    noise ^= noise << 17;
+                    noise as u8
+                })
+                .collect()
+        };
+        let mut variants = Vec::new();
+        for (path, data) in &contents {
+            let half = data.len() / 2;
+            variants.push((path.clone(), data[..half].to_vec()));
+            variants.push((path.clone(), data[half..].to_vec()));
+            variants.push((path.clone(), data.to_ascii_uppercase()));
+            let mut spliced = random(300);
+            spliced.extend_from_slice(data);
+            spliced.extend(random(300));
+            variants.push((path.clone(), spliced));
+        }
+        for n in [0, 1, 64, 4096, 70_000] {
+            variants.push((
+                PathBuf::from("inetpub/wwwroot/aspnet_client/r.aspx"),
+                random(n),
+            ));
+        }
+        contents.extend(variants);
+        let with = RuleSet::build(&[]);
+        assert!(
+            with.prefilter.is_some(),
+            "the built-in rules have a prefilter"
+        );
+        let without = RuleSet {
+            prefilter: None,
+            ..RuleSet::build(&[])
+        };
+        let (a, b) = (hits(&with, &contents), hits(&without, &contents));
+        let matched = b.iter().filter(|h| !h.is_empty()).count();
+        assert!(matched >= 10, "only {matched} contents matched any rule");
+        for ((path, _), (a, b)) in contents.iter().zip(a.iter().zip(&b)) {
+            assert_eq!(a, b, "{}", path.display());
+        }
+    }
+
     #[test]
     fn builtin_rules_compile() {
         let set = RuleSet::build(&[]);
