@@ -627,3 +627,42 @@ fn hostile_names_are_escaped_in_every_output() {
         );
     }
 }
+
+#[test]
+fn a_flat_folder_of_many_files_is_swept_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let temp = dir.path().join("Windows/Temp");
+    fs::create_dir_all(&temp).unwrap();
+    for i in 0..2_000 {
+        fs::write(
+            temp.join(format!("tmp{i:05}.txt")),
+            format!("temp file {i}\n"),
+        )
+        .unwrap();
+    }
+    for i in [7, 1_234, 1_999] {
+        fs::write(
+            temp.join(format!("lsass_{i}.dmp")),
+            demo::samples::minidump(),
+        )
+        .unwrap();
+    }
+    let report = scan::run(&config(dir.path()), &Silent).unwrap();
+    assert_eq!(report.coverage.files_seen, 2_003);
+    assert_eq!(report.coverage.files_scanned, 2_003);
+    let mut dumps: Vec<&str> = report
+        .findings
+        .iter()
+        .filter(|f| f.check_id == "EXS-FILE-005")
+        .filter_map(|f| f.file().map(|e| e.windows_path.as_str()))
+        .collect();
+    dumps.sort();
+    assert_eq!(
+        dumps,
+        [
+            r"C:\Windows\Temp\lsass_1234.dmp",
+            r"C:\Windows\Temp\lsass_1999.dmp",
+            r"C:\Windows\Temp\lsass_7.dmp"
+        ]
+    );
+}

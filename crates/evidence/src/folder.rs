@@ -20,6 +20,8 @@ const DRIVE_MARKERS: [&str; 5] = [
 
 /// At most this many warnings are kept from one listing; the counters stay exact.
 const MAX_WARNINGS: usize = 200;
+/// A folder with more files than this hands them to the thread pool, not one task.
+const PARALLEL_FILES: usize = 64;
 
 /// One drive letter's files, found at a local folder.
 #[derive(Clone, Debug)]
@@ -368,8 +370,15 @@ impl<'a> Walk<'a> {
             report.warnings.truncate(room);
             shared.merge(report);
         }
-        for file in found {
-            (self.visit)(file);
+        // A folder of many files (a Windows\Temp of 100,000) is read on every core, not
+        // by the one task that listed it; a few files are not worth the split.
+        if found.len() > PARALLEL_FILES {
+            use rayon::prelude::*;
+            found.into_par_iter().for_each(|file| (self.visit)(file));
+        } else {
+            for file in found {
+                (self.visit)(file);
+            }
         }
     }
 }
