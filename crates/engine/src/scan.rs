@@ -67,6 +67,9 @@ impl ScanRequest {
     pub fn validate(self) -> Result<ScanConfig, String> {
         std::fs::metadata(&self.evidence)
             .map_err(|e| format!("cannot read evidence root {}: {e}", self.evidence.display()))?;
+        if let Some(layout) = self.layout {
+            layout.available_here()?;
+        }
         for (letter, path) in &self.extra_drives {
             if !letter.is_ascii_alphabetic() {
                 return Err(format!("{letter}: is not a drive letter"));

@@ -122,14 +122,11 @@ impl FolderSource {
         let mut drives = match layout {
             Layout::Image => vec![plain('C', dir)],
             Layout::Live => {
-                let live = super::live::drives();
-                if live.is_empty() {
-                    return Err(
-                        "a live system is read on Windows; here, give a mounted image and name its other drives with --drive D=PATH"
-                            .into(),
-                    );
-                }
-                live.iter().map(|(l, p)| plain(*l, p)).collect()
+                layout.available_here()?;
+                super::live::drives()
+                    .iter()
+                    .map(|(l, p)| plain(*l, p))
+                    .collect()
             }
             Layout::Kape => kape_drives(dir),
             Layout::Velociraptor => velociraptor_drives(dir),

@@ -34,6 +34,18 @@ pub enum Layout {
 }
 
 impl Layout {
+    /// Whether this machine can read evidence in this layout: a live system only from
+    /// the Windows machine itself.
+    pub fn available_here(self) -> Result<(), String> {
+        if self == Layout::Live && live::drives().is_empty() {
+            return Err(
+                "a live system is read on Windows; here, give a mounted image and name its other drives with --drive D=PATH"
+                    .into(),
+            );
+        }
+        Ok(())
+    }
+
     pub fn describe(self, zipped: bool) -> &'static str {
         match (self, zipped) {
             (Layout::Image, _) => "mounted disk image or system drive",

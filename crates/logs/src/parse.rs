@@ -139,12 +139,15 @@ impl Columns {
 /// record. A header is told from a record by its first field naming the time column.
 pub fn csv_header(line: &str) -> Option<Columns> {
     let line = line.trim_start_matches('\u{feff}');
-    let line = line.strip_prefix("#Fields:").unwrap_or(line);
-    let names = split_csv(line.trim());
-    let first = names.first()?.trim().to_ascii_lowercase();
-    TIME_COLUMNS
-        .contains(&first.as_str())
-        .then(|| Columns::new(names.iter().map(String::as_str)))
+    let line = line.strip_prefix("#Fields:").unwrap_or(line).trim();
+    // Every selected line of a CSV log comes here: only a line whose first field names
+    // a time column is split whole (a time column's name holds no comma or quote).
+    let first = line.split(',').next()?.trim().trim_matches('"');
+    if !TIME_COLUMNS.iter().any(|t| first.eq_ignore_ascii_case(t)) {
+        return None;
+    }
+    let names = split_csv(line);
+    Some(Columns::new(names.iter().map(String::as_str)))
 }
 
 /// The HttpProxy header of Exchange 2016/2019, for files whose header was lost.
