@@ -5,8 +5,6 @@
 
 use crate::checks::logs::SHELL_ACCESS;
 use crate::inventory::Inventory;
-use exsweep_evidence::known::DEFAULT_EXCHANGE_ROOT;
-use exsweep_evidence::winpath;
 use exsweep_model::{rfc3339, Finding, Severity};
 use std::collections::BTreeMap;
 
@@ -17,28 +15,22 @@ pub struct ShellUrl {
     pub windows_path: String,
 }
 
-/// The URLs of the files the sweep flagged high or above that sit below the front
-/// end's web folder or an IIS site root.
+/// The URLs of the files the sweep flagged high or above, as IIS serves them (a
+/// file may answer on the front end's site and on the back end's).
 pub fn shell_urls(findings: &[Finding], inventory: &Inventory) -> Vec<ShellUrl> {
-    let ex = inventory
-        .exchange
-        .as_ref()
-        .map_or(DEFAULT_EXCHANGE_ROOT, |e| e.root.as_str());
-    let mut bases = vec![winpath::key(&format!(r"{ex}\FrontEnd\HttpProxy"))];
-    bases.extend(inventory.web_roots.iter().map(|r| winpath::key(r)));
     let mut urls: Vec<ShellUrl> = findings
         .iter()
         .filter(|f| f.severity >= Severity::High)
         .filter_map(Finding::file)
-        .filter_map(|file| {
-            let key = winpath::key(&file.windows_path);
-            bases.iter().find_map(|base| {
-                let rest = key.strip_prefix(base.as_str())?;
-                rest.starts_with('\\').then(|| ShellUrl {
-                    url: rest.replace('\\', "/"),
+        .flat_map(|file| {
+            inventory
+                .web_map
+                .urls_of(&file.windows_path)
+                .into_iter()
+                .map(|url| ShellUrl {
+                    url,
                     windows_path: file.windows_path.clone(),
                 })
-            })
         })
         .collect();
     urls.sort();

@@ -4,6 +4,7 @@
 //! from. What is missing becomes the coverage, so a collection without web roots or
 //! logs is never reported as clean.
 
+use crate::webmap::WebMap;
 use exsweep_evidence::known::{
     APPLICATION_HOST, DEFAULT_EXCHANGE_ROOT, DEFAULT_INSTALL_DIRS, DEFAULT_WEB_ROOT, EVENT_LOG_DIR,
     IIS_LOG_DIR, SOFTWARE_HIVE, SYSTEM_HIVE,
@@ -121,6 +122,8 @@ pub struct ConfigSource {
 pub struct Inventory {
     pub exchange: Option<ExchangeInstall>,
     pub web_roots: Vec<String>,
+    /// IIS's URLs and the folders they serve.
+    pub web_map: WebMap,
     pub host: Option<String>,
     /// The text logs, when the inventory was asked to find them.
     pub logs: Vec<LogDir>,
@@ -180,12 +183,11 @@ fn find_exchange(evidence: &Evidence, warnings: &mut Vec<String>) -> Option<Exch
 }
 
 /// IIS site roots from `applicationHost.config`, plus the default root.
-fn find_web_roots(evidence: &Evidence, warnings: &mut Vec<String>) -> Vec<String> {
+fn find_web_roots(config: Option<&str>) -> Vec<String> {
     let mut roots = vec![DEFAULT_WEB_ROOT.to_string()];
-    if let Some(config) = read_small(evidence, APPLICATION_HOST, warnings) {
-        let text = String::from_utf8_lossy(&config);
+    if let Some(text) = config {
         let physical = Regex::new(r#"(?i)physicalPath="([^"]+)""#).expect("static regex");
-        for cap in physical.captures_iter(&text) {
+        for cap in physical.captures_iter(text) {
             let path = cap[1]
                 .replace("%SystemDrive%", "C:")
                 .replace("%SYSTEMDRIVE%", "C:");
@@ -244,11 +246,13 @@ fn log_dirs(exchange_root: &str) -> Vec<LogDir> {
     ]
 }
 
-/// Which files of a log folder belong to its kind: Rps_Http logs by name, the rest `*.log`.
+/// Which files of a log folder belong to its kind: Rps_Http logs by name, every file
+/// below `OABGeneratorLog` (as Test-ProxyLogon reads them), the rest `*.log`.
 fn belongs_to(source: &LogSource, file_name: &str) -> bool {
     let name = file_name.to_lowercase();
     match source {
         LogSource::RpsHttp => name.contains("rps_http"),
+        LogSource::OabGenerator => true,
         _ => name.contains(".log"),
     }
 }
@@ -392,7 +396,9 @@ impl Inventory {
     pub fn take(evidence: &Evidence, with_logs: bool) -> Inventory {
         let mut warnings = Vec::new();
         let exchange = find_exchange(evidence, &mut warnings);
-        let web_roots = find_web_roots(evidence, &mut warnings);
+        let iis_config = read_small(evidence, APPLICATION_HOST, &mut warnings)
+            .map(|bytes| String::from_utf8_lossy(&bytes).into_owned());
+        let web_roots = find_web_roots(iis_config.as_deref());
         let host = read_small(evidence, SYSTEM_HIVE, &mut warnings)
             .and_then(|h| registry::computer_name(&h));
         let configs = [
@@ -424,6 +430,7 @@ impl Inventory {
         let ex_root = exchange
             .as_ref()
             .map_or(DEFAULT_EXCHANGE_ROOT.to_string(), |e| e.root.clone());
+        let web_map = WebMap::read(iis_config.as_deref(), &ex_root);
         let fe = format!(r"{ex_root}\FrontEnd\HttpProxy");
         zones.push((format!(r"{fe}\owa\auth"), Zone::FrontEndOwaAuth));
         zones.push((format!(r"{fe}\ecp\auth"), Zone::FrontEndEcpAuth));
@@ -460,6 +467,7 @@ impl Inventory {
         Inventory {
             exchange,
             web_roots,
+            web_map,
             host,
             logs,
             event_logs,

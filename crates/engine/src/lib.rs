@@ -16,3 +16,4 @@ pub mod inventory;
 pub mod progress;
 pub mod scan;
 pub mod sweep;
+pub mod webmap;

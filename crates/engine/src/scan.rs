@@ -155,7 +155,13 @@ pub fn run(config: &ScanConfig, progress: &dyn Progress) -> Result<Report, Strin
     );
     let mut hunted = request.logs.then(|| {
         let shells = correlate::shell_urls(&findings, &inventory);
-        hunt::hunt(&evidence, &inventory, &shells, &request.hunt)
+        hunt::hunt(
+            &evidence,
+            &inventory,
+            &config.indicators,
+            &shells,
+            &request.hunt,
+        )
     });
     let mut loader_warnings = config.indicators.warnings.clone();
     loader_warnings.extend(config.rules.warnings.iter().cloned());

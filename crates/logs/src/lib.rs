@@ -44,9 +44,23 @@ impl LogSource {
         !matches!(self, LogSource::Iis | LogSource::OabGenerator)
     }
 
+    /// True for the logs Test-ProxyLogon reads without regard to a line's time
+    /// (HttpProxy rows by column name, ECP and OAB generator lines as raw text): a line
+    /// there is checked even when it does not read as a record.
+    pub fn checks_lines_without_time(&self) -> bool {
+        matches!(
+            self,
+            LogSource::HttpProxy { .. }
+                | LogSource::EcpServer
+                | LogSource::EcpActivity
+                | LogSource::OabGenerator
+        )
+    }
+
     pub fn default_columns(&self) -> Columns {
         match self {
             LogSource::HttpProxy { .. } => Columns::new(parse::HTTPPROXY_DEFAULT_FIELDS.split(',')),
+            LogSource::EcpServer => Columns::new(parse::ECP_SERVER_DEFAULT_FIELDS.split(',')),
             LogSource::Iis => Columns::new(parse::IIS_DEFAULT_FIELDS.split(' ')),
             _ => Columns::default(),
         }

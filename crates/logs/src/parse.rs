@@ -47,6 +47,15 @@ pub fn url_path_key(stem: &str) -> String {
         .unwrap_or_else(|_| stem.to_lowercase())
 }
 
+/// A logged query string as checks read it: `+` as the space it encodes, then
+/// percent-decoded (invalid UTF-8 replaced) and in lower case, so `cmd=net+user` and
+/// `cmd=net%20user` both read `cmd=net user`.
+pub fn query_text(query: &str) -> String {
+    percent_encoding::percent_decode_str(&query.replace('+', " "))
+        .decode_utf8_lossy()
+        .to_lowercase()
+}
+
 /// The spellings under which a URL path can stand in a log: as it is, and
 /// percent-encoded as clients send names with spaces or other characters (lower case,
 /// as the line selector compares).
@@ -152,6 +161,9 @@ pub fn csv_header(line: &str) -> Option<Columns> {
 
 /// The HttpProxy header of Exchange 2016/2019, for files whose header was lost.
 pub const HTTPPROXY_DEFAULT_FIELDS: &str = "DateTime,RequestId,MajorVersion,MinorVersion,BuildVersion,RevisionVersion,ClientRequestId,Protocol,UrlHost,UrlStem,ProtocolAction,AuthenticationType,IsAuthenticated,AuthenticatedUser,Organization,AnchorMailbox,UserAgent,ClientIpAddress,ServerHostName,HttpStatus,BackEndStatus,ErrorCode,Method,ProxyAction,TargetServer,TargetServerVersion,RoutingType,RoutingHint,BackEndCookie,ServerLocatorHost,ServerLocatorLatency,RequestBytes,ResponseBytes,TargetOutstandingRequests,AuthModulePerfContext,HttpPipelineLatency,CalculateTargetBackEndLatency,GlsLatencyBreakup,TotalGlsLatency,AccountForestLatencyBreakup,TotalAccountForestLatency,ResourceForestLatencyBreakup,TotalResourceForestLatency,ADLatency,SharedCacheLatencyBreakup,TotalSharedCacheLatency,ActivityContextLifeTime,ModuleToHandlerSwitchingLatency,ClientReqStreamLatency,BackendReqInitLatency,BackendReqStreamLatency,BackendProcessingLatency,BackendRespInitLatency,BackendRespStreamLatency,ClientRespStreamLatency,KerberosAuthHeaderLatency,HandlerCompletionLatency,RequestHandlerLatency,HandlerToModuleSwitchingLatency,ProxyTime,CoreLatency,RoutingLatency,HttpProxyOverhead,TotalRequestTime,RouteRefresherLatency,UrlQuery,BackEndGenericInfo,GenericInfo,GenericErrors,EdgeTraceId,DatabaseGuid,UserADObjectGuid,PartitionEndpointLookupLatency,RoutingStatus";
+
+/// The ECP Server log's header, for files whose header was lost.
+pub const ECP_SERVER_DEFAULT_FIELDS: &str = "TimeStamp,ServerName,EventId,EventData";
 
 /// IIS's default W3C fields, for files whose `#Fields:` line was lost.
 pub const IIS_DEFAULT_FIELDS: &str = "date time s-ip cs-method cs-uri-stem cs-uri-query s-port cs-username c-ip cs(User-Agent) cs(Referer) sc-status sc-substatus sc-win32-status time-taken";

@@ -144,7 +144,7 @@ pub fn check_event(channel: Channel, event: &EventRecord, out: &mut Vec<Hit>) {
                     .contains("system.invalidcastexception") =>
         {
             out.push(UM_DESERIALIZATION.hit(
-                "MSExchange Unified Messaging logged an error with System.InvalidCastException.".into(),
+                "Test-ProxyLogon reports this event (CVE-2021-26857): MSExchange Unified Messaging logged an error with System.InvalidCastException.".into(),
             ));
         }
         Channel::ExchangeManagement => cmdlet_check(event, out),

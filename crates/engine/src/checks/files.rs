@@ -21,12 +21,12 @@ pub const WEB_SCRIPT_EXTENSIONS: [&str; 15] = [
 ];
 
 /// The subset IIS runs on request: a file of these types in a static folder is a page.
-const SERVER_EXECUTED: [&str; 12] = [
+pub const SERVER_EXECUTED: [&str; 12] = [
     "aspx", "ashx", "asmx", "ascx", "asax", "asp", "svc", "soap", "cshtml", "jsp", "php", "config",
 ];
 
 /// The pages a clean front-end `owa\auth` holds (2016/2019, plus 2013's SvmFeedback).
-const OWA_AUTH_PAGES: [&str; 10] = [
+pub const OWA_AUTH_PAGES: [&str; 10] = [
     "errorfe.aspx",
     "expiredpassword.aspx",
     "frowny.aspx",
@@ -38,7 +38,7 @@ const OWA_AUTH_PAGES: [&str; 10] = [
     "signout.aspx",
     "svmfeedback.aspx",
 ];
-const ECP_AUTH_PAGES: [&str; 1] = ["timeoutlogout.aspx"];
+pub const ECP_AUTH_PAGES: [&str; 1] = ["timeoutlogout.aspx"];
 
 const ARCHIVE_EXTENSIONS: [&str; 3] = ["zip", "7z", "rar"];
 
@@ -252,9 +252,21 @@ fn allow_list_checks(subject: &FileSubject, out: &mut Vec<Hit>) {
 fn dump_checks(subject: &FileSubject, out: &mut Vec<Hit>) {
     let name = subject.name().to_lowercase();
     let is_minidump = subject.data.starts_with(b"MDMP");
-    if name.starts_with("lsass") && name.ends_with(".dmp") {
+    // Wider than Test-ProxyLogon's `lsass.*dmp` (which needs the dot, and looks only in
+    // C:\root and Windows\Temp): every name it matches is matched here, anywhere.
+    if name.starts_with("lsass") && name.ends_with("dmp") {
+        let folder = subject.windows_path.to_lowercase();
+        let tpl = name.starts_with("lsass.")
+            && [r"c:\root\", r"c:\windows\temp\"]
+                .iter()
+                .any(|dir| folder.starts_with(dir));
         out.push(LSASS_DUMP.hit(format!(
-            "{} is named like an LSASS dump{}.",
+            "{}{} is named like an LSASS dump{}.",
+            if tpl {
+                "Test-ProxyLogon reports this file (lsass.*dmp): "
+            } else {
+                ""
+            },
             subject.name(),
             if is_minidump {
                 " and has the minidump signature (MDMP)"

@@ -3,9 +3,11 @@
 //! (case-insensitive, as PowerShell's `-like` and `Select-String`); what that script
 //! throws away (probes, failed attempts) is kept as separate, lower findings.
 
-use super::files::WEB_SCRIPT_EXTENSIONS;
+use super::files::{ECP_AUTH_PAGES, OWA_AUTH_PAGES, SERVER_EXECUTED};
+use crate::webmap::WebMap;
+use exsweep_indicators::IndicatorSet;
 use exsweep_logs::lines::Needle;
-use exsweep_logs::parse::{url_path_key, Fields};
+use exsweep_logs::parse::{query_text, url_path_key, Fields};
 use exsweep_logs::LogSource;
 use exsweep_model::{Check, Class, Hit, Reference, Severity};
 use regex::Regex;
@@ -102,13 +104,13 @@ pub static PROXYLOGON_TRACE: Check = Check {
 
 pub static WEB_SHELL_REQUEST: Check = Check {
     id: Cow::Borrowed("EXS-LOG-007"),
-    title: Cow::Borrowed("POST to a script where no page should be (web-shell use)"),
+    title: Cow::Borrowed("Request for a page where none should be (web-shell use or probing)"),
     severity: Severity::High,
     class: Class::Compromise,
     category: Cow::Borrowed("webshell"),
     references: Cow::Borrowed(&[WEB_SHELL, VOLEXITY]),
-    why: Cow::Borrowed("aspnet_client, owa\\auth's build folders and unknown pages in owa\\auth or ecp\\auth receive no POSTs on \
-          a clean server; attackers post commands to their shells there."),
+    why: Cow::Borrowed("aspnet_client and the build folders hold no pages, owa\\auth and ecp\\auth only their fixed ones: a \
+          page there that answers is a web shell in use; requests that get a 404 are someone looking for one."),
     action: Cow::Borrowed("Find the file behind the URL (exsweep's file sweep reports it), preserve it, and trace the source IP."),
 };
 
@@ -179,6 +181,28 @@ pub static SHELL_ACCESS: Check = Check {
     action: Cow::Borrowed("Preserve the logs of those times, list every address that used the shell, and follow each one."),
 };
 
+pub static SHELL_COMMAND_REQUEST: Check = Check {
+    id: Cow::Borrowed("EXS-LOG-018"),
+    title: Cow::Borrowed("OS command in a request (web-shell use)"),
+    severity: Severity::High,
+    class: Class::Compromise,
+    category: Cow::Borrowed("webshell"),
+    references: Cow::Borrowed(&[WEB_SHELL, Reference::attack("T1059.003"), Reference::attack("T1087")]),
+    why: Cow::Borrowed("Shells that take their command in the URL leave it in the query string: whoami, net user, dsquery,           certutil, powershell -enc. No Exchange or IIS page takes a command line."),
+    action: Cow::Borrowed("Find the page the request went to (a shell), list every command sent to it, and follow the source IP."),
+};
+
+pub static WEB_TUNNEL: Check = Check {
+    id: Cow::Borrowed("EXS-LOG-019"),
+    title: Cow::Borrowed("Web tunnel traffic (reGeorg, Neo-reGeorg, Tunna)"),
+    severity: Severity::High,
+    class: Class::Compromise,
+    category: Cow::Borrowed("webshell"),
+    references: Cow::Borrowed(&[WEB_SHELL, Reference::attack("T1090.001"), Reference::attack("T1572")]),
+    why: Cow::Borrowed("A tunnel page relays the attacker's connections from the web server into the internal network (RDP, SMB);           reGeorg and Tunna say so in their query strings, and all three ship pages of fixed names."),
+    action: Cow::Borrowed("Find and preserve the tunnel page, then look for the internal connections it made (Sysmon 3, firewall logs)              at the times of these requests."),
+};
+
 /// The log checks, in ID order.
 pub static LOG_CHECKS: &[&Check] = &[
     &PROXYLOGON_SSRF,
@@ -193,6 +217,8 @@ pub static LOG_CHECKS: &[&Check] = &[
     &KNOWN_ATTACKER_IP,
     &SUSPICIOUS_USER_AGENT,
     &SHELL_ACCESS,
+    &SHELL_COMMAND_REQUEST,
+    &WEB_TUNNEL,
 ];
 
 /// Addresses Volexity saw exploiting Exchange (CISA AA21-062A).
@@ -260,15 +286,66 @@ fn request_needles() -> Vec<Needle> {
             "/aspnet_client/",
             "email=autodiscover",
             "x-rps-cat",
-            "/powershell",
+            // `/powershell` (OWASSRF, ProxyShell) and `powershell -enc` in a query.
+            "powershell",
             // `exchangeservicesclient/0.0.0.0`, from its rarer part.
             "client/0.0.0.0",
             "python-requests",
             "antsword",
+            // Commands in query strings (`net user` from its rarer part, in both
+            // encodings of its space).
+            "whoami",
+            "dsquery",
+            "certutil",
+            "nltest",
+            "systeminfo",
+            "ipconfig",
+            "tasklist",
+            "rundll32",
+            "localgroup",
+            "et+user",
+            "et%20user",
+            "et+group",
+            "et%20group",
+            // Tunnel pages by their default names.
+            "tunnel.as",
+            "tunnel.nosocket",
+            "/conn.aspx",
         ]
         .into_iter()
         .map(Needle::plain),
     );
+    // `cmd=` (reGeorg, shells) but not ActiveSync's `Cmd=Sync`, and `cmd.exe`, `cmd /c`.
+    n.push(Needle {
+        text: "cmd".into(),
+        confirm: Some(|text, needle| {
+            let rest = &text[needle.end..];
+            match rest.strip_prefix(b"=") {
+                Some(value) => {
+                    let value = url_stem_at(value, 0);
+                    let value = value.split(|&b| b == b'&').next().unwrap_or(value);
+                    !ACTIVESYNC_COMMANDS.iter().any(|c| c.as_bytes() == value)
+                }
+                None => [&b".exe"[..], b"+/", b"%20/", b"+%2f", b"%20%2f", b" /"]
+                    .iter()
+                    .any(|p| rest.starts_with(p)),
+            }
+        }),
+    });
+    // Tunna's `?proxy` query: after the stem (IIS's space, HttpProxy's `?`), alone
+    // or followed by its parameters.
+    n.push(Needle {
+        text: "proxy".into(),
+        confirm: Some(|text, needle| {
+            let before = needle.start.checked_sub(1).map(|i| text[i]);
+            let after = text.get(needle.end).copied();
+            matches!(before, Some(b'?' | b' '))
+                && matches!(
+                    after,
+                    None | Some(b'&' | b' ' | b',' | b'"' | b'\r' | b'\n')
+                )
+        }),
+    });
     n.push(Needle {
         text: "/ecp/".into(),
         confirm: Some(|text, needle| {
@@ -280,6 +357,7 @@ fn request_needles() -> Vec<Needle> {
                 || stem
                     .strip_suffix(b".js")
                     .is_some_and(|name| (1..=3).contains(&name.len()) && !name.contains(&b'/'))
+                || page_in_build_folder(text, needle.start, stem)
         }),
     });
     n.push(Needle {
@@ -288,7 +366,17 @@ fn request_needles() -> Vec<Needle> {
             let stem = url_stem_at(text, needle.end);
             stem == b"x.js"
                 || stem.starts_with(b"current")
-                || text[..needle.start].ends_with(b"post ")
+                || is_post(text, needle.start)
+                || (is_server_page(stem)
+                    && (stem.contains(&b'/')
+                        || !OWA_AUTH_PAGES.iter().any(|p| p.as_bytes() == stem)))
+        }),
+    });
+    n.push(Needle {
+        text: "/owa/1".into(),
+        confirm: Some(|text, needle| {
+            let stem = url_stem_at(text, needle.start + "/owa/".len());
+            page_in_build_folder(text, needle.start, stem)
         }),
     });
     n.extend(VOLEXITY_IPS.iter().map(|ip| {
@@ -307,6 +395,60 @@ fn request_needles() -> Vec<Needle> {
     n
 }
 
+/// ActiveSync's commands, which its every request carries as `Cmd=`.
+const ACTIVESYNC_COMMANDS: [&str; 24] = [
+    "sync",
+    "sendmail",
+    "smartforward",
+    "smartreply",
+    "getattachment",
+    "gethierarchy",
+    "createcollection",
+    "deletecollection",
+    "movecollection",
+    "foldersync",
+    "foldercreate",
+    "folderdelete",
+    "folderupdate",
+    "moveitems",
+    "getitemestimate",
+    "meetingresponse",
+    "search",
+    "settings",
+    "ping",
+    "itemoperations",
+    "provision",
+    "resolverecipients",
+    "validatecert",
+    "find",
+];
+
+/// Whether the request at `at` is a POST, as IIS writes it (`POST /...`) and as
+/// HttpProxy's `Method` column would not show here: HttpProxy rows are selected by
+/// their other needles.
+fn is_post(text: &[u8], at: usize) -> bool {
+    text[..at].ends_with(b"post ")
+}
+
+/// Whether a URL path's last segment names a page IIS runs.
+fn is_server_page(stem: &[u8]) -> bool {
+    let name = stem.rsplit(|&b| b == b'/').next().unwrap_or(stem);
+    name.rsplit(|&b| b == b'.')
+        .next()
+        .filter(|ext| ext.len() < name.len())
+        .is_some_and(|ext| SERVER_EXECUTED.iter().any(|e| e.as_bytes() == ext))
+}
+
+/// Whether `stem` (what follows `/owa/` or `/ecp/`) lies in a build folder and names a
+/// page or is posted to.
+fn page_in_build_folder(text: &[u8], at: usize, stem: &[u8]) -> bool {
+    let Some(slash) = stem.iter().position(|&b| b == b'/') else {
+        return false;
+    };
+    std::str::from_utf8(&stem[..slash]).is_ok_and(is_build)
+        && (is_post(text, at) || is_server_page(stem))
+}
+
 /// The rest of a URL path from `at` on, up to the end of its log field (or line).
 fn url_stem_at(text: &[u8], at: usize) -> &[u8] {
     let rest = &text[at..];
@@ -321,6 +463,9 @@ fn url_stem_at(text: &[u8], at: usize) -> &[u8] {
 pub struct LogContext<'a> {
     /// Exchange's install root (Windows path), for the OAB check.
     pub exchange_root: &'a str,
+    /// IIS's URLs and folders, to look a requested page up among the indicators.
+    pub web_map: &'a WebMap,
+    pub indicators: &'a IndicatorSet,
 }
 
 fn lower(v: &Option<String>) -> String {
@@ -334,10 +479,13 @@ fn succeeded(status: &Option<String>) -> bool {
 static RESET_VDIR: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)^serverinfo~.*/.*reset.*virtualdirectory#$").expect("static regex")
 });
-// Test-ProxyLogon's pattern without its look-aheads (Rust's regex has none): `.+?(?=Url).+`
-// matches exactly when `.+?Url.*` does followed by one more character, and likewise at the end.
+// Test-ProxyLogon's pattern `Set-.+VirtualDirectory.+?(?=Url).+<\w+.*>(.*?)<\/\w+>.+?(?=VirtualDirectory)`
+// without its look-aheads (Rust's regex has none), matching the same lines: after
+// `(?=Url)` the `.+` must run over `Url` itself to reach a `<`, so it is `Url.*<` (the
+// tag may follow `Url` at once), and a look-ahead at the end only asks that the text
+// be there.
 static ECP_SET_VDIR: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)Set-.+VirtualDirectory.+?Url.+<\w+.*>(.*?)</\w+>.+?VirtualDirectory")
+    Regex::new(r"(?i)Set-.+VirtualDirectory.+?Url.*<\w+.*>(.*?)</\w+>.+?VirtualDirectory")
         .expect("static regex")
 });
 static OAB_DOWNLOAD: LazyLock<Regex> = LazyLock::new(|| {
@@ -360,47 +508,92 @@ pub fn check_line(
     match source {
         LogSource::HttpProxy { protocol } => {
             test_proxylogon_ssrf(protocol, fields, out);
-            request_checks(fields, out);
+            request_checks(fields, ctx, out);
         }
-        LogSource::Iis => request_checks(fields, out),
+        LogSource::Iis => request_checks(fields, ctx, out),
         LogSource::EcpServer | LogSource::EcpActivity => ecp_checks(raw, out),
         LogSource::OabGenerator => oab_check(raw, ctx, out),
         LogSource::RpsHttp => rps_check(fields, out),
     }
 }
 
-/// Test-ProxyLogon checks 1 and 4 on HttpProxy rows, and the probes it drops.
+/// How Test-ProxyLogon's CVE-2021-26855 check reads an `AnchorMailbox`.
+#[derive(Debug, PartialEq, Eq)]
+enum Anchor {
+    /// Not a `ServerInfo~*/*` anchor: no part of the check.
+    Other,
+    /// A row the script reports.
+    Reported,
+    /// A `ServerInfo~` anchor the script excludes: a scanner's probe.
+    Excluded,
+}
+
+/// Test-ProxyLogon's row condition, its `-like` patterns with PowerShell's semantics
+/// (the whole value matched, `*` any run of characters, case ignored; ASCII case
+/// folding here, which is all the prefix and exclusions spell):
+/// `-like 'ServerInfo~*/*' -and -notlike 'ServerInfo~*/autodiscover*'
+/// -and -notlike 'ServerInfo~localhost*/*'`. The autodiscover exclusion follows any
+/// slash, not only the first.
+fn read_anchor(anchor: &str) -> Anchor {
+    let Some(rest) = anchor
+        .get(..PREFIX.len())
+        .filter(|p| p.eq_ignore_ascii_case(PREFIX))
+        .map(|_| &anchor[PREFIX.len()..])
+    else {
+        return Anchor::Other;
+    };
+    if !rest.contains('/') {
+        return Anchor::Other;
+    }
+    let rest = rest.to_ascii_lowercase();
+    let localhost = rest
+        .strip_prefix("localhost")
+        .is_some_and(|after| after.contains('/'));
+    if localhost || rest.contains("/autodiscover") {
+        Anchor::Excluded
+    } else {
+        Anchor::Reported
+    }
+}
+const PREFIX: &str = "ServerInfo~";
+
+/// What a finding of one of Test-ProxyLogon's checks says first, so that a reader
+/// comparing the two tools sees which rows the script would have reported.
+const TPL_HIT: &str = "Test-ProxyLogon reports this";
+
+/// Test-ProxyLogon checks 1 and 4 on HttpProxy rows, and the probes it drops. Every
+/// row the script reports is an EXS-LOG-001 finding, graded by the answer: a 401 is
+/// an attempt, a success critical.
 fn test_proxylogon_ssrf(protocol: &str, fields: &Fields, out: &mut Vec<Hit>) {
-    let anchor = lower(&fields.anchor_mailbox);
-    let Some(rest) = anchor.strip_prefix("serverinfo~") else {
-        return;
-    };
-    let Some(slash) = rest.find('/') else {
-        return;
-    };
-    let probe = rest[slash..].starts_with("/autodiscover") || rest.starts_with("localhost");
     let original = fields.anchor_mailbox.as_deref().unwrap_or("");
     let status = fields.status.as_deref().unwrap_or("?");
-    if probe || status == "401" {
-        out.push(PROXYLOGON_PROBE.hit(format!(
-            "AnchorMailbox {original} (HTTP {status}): a ProxyLogon probe or failed attempt, not a successful request."
-        )));
-    } else {
-        let severity = if succeeded(&fields.status) || status == "241" {
-            Severity::Critical
-        } else {
-            Severity::High
-        };
-        out.push(PROXYLOGON_SSRF.hit_at(severity,
-            format!("AnchorMailbox {original} answered HTTP {status}: the front end forwarded an attacker-chosen request to the back end."),
-        ));
+    match read_anchor(original) {
+        Anchor::Other => return,
+        Anchor::Excluded => out.push(PROXYLOGON_PROBE.hit(format!(
+            "AnchorMailbox {original} (HTTP {status}): a ProxyLogon probe (Test-ProxyLogon leaves it out), not a successful request."
+        ))),
+        Anchor::Reported if status == "401" => out.push(PROXYLOGON_SSRF.attempt(
+            Severity::Medium,
+            format!("{TPL_HIT} row (CVE-2021-26855): AnchorMailbox {original} was refused with HTTP 401, a failed attempt."),
+        )),
+        Anchor::Reported => {
+            let severity = if succeeded(&fields.status) || status == "241" {
+                Severity::Critical
+            } else {
+                Severity::High
+            };
+            out.push(PROXYLOGON_SSRF.hit_at(severity, format!(
+                "{TPL_HIT} row (CVE-2021-26855): AnchorMailbox {original} answered HTTP {status}, the front end forwarded an attacker-chosen request to the back end."
+            )));
+        }
     }
+    // `-like 'ServerInfo~*/*Reset*VirtualDirectory#' -and $_.HttpStatus -eq 200`.
     if protocol.eq_ignore_ascii_case("ecp")
-        && RESET_VDIR.is_match(&anchor)
+        && RESET_VDIR.is_match(original)
         && fields.status.as_deref() == Some("200")
     {
         out.push(VIRTUAL_DIRECTORY_WRITE.hit(format!(
-            "HttpProxy\\Ecp request with AnchorMailbox {original} and HTTP 200: a virtual directory reset through the SSRF."
+            "{TPL_HIT} row (CVE-2021-27065): HttpProxy\\Ecp request with AnchorMailbox {original} and HTTP 200, a virtual directory reset through the SSRF."
         )));
     }
 }
@@ -425,7 +618,7 @@ fn rps_check(fields: &Fields, out: &mut Vec<Hit>) {
 fn ecp_checks(raw: &str, out: &mut Vec<Hit>) {
     if let Some(cap) = ECP_SET_VDIR.captures(raw) {
         out.push(VIRTUAL_DIRECTORY_WRITE.hit(format!(
-            "ECP Server log: a Set-*VirtualDirectory command put markup in a URL ({}).",
+            "{TPL_HIT} line (CVE-2021-27065): a Set-*VirtualDirectory command put markup in a URL ({}).",
             exsweep_model::printable(cap.get(1).map_or("", |m| m.as_str()).as_bytes())
         )));
     }
@@ -443,27 +636,13 @@ fn oab_check(raw: &str, ctx: &LogContext, out: &mut Vec<Hit>) {
     .to_lowercase();
     if !path.to_lowercase().starts_with(&expected) {
         out.push(OAB_FILE_WRITE.hit(format!(
-            "The OAB generator removed a temporary file at {path}, outside ClientAccess\\OAB."
+            "{TPL_HIT} line (CVE-2021-26858): the OAB generator removed a temporary file at {path}, outside ClientAccess\\OAB."
         )));
     }
 }
 
-const CLEAN_AUTH_PAGES: [&str; 11] = [
-    "/owa/auth/errorfe.aspx",
-    "/owa/auth/expiredpassword.aspx",
-    "/owa/auth/frowny.aspx",
-    "/owa/auth/logoff.aspx",
-    "/owa/auth/logon.aspx",
-    "/owa/auth/outlookcn.aspx",
-    "/owa/auth/redirsuiteserviceproxy.aspx",
-    "/owa/auth/signout.aspx",
-    "/owa/auth/svmfeedback.aspx",
-    "/owa/auth/getidtoken.htm",
-    "/ecp/auth/timeoutlogout.aspx",
-];
-
 /// Checks on HTTP requests, common to HttpProxy and IIS logs.
-fn request_checks(fields: &Fields, out: &mut Vec<Hit>) {
+fn request_checks(fields: &Fields, ctx: &LogContext, out: &mut Vec<Hit>) {
     let stem = url_path_key(fields.url_stem.as_deref().unwrap_or(""));
     let query = lower(&fields.url_query);
     let method = lower(&fields.method);
@@ -508,20 +687,9 @@ fn request_checks(fields: &Fields, out: &mut Vec<Hit>) {
         });
     }
 
-    // Web-shell use: POSTs where only static files or fixed pages live.
-    if method == "post" {
-        let name = stem.rsplit('/').next().unwrap_or("");
-        let ext = name.rsplit_once('.').map_or("", |(_, e)| e);
-        let in_static = stem.starts_with("/aspnet_client/")
-            || stem.starts_with("/owa/auth/current/")
-            || (stem.starts_with("/owa/auth/15.") || stem.starts_with("/owa/auth/14."));
-        let unknown_page = (stem.starts_with("/owa/auth/") || stem.starts_with("/ecp/auth/"))
-            && WEB_SCRIPT_EXTENSIONS.contains(&ext)
-            && !CLEAN_AUTH_PAGES.contains(&stem.as_str());
-        if in_static || unknown_page || stem == "/owa/auth/current" {
-            out.push(WEB_SHELL_REQUEST.hit(format!("{url} answered HTTP {status}.")));
-        }
-    }
+    page_where_none_should_be(&stem, &method, status, &url, ctx, out);
+    shell_command(&query, status, &url, out);
+    tunnel(&stem, &query, status, &url, out);
 
     // ProxyShell / ProxyNotShell.
     let full = format!("{stem}?{query}");
@@ -581,6 +749,241 @@ fn request_checks(fields: &Fields, out: &mut Vec<Hit>) {
     }
 }
 
+/// What a request's answer says of the page it asked for.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Answer {
+    /// 2xx: the page exists and ran.
+    Ran,
+    /// 500: the page exists; it failed as it ran.
+    Failed,
+    /// Not logged (a record short of its status).
+    Unknown,
+    /// Anything else: no such page answered (404), or it was refused.
+    Refused,
+}
+
+fn answer(status: &str) -> Answer {
+    match status.trim() {
+        "" | "?" | "-" => Answer::Unknown,
+        "500" => Answer::Failed,
+        s if s.starts_with('2') => Answer::Ran,
+        _ => Answer::Refused,
+    }
+}
+
+/// The folders that hold no page a request may reach beyond a fixed set.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum PageFolder {
+    /// An IIS root's `aspnet_client`: no pages at all.
+    AspnetClient,
+    /// The front end's `owa\auth`: its fixed logon pages.
+    OwaAuth,
+    /// The front end's `ecp\auth`: one page.
+    EcpAuth,
+    /// A build folder or `Current` (`/owa/auth/15.2.858.5/`, `/owa/auth/Current/`,
+    /// `/ecp/15.2.858/`): static files only.
+    Static,
+}
+
+/// A build number as a folder name: `15.2.858` or `15.2.858.5`.
+fn is_build(segment: &str) -> bool {
+    let parts: Vec<&str> = segment.split('.').collect();
+    (3..=4).contains(&parts.len())
+        && parts
+            .iter()
+            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+}
+
+fn page_folder(stem: &str) -> Option<PageFolder> {
+    if stem.starts_with("/aspnet_client/") {
+        return Some(PageFolder::AspnetClient);
+    }
+    if stem == "/owa/auth/current" {
+        return Some(PageFolder::Static);
+    }
+    if let Some(rest) = stem.strip_prefix("/owa/auth/") {
+        return Some(if rest.contains('/') {
+            PageFolder::Static
+        } else {
+            PageFolder::OwaAuth
+        });
+    }
+    if stem.starts_with("/ecp/auth/") {
+        return Some(PageFolder::EcpAuth);
+    }
+    ["/owa/", "/ecp/"].iter().find_map(|app| {
+        let (first, _) = stem.strip_prefix(app)?.split_once('/')?;
+        is_build(first).then_some(PageFolder::Static)
+    })
+}
+
+/// What the indicators say of the file a URL would run, if anything.
+fn known_shell(stem: &str, ctx: &LogContext) -> Option<String> {
+    ctx.web_map.files_of(stem).iter().find_map(|file| {
+        let hit = ctx
+            .indicators
+            .path_hits(file, Some(ctx.exchange_root), true)
+            .into_iter()
+            .next()?;
+        Some(format!(
+            "; the {} is a known web shell's ({}: {})",
+            hit.what, hit.provenance.source, hit.provenance.comment
+        ))
+    })
+}
+
+/// Web-shell use or probing: a request for a page in a folder that holds none (or only
+/// fixed ones), GET or POST, and any POST into a static folder (Volexity saw POSTs to
+/// `.css` names there). The answer grades it: a page that ran is a shell in use, a
+/// 404 a probe.
+fn page_where_none_should_be(
+    stem: &str,
+    method: &str,
+    status: &str,
+    url: &str,
+    ctx: &LogContext,
+    out: &mut Vec<Hit>,
+) {
+    let Some(folder) = page_folder(stem) else {
+        return;
+    };
+    let name = stem.rsplit('/').next().unwrap_or("");
+    let extension = name.rsplit_once('.').map_or("", |(_, e)| e);
+    let fixed_page = match folder {
+        PageFolder::OwaAuth => OWA_AUTH_PAGES.contains(&name),
+        PageFolder::EcpAuth => ECP_AUTH_PAGES.contains(&name),
+        PageFolder::AspnetClient | PageFolder::Static => false,
+    };
+    let page = SERVER_EXECUTED.contains(&extension) && !fixed_page;
+    let post = method == "post";
+    let post_to_static = post && matches!(folder, PageFolder::AspnetClient | PageFolder::Static);
+    if !page && !post_to_static {
+        return;
+    }
+    let known = known_shell(stem, ctx).unwrap_or_default();
+    out.push(match answer(status) {
+        Answer::Ran => WEB_SHELL_REQUEST.hit_at(
+            if post || !known.is_empty() {
+                Severity::Critical
+            } else {
+                Severity::High
+            },
+            format!("{url} answered HTTP {status}: a page where none should be exists and ran{known}."),
+        ),
+        Answer::Failed => WEB_SHELL_REQUEST.hit(format!(
+            "{url} answered HTTP 500: a page where none should be exists (it failed as it ran){known}."
+        )),
+        Answer::Unknown => WEB_SHELL_REQUEST.hit(format!(
+            "{url}, its answer not logged: a request for a page where none should be{known}."
+        )),
+        Answer::Refused => WEB_SHELL_REQUEST.attempt(
+            if post || !known.is_empty() {
+                Severity::Medium
+            } else {
+                Severity::Low
+            },
+            format!("{url} answered HTTP {status}: no page ran; someone probed for a web shell{known}."),
+        ),
+    });
+}
+
+/// OS commands as web shells take them in a query string, after decoding.
+static SHELL_COMMAND: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"\b(whoami|net1? +(user|group|localgroup)\b|dsquery|certutil|nltest|systeminfo|ipconfig|tasklist|rundll32|cmd\.exe|cmd +/[ck]\b|powershell(\.exe)? +[-/])",
+    )
+    .expect("static regex")
+});
+
+/// An OS command in a request's query string: a shell taking its command in the URL
+/// (`?cmd=whoami`, `?c=powershell -enc ...`).
+fn shell_command(query: &str, status: &str, url: &str, out: &mut Vec<Hit>) {
+    let text = query_text(query);
+    let Some(command) = SHELL_COMMAND.find(&text) else {
+        return;
+    };
+    let command = command.as_str().trim();
+    out.push(match answer(status) {
+        Answer::Refused => SHELL_COMMAND_REQUEST.attempt(
+            Severity::Medium,
+            format!(
+                "{url} answered HTTP {status}: the query carries the command `{command}`, refused."
+            ),
+        ),
+        _ => SHELL_COMMAND_REQUEST.hit(format!(
+            "{url} answered HTTP {status}: the query carries the command `{command}`."
+        )),
+    });
+}
+
+/// The default page names of the public tunnels: reGeorg and Neo-reGeorg
+/// (`tunnel.aspx`, `tunnel.ashx`, `tunnel.nosocket.aspx`), Tunna (`conn.aspx`).
+const TUNNEL_PAGES: [&str; 4] = [
+    "tunnel.aspx",
+    "tunnel.ashx",
+    "tunnel.nosocket.aspx",
+    "conn.aspx",
+];
+/// reGeorg's commands (`?cmd=connect&target=...&port=...`, then read, forward,
+/// disconnect); ActiveSync's `Cmd=` takes none of them.
+const REGEORG_COMMANDS: [&str; 4] = ["connect", "read", "forward", "disconnect"];
+
+/// The query shapes of the public web tunnels, and their default page names.
+fn tunnel_shape(name: &str, query: &str) -> Option<&'static str> {
+    let params: Vec<(&str, &str)> = query
+        .trim_start_matches('?')
+        .split('&')
+        .map(|p| p.split_once('=').unwrap_or((p, "")))
+        .collect();
+    let cmd = params.iter().find(|(k, _)| *k == "cmd").map(|(_, v)| *v);
+    if cmd.is_some_and(|c| REGEORG_COMMANDS.contains(&c)) {
+        return Some("reGeorg's cmd=connect/read/forward/disconnect");
+    }
+    // Tunna: `?proxy`, `?proxy&port=..&ip=..`, `?proxy&close`, `?proxy&file&upload`.
+    if params
+        .first()
+        .is_some_and(|(k, v)| *k == "proxy" && v.is_empty())
+    {
+        return Some("Tunna's ?proxy");
+    }
+    TUNNEL_PAGES
+        .contains(&name)
+        .then_some("the default page name of reGeorg, Neo-reGeorg or Tunna")
+}
+
+/// Traffic through a web tunnel: the attacker reaching the internal network through
+/// the web server.
+fn tunnel(stem: &str, query: &str, status: &str, url: &str, out: &mut Vec<Hit>) {
+    let name = stem.rsplit('/').next().unwrap_or("");
+    let Some(shape) = tunnel_shape(name, &query_text(query)) else {
+        return;
+    };
+    out.push(match answer(status) {
+        Answer::Refused => WEB_TUNNEL.attempt(
+            Severity::Medium,
+            format!("{url} answered HTTP {status}: {shape}, refused."),
+        ),
+        _ => WEB_TUNNEL.hit(format!("{url} answered HTTP {status}: {shape}.")),
+    });
+}
+
+/// The context of a server at Exchange's default paths with the built-in indicators.
+#[cfg(test)]
+pub(crate) fn test_context() -> LogContext<'static> {
+    use exsweep_evidence::known::DEFAULT_EXCHANGE_ROOT;
+    static SERVER: LazyLock<(WebMap, IndicatorSet)> = LazyLock::new(|| {
+        (
+            WebMap::defaults(DEFAULT_EXCHANGE_ROOT),
+            IndicatorSet::builtin(),
+        )
+    });
+    LogContext {
+        exchange_root: DEFAULT_EXCHANGE_ROOT,
+        web_map: &SERVER.0,
+        indicators: &SERVER.1,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -595,15 +998,7 @@ mod tests {
 
     fn ids(source: LogSource, fields: &Fields, raw: &str) -> Vec<(&'static str, Severity)> {
         let mut out = Vec::new();
-        check_line(
-            &source,
-            fields,
-            raw,
-            &LogContext {
-                exchange_root: r"C:\Program Files\Microsoft\Exchange Server\V15",
-            },
-            &mut out,
-        );
+        check_line(&source, fields, raw, &test_context(), &mut out);
         out.iter()
             .map(|f| (crate::checks::builtin_id(f), f.severity))
             .collect()
@@ -623,7 +1018,8 @@ mod tests {
         let critical = [("EXS-LOG-001", Severity::Critical)];
         let high = [("EXS-LOG-001", Severity::High)];
         let probe = [("EXS-LOG-002", Severity::Medium)];
-        let cases: [(&str, &str, &str, Expected); 7] = [
+        let refused = [("EXS-LOG-001", Severity::Medium)];
+        let cases: [(&str, &str, &str, Expected); 10] = [
             (
                 "Ecp",
                 "ServerInfo~a]@exch01.corp:444/ecp/y.js",
@@ -638,7 +1034,12 @@ mod tests {
                 &probe,
             ),
             ("Ecp", "ServerInfo~localhost~1942062522/ecp", "200", &probe),
-            ("Owa", "ServerInfo~a/b", "401", &probe),
+            // The script reports 401s too: an attempt here.
+            ("Owa", "ServerInfo~a/b", "401", &refused),
+            // Its autodiscover exclusion follows any slash; localhost needs one.
+            ("Owa", "ServerInfo~a/ecp/AutoDiscover/x", "200", &probe),
+            ("Owa", "ServerInfo~localhostx/ecp", "200", &probe),
+            ("Owa", "ServerInfo~/", "200", &critical),
             ("Owa", "ServerInfo~nopath", "200", &[]),
             ("Owa", "smtp:alice@corp.example", "200", &[]),
         ];
@@ -697,7 +1098,7 @@ mod tests {
     #[test]
     fn request_checks_fire_on_traces_and_not_on_benign_traffic() {
         const BROWSER: &str = "Mozilla/5.0";
-        let shell_post = [("EXS-LOG-007", Severity::High)];
+        let shell_post = [("EXS-LOG-007", Severity::Critical)];
         type Case<'a> = (
             &'a str,
             &'a str,

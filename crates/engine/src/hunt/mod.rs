@@ -18,6 +18,7 @@ use crate::inventory::{Inventory, LogFile};
 use cap::CappedFindings;
 use exsweep_evidence::known::DEFAULT_EXCHANGE_ROOT;
 use exsweep_evidence::Evidence;
+use exsweep_indicators::IndicatorSet;
 use exsweep_logs::lines::{self, Needle, Needles};
 use exsweep_logs::{parse, segments};
 use exsweep_model::{Finding, LogCoverage, Text, TrailEntry};
@@ -44,10 +45,12 @@ pub struct HuntResult {
 }
 
 /// Hunts through the logs the inventory found. `shells` are the shells the file
-/// sweep found, so that requests to them are reported.
+/// sweep found, so that requests to them are reported; `indicators` name the known
+/// shells' paths, so that requests to those are too.
 pub fn hunt(
     evidence: &Evidence,
     inventory: &Inventory,
+    indicators: &IndicatorSet,
     shells: &[ShellUrl],
     options: &HuntOptions,
 ) -> HuntResult {
@@ -79,7 +82,11 @@ pub fn hunt(
             }
         })
         .collect();
-    let ctx = LogContext { exchange_root };
+    let ctx = LogContext {
+        exchange_root,
+        web_map: &inventory.web_map,
+        indicators,
+    };
     let shared = Mutex::new(Totals {
         findings: CappedFindings::new(MAX_FINDINGS_PER_CHECK),
         warnings: Vec::new(),

@@ -94,11 +94,13 @@ impl<'a> FileHunt<'a> {
         columns
     }
 
-    fn parse(&mut self, text: &str) -> Option<Fields> {
+    /// The fields of a line, and whether it read as a record of this log (a readable
+    /// time); `None` when the file's layout is unknown.
+    fn parse(&mut self, text: &str) -> Option<(Fields, bool)> {
         let file = self.file;
         let source = &file.source;
         if source == &LogSource::OabGenerator {
-            return Some(parse::free_text(text));
+            return Some((parse::free_text(text), true));
         }
         if self.columns.is_none() {
             self.columns = Some(self.default_columns());
@@ -120,13 +122,12 @@ impl<'a> FileHunt<'a> {
         } else {
             parse::exchange_csv(columns, &record)
         };
-        // A record without a readable time is not a record of this log.
-        fields.time?;
         if matches!(source, LogSource::EcpServer | LogSource::EcpActivity) && fields.text.is_none()
         {
             fields.text = Some(text.to_string());
         }
-        Some(fields)
+        let is_record = fields.time.is_some();
+        Some((fields, is_record))
     }
 
     fn line_evidence(&self, fields: &Fields, number: u64, text: &str) -> (LogLine, Entities) {
@@ -192,12 +193,18 @@ impl LineSink for FileHunt<'_> {
                 return;
             }
         }
-        let Some(fields) = self.parse(text) else {
+        let (fields, is_record) = self
+            .parse(text)
+            .unwrap_or_else(|| (Fields::default(), false));
+        if is_record {
+            self.read.coverage.parsed += 1;
+            self.read.coverage.saw(fields.time);
+        } else {
             self.read.coverage.parse_failures += 1;
-            return;
-        };
-        self.read.coverage.parsed += 1;
-        self.read.coverage.saw(fields.time);
+            if !self.file.source.checks_lines_without_time() {
+                return;
+            }
+        }
         if self.options.outside_window(fields.time) {
             return;
         }
@@ -249,9 +256,7 @@ mod tests {
                 times: Default::default(),
             },
         };
-        let ctx = LogContext {
-            exchange_root: r"C:\Program Files\Microsoft\Exchange Server\V15",
-        };
+        let ctx = crate::checks::logs::test_context();
         let shells = [ShellUrl {
             url: "/aspnet_client/x.aspx".into(),
             windows_path: r"C:\inetpub\wwwroot\aspnet_client\x.aspx".into(),
