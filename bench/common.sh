@@ -9,11 +9,13 @@ measure() {
   done
 }
 
-# `compare NAME1 'COMMAND1' NAME2 'COMMAND2'`: with hyperfine installed, times both
-# commands alternately (one warm-up, ten runs each) and prints their means and ratio;
+# `compare NAME1 'COMMAND1' NAME2 'COMMAND2' ...`: with hyperfine installed, times the
+# commands alternately (one warm-up, ten runs each) and prints their means and ratios;
 # non-zero exits (exsweep's "findings" code 1) are expected, not failures.
 compare() {
   command -v hyperfine >/dev/null || { echo "(hyperfine not found: apt-get install hyperfine for mean ± σ)"; return; }
-  hyperfine -N -i -w 1 -r "${RUNS:-10}" -n "$1" "$2" -n "$3" "$4" 2>/dev/null |
+  local args=()
+  while [ $# -ge 2 ]; do args+=(-n "$1" "$2"); shift 2; done
+  hyperfine -N -i -w 1 -r "${RUNS:-10}" "${args[@]}" 2>/dev/null |
     grep -E "^Benchmark|Time \(mean|±.*times faster|^  [a-z]"
 }

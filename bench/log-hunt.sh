@@ -3,6 +3,9 @@
 # against `rg -c 'ServerInfo~'` over the same files (ripgrep stands for the cost of just
 # reading them), in the same run, same thread count. Prints wall time and peak memory.
 #
+# With EXSWEEP_BEFORE=<binary> (an earlier build), that binary is timed in the same
+# run too, for a before/after ratio.
+#
 # usage: bench/log-hunt.sh [MIB] [THREADS]      needs: rg (ripgrep), /usr/bin/time
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -27,6 +30,10 @@ echo "threads: $threads"
 measure exsweep ./target/release/exsweep scan --quiet --threads "$threads" --format jsonl "$tree"
 measure ripgrep rg -c --threads "$threads" 'ServerInfo~' "${logs[@]}"
 printf -v logs_quoted '%q ' "${logs[@]}"
+before=()
+if [ -n "${EXSWEEP_BEFORE:-}" ]; then
+  before=(before "$EXSWEEP_BEFORE scan --quiet --threads $threads --format jsonl $tree")
+fi
 compare exsweep "./target/release/exsweep scan --quiet --threads $threads --format jsonl $tree" \
-  ripgrep "rg -c --threads $threads ServerInfo~ $logs_quoted"
+  ripgrep "rg -c --threads $threads ServerInfo~ $logs_quoted" "${before[@]}"
 echo "exsweep: $(grep -c '"record":"finding"' "$work/exsweep.out") findings; ripgrep: $(paste -sd' ' "$work/ripgrep.out" | wc -w) files with hits"

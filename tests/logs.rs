@@ -4,7 +4,7 @@
 use exsweep_engine::hunt::HuntOptions;
 use exsweep_engine::progress::Silent;
 use exsweep_engine::scan::{self, ScanRequest};
-use exsweep_model::{Evidence, LogCoverage, LogStatus, Report};
+use exsweep_model::{Evidence, LogCoverage, LogStatus, Report, Severity};
 use exsweep_testkit::logs as fixtures;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
@@ -379,4 +379,229 @@ fn urls_are_compared_percent_decoded() {
         .expect("the shell's request, logged with %20");
     assert_eq!(used.entities.client_ip.as_deref(), Some("203.0.113.51"));
     assert!(used.detail.contains("disc over.aspx"), "{}", used.detail);
+}
+
+const IIS_FIELDS: &str = "#Fields: date time s-ip cs-method cs-uri-stem cs-uri-query s-port cs-username c-ip cs(User-Agent) cs(Referer) sc-status sc-substatus sc-win32-status time-taken";
+
+/// An IIS line of the default layout.
+fn iis_line(method: &str, stem: &str, query: &str, status: &str) -> String {
+    format!("2021-03-04 07:12:00 10.0.0.5 {method} {stem} {query} 443 - 203.0.113.50 Mozilla/5.0 - {status} 0 0 15")
+}
+
+#[test]
+fn web_shell_use_is_seen_from_the_logs_alone() {
+    use exsweep_model::Severity::{Critical, High, Low, Medium};
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    // A log-only collection: IIS and HttpProxy logs, no web roots.
+    type Case<'a> = (
+        &'a str,
+        &'a str,
+        &'a str,
+        &'a str,
+        &'a [(&'a str, Severity)],
+    );
+    let cases: &[Case] = &[
+        (
+            "GET",
+            "/aspnet_client/system_web/abc.aspx",
+            "-",
+            "200",
+            &[("EXS-LOG-007", High)],
+        ),
+        (
+            "POST",
+            "/owa/auth/Current/themes/resources/x.aspx",
+            "-",
+            "200",
+            &[("EXS-LOG-007", Critical)],
+        ),
+        // A shell name seen in Exchange intrusions, not there (404): a probe.
+        (
+            "GET",
+            "/owa/auth/errorEE.aspx",
+            "-",
+            "404",
+            &[("EXS-LOG-007", Medium)],
+        ),
+        (
+            "GET",
+            "/owa/auth/nothere.aspx",
+            "-",
+            "404",
+            &[("EXS-LOG-007", Low)],
+        ),
+        // A path Microsoft listed, answering: the shell in use.
+        (
+            "GET",
+            "/owa/auth/8Lw7tAhF9i1pJnRo.aspx",
+            "-",
+            "200",
+            &[("EXS-LOG-007", Critical)],
+        ),
+        (
+            "GET",
+            "/ecp/auth/y.aspx",
+            "-",
+            "500",
+            &[("EXS-LOG-007", High)],
+        ),
+        (
+            "GET",
+            "/owa/15.2.858.5/scripts/x.aspx",
+            "-",
+            "200",
+            &[("EXS-LOG-007", High)],
+        ),
+        (
+            "GET",
+            "/aspnet_client/x.aspx",
+            "cmd=whoami",
+            "200",
+            &[("EXS-LOG-007", High), ("EXS-LOG-018", High)],
+        ),
+        (
+            "GET",
+            "/owa/foo.aspx",
+            "c=powershell+-enc+JABjAD0A",
+            "200",
+            &[("EXS-LOG-018", High)],
+        ),
+        (
+            "GET",
+            "/owa/foo.aspx",
+            "c=net%20user%20/domain",
+            "404",
+            &[("EXS-LOG-018", Medium)],
+        ),
+        (
+            "POST",
+            "/ecp/x.aspx",
+            "cmd=connect&target=10.0.0.9&port=3389",
+            "200",
+            &[("EXS-LOG-019", High)],
+        ),
+        (
+            "POST",
+            "/owa/x.aspx",
+            "proxy&port=445&ip=10.0.0.9",
+            "200",
+            &[("EXS-LOG-019", High)],
+        ),
+        (
+            "GET",
+            "/owa/tunnel.ashx",
+            "-",
+            "200",
+            &[("EXS-LOG-019", High)],
+        ),
+        // Benign: the logon page and its resources, ActiveSync's Cmd=, OWA's scripts.
+        (
+            "GET",
+            "/owa/auth/logon.aspx",
+            "replaceCurrent=1&url=https%3a%2f%2fmail",
+            "200",
+            &[],
+        ),
+        (
+            "GET",
+            "/owa/auth/15.2.858.5/themes/resources/logon.css",
+            "-",
+            "200",
+            &[],
+        ),
+        (
+            "GET",
+            "/owa/15.2.858.5/scripts/premium/boot.js",
+            "-",
+            "200",
+            &[],
+        ),
+        ("POST", "/owa/auth.owa", "-", "302", &[]),
+        (
+            "POST",
+            "/Microsoft-Server-ActiveSync/default.eas",
+            "Cmd=Sync&User=alice&DeviceId=ABC&DeviceType=iPhone",
+            "200",
+            &[],
+        ),
+        (
+            "GET",
+            "/ecp/15.2.858.5/themes/resources/x.png",
+            "-",
+            "200",
+            &[],
+        ),
+        (
+            "POST",
+            "/ecp/DDI/DDIService.svc/GetList",
+            "reqId=1&schema=Mailbox",
+            "200",
+            &[],
+        ),
+    ];
+    let mut iis = format!("{IIS_FIELDS}\n");
+    for (method, stem, query, status, _) in cases {
+        iis.push_str(&iis_line(method, stem, query, status));
+        iis.push('\n');
+    }
+    // One ProxyLogon request in both logs: IIS has HttpProxy's RequestId as cafeReqId.
+    let id = "6f2a1d70-0000-4000-a000-0000000000aa";
+    iis.push_str(&iis_line(
+        "POST",
+        "/ecp/y.js",
+        &format!("&CorrelationID=<empty>;&cafeReqId={id};"),
+        "200",
+    ));
+    iis.push('\n');
+    let iis_dir = root.join("inetpub/logs/LogFiles/W3SVC1");
+    fs::create_dir_all(&iis_dir).unwrap();
+    fs::write(iis_dir.join("u_ex210304.log"), iis).unwrap();
+    let proxy_dir = root.join("Program Files/Microsoft/Exchange Server/V15/Logging/HttpProxy/Ecp");
+    fs::create_dir_all(&proxy_dir).unwrap();
+    fs::write(
+        proxy_dir.join("HttpProxy_2021030407-1.LOG"),
+        format!(
+            "DateTime,RequestId,UrlStem,Method,HttpStatus,ClientIpAddress,UserAgent\n\
+             2021-03-04T07:12:00.250Z,{id},/ecp/y.js,POST,200,203.0.113.50,Mozilla/5.0\n"
+        ),
+    )
+    .unwrap();
+
+    let report = scan(root, HuntOptions::default());
+    let iis_path = r"C:\inetpub\logs\LogFiles\W3SVC1\u_ex210304.log";
+    for (i, (method, stem, query, status, expected)) in cases.iter().enumerate() {
+        let line = i as u64 + 2;
+        let mut got: Vec<(&str, Severity)> = report
+            .findings
+            .iter()
+            .filter(|f| matches!(&f.evidence, Evidence::LogLine(l) if l.windows_path == iis_path && l.line == line))
+            .map(|f| (f.check_id.as_ref(), f.severity))
+            .collect();
+        got.sort();
+        assert_eq!(got, *expected, "{method} {stem} {query} {status}");
+    }
+    let known = report
+        .findings
+        .iter()
+        .find(|f| f.detail.contains("8Lw7tAhF9i1pJnRo"))
+        .unwrap();
+    assert!(known.detail.contains("known web shell"), "{}", known.detail);
+    // The request logged twice is one finding, which names the other log.
+    let traces: Vec<_> = report
+        .findings
+        .iter()
+        .filter(|f| f.check_id == "EXS-LOG-006")
+        .collect();
+    assert_eq!(traces.len(), 1, "{traces:#?}");
+    assert!(
+        traces[0].detail.contains("also logged in"),
+        "{}",
+        traces[0].detail
+    );
+    // The verdict rests on the logs, and says the files were not there to sweep.
+    assert_eq!(
+        report.verdict.level,
+        exsweep_model::VerdictLevel::Compromised
+    );
 }

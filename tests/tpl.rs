@@ -296,7 +296,8 @@ fn httpproxy_file(rng: &mut Rng, rows: usize) -> String {
         let status = rng.pick(&["200", "200", "401", "500", "241", "302", "", " 200", "200 "]);
         let values = [
             time,
-            format!("6f2a1d70-{i:04x}"),
+            // Unique, as the server's GUIDs are.
+            format!("6f2a1d70-{:016x}", rng.next()),
             "15".into(),
             "2".into(),
             "858".into(),

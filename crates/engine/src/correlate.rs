@@ -5,8 +5,8 @@
 
 use crate::checks::logs::SHELL_ACCESS;
 use crate::inventory::Inventory;
-use exsweep_model::{rfc3339, Finding, Severity};
-use std::collections::BTreeMap;
+use exsweep_model::{rfc3339, Evidence, Finding, Severity, Text};
+use std::collections::{BTreeMap, HashMap};
 
 /// A web shell on disk and the URL path it answers at (lower case).
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -36,6 +36,48 @@ pub fn shell_urls(findings: &[Finding], inventory: &Inventory) -> Vec<ShellUrl> 
     urls.sort();
     urls.dedup();
     urls
+}
+
+/// One request logged by IIS and by HttpProxy (the same RequestId: IIS writes it as
+/// the query's `cafeReqId`) is one finding per check: the earliest by time and place
+/// is kept, and says where else the request was logged.
+pub fn merge_same_requests(mut findings: Vec<Finding>) -> Vec<Finding> {
+    findings.sort_by_cached_key(|f| (f.time(), f.evidence.location()));
+    let mut out: Vec<Finding> = Vec::with_capacity(findings.len());
+    let mut first_of: HashMap<(Text, String), usize> = HashMap::new();
+    let mut also: BTreeMap<usize, Vec<String>> = BTreeMap::new();
+    for f in findings {
+        let key = match (&f.evidence, &f.entities.request_id) {
+            (Evidence::LogLine(_), Some(id)) => Some((f.check_id.clone(), id.to_ascii_lowercase())),
+            _ => None,
+        };
+        match key {
+            Some(key) if first_of.contains_key(&key) => {
+                if let Evidence::LogLine(line) = &f.evidence {
+                    also.entry(first_of[&key]).or_default().push(format!(
+                        "{} {} line {}",
+                        line.source, line.windows_path, line.line
+                    ));
+                }
+            }
+            key => {
+                if let Some(key) = key {
+                    first_of.insert(key, out.len());
+                }
+                out.push(f);
+            }
+        }
+    }
+    for (at, places) in also {
+        let f = &mut out[at];
+        f.detail = format!(
+            "{} The same request (RequestId {}) was also logged in {}.",
+            f.detail,
+            f.entities.request_id.as_deref().unwrap_or("?"),
+            places.join(", ")
+        );
+    }
+    out
 }
 
 /// Folds the per-request hits on each shell into one finding per shell: who used it,

@@ -165,8 +165,8 @@ pub fn hunt(
     }
     result.warnings.extend(totals.warnings);
     let shell_hits_capped = totals.findings.seen(&logs::SHELL_ACCESS.id) > MAX_FINDINGS_PER_CHECK;
-    result.findings =
-        correlate::aggregate_shell_access(totals.findings.into_findings(), shell_hits_capped);
+    let findings = correlate::merge_same_requests(totals.findings.into_findings());
+    result.findings = correlate::aggregate_shell_access(findings, shell_hits_capped);
     result.trail = totals.trail;
     result.trail.sort_by_key(|t| t.line.time);
     result.text_logs = stats.into_iter().map(|c| c.into_inner().unwrap()).collect();
