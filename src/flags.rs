@@ -129,6 +129,9 @@ pub enum LayoutArg {
     Kape,
     /// A Velociraptor collection, unpacked or as its `.zip`.
     Velociraptor,
+    /// Loose logs: a folder, zip, `.gz` or single file, each file recognised by its
+    /// content (taken for any folder of no other layout).
+    Loose,
 }
 
 impl From<LayoutArg> for Layout {
@@ -138,6 +141,7 @@ impl From<LayoutArg> for Layout {
             LayoutArg::Live => Layout::Live,
             LayoutArg::Kape => Layout::Kape,
             LayoutArg::Velociraptor => Layout::Velociraptor,
+            LayoutArg::Loose => Layout::Loose,
         }
     }
 }

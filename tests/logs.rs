@@ -458,14 +458,14 @@ fn web_shell_use_is_seen_from_the_logs_alone() {
             "/aspnet_client/x.aspx",
             "cmd=whoami",
             "200",
-            &[("EXS-LOG-007", High), ("EXS-LOG-018", High)],
+            &[("EXS-LOG-007", High), ("EXS-LOG-018", Critical)],
         ),
         (
             "GET",
             "/owa/foo.aspx",
             "c=powershell+-enc+JABjAD0A",
             "200",
-            &[("EXS-LOG-018", High)],
+            &[("EXS-LOG-018", Critical)],
         ),
         (
             "GET",
@@ -479,21 +479,21 @@ fn web_shell_use_is_seen_from_the_logs_alone() {
             "/ecp/x.aspx",
             "cmd=connect&target=10.0.0.9&port=3389",
             "200",
-            &[("EXS-LOG-019", High)],
+            &[("EXS-LOG-019", Critical)],
         ),
         (
             "POST",
             "/owa/x.aspx",
             "proxy&port=445&ip=10.0.0.9",
             "200",
-            &[("EXS-LOG-019", High)],
+            &[("EXS-LOG-019", Critical)],
         ),
         (
             "GET",
             "/owa/tunnel.ashx",
             "-",
             "200",
-            &[("EXS-LOG-019", High)],
+            &[("EXS-LOG-019", Critical)],
         ),
         // Benign: the logon page and its resources, ActiveSync's Cmd=, OWA's scripts.
         (
@@ -604,4 +604,140 @@ fn web_shell_use_is_seen_from_the_logs_alone() {
         report.verdict.level,
         exsweep_model::VerdictLevel::Compromised
     );
+}
+
+fn gzip(bytes: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    gz.write_all(bytes).unwrap();
+    gz.finish().unwrap()
+}
+
+fn zip_of(path: &Path, members: &[(&str, &[u8])]) {
+    use std::io::Write;
+    let mut zip = zip::ZipWriter::new(fs::File::create(path).unwrap());
+    for (name, bytes) in members {
+        zip.start_file(*name, zip::write::SimpleFileOptions::default())
+            .unwrap();
+        zip.write_all(bytes).unwrap();
+    }
+    zip.finish().unwrap();
+}
+
+/// A loose file's line: what it was taken for.
+fn taken_for<'r>(report: &'r Report, file: &str) -> &'r str {
+    report
+        .coverage
+        .recognised
+        .iter()
+        .find(|r| r.file == file)
+        .map(|r| r.taken_for.as_str())
+        .unwrap_or_else(|| panic!("{file} not in {:#?}", report.coverage.recognised))
+}
+
+#[test]
+fn loose_logs_are_recognised_by_their_content() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("handed-over");
+    fs::create_dir_all(root.join("extracts")).unwrap();
+    // Test-ProxyLogon's own CSV, as Export-Csv writes it.
+    fs::write(
+        root.join("extracts/EXCH01-Cve-2021-26855.csv"),
+        "#TYPE System.Management.Automation.PSCustomObject\r\n\
+         \"DateTime\",\"RequestId\",\"ClientIPAddress\",\"UrlHost\",\"UrlStem\",\"RoutingHint\",\"UserAgent\",\"AnchorMailbox\",\"HttpStatus\"\r\n\
+         \"2021-03-03T02:50:12.345Z\",\"r1\",\"203.0.113.9\",\"mail\",\"/ecp/y.js\",\"X-BEResource-Cookie\",\"python-requests/2.25.1\",\"ServerInfo~a]@exch01:444/ecp/DDI/DDIService.svc/GetList#\",\"200\"\r\n",
+    )
+    .unwrap();
+    // A zip of IIS logs, and an older one gzipped.
+    let shell = format!(
+        "{IIS_FIELDS}\n{}\n",
+        iis_line("POST", "/aspnet_client/system_web/x.aspx", "-", "200")
+    );
+    zip_of(
+        &root.join("iis-logs.zip"),
+        &[("W3SVC1/u_ex210303.log", shell.as_bytes())],
+    );
+    fs::write(
+        root.join("u_ex210301.log.gz"),
+        gzip(format!("{IIS_FIELDS}\n{}\n", iis_line("GET", "/owa/", "-", "200")).as_bytes()),
+    )
+    .unwrap();
+    // ECP lines without their header; a file that is no log.
+    fs::write(
+        root.join("ecp.txt"),
+        "2021-03-03T02:50:00.000Z,EXCH01,ECP.Request,\"S:CMD=Set-OabVirtualDirectory.ExternalUrl=''http://f/<script>x</script>''.Identity=''x'';S:URL=/ecp/DDI/DDIService.svc/SetObject?schema=OABVirtualDirectory\"\r\n",
+    )
+    .unwrap();
+    fs::write(root.join("notes.txt"), "what the admin saw on Tuesday\n").unwrap();
+    // Exported event logs under any name, one of them zipped.
+    let samples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/evtx");
+    let with_evtx = samples.exists();
+    if with_evtx {
+        let management = fs::read(samples.join("MSExchange_Management_wec.evtx")).unwrap();
+        fs::write(root.join("exported-1.evtx"), &management).unwrap();
+        zip_of(&root.join("events.zip"), &[("mgmt.bin", &management)]);
+    }
+
+    let report = scan(&root, HuntOptions::default());
+    assert_eq!(
+        report.coverage.layout,
+        "loose logs (each file recognised by its content)"
+    );
+    assert_eq!(
+        taken_for(&report, r"extracts\EXCH01-Cve-2021-26855.csv"),
+        "HttpProxy"
+    );
+    assert_eq!(
+        taken_for(&report, r"iis-logs.zip\W3SVC1\u_ex210303.log"),
+        "IIS"
+    );
+    assert_eq!(taken_for(&report, "u_ex210301.log.gz"), "IIS");
+    assert_eq!(taken_for(&report, "ecp.txt"), "ECP Server");
+    assert_eq!(taken_for(&report, "notes.txt"), "not read");
+    let ids: BTreeSet<&str> = report
+        .findings
+        .iter()
+        .map(|f| f.check_id.as_ref())
+        .collect();
+    for id in ["EXS-LOG-001", "EXS-LOG-005", "EXS-LOG-006", "EXS-LOG-007"] {
+        assert!(ids.contains(id), "{id} missing from {ids:?}");
+    }
+    let zipped = report
+        .findings
+        .iter()
+        .find(|f| f.check_id == "EXS-LOG-007")
+        .unwrap();
+    let Evidence::LogLine(line) = &zipped.evidence else {
+        panic!("not a log line")
+    };
+    assert_eq!(
+        line.local.member_bytes().as_deref(),
+        Some(&b"W3SVC1/u_ex210303.log"[..])
+    );
+    // The file sweep had no file system to look at, and says so.
+    assert!(report
+        .coverage
+        .gaps()
+        .any(|a| a.windows_path == "(loose logs)"));
+    if with_evtx {
+        assert_eq!(
+            taken_for(&report, "exported-1.evtx"),
+            "EVTX MSExchange Management"
+        );
+        assert_eq!(
+            taken_for(&report, r"events.zip\mgmt.bin"),
+            "EVTX MSExchange Management"
+        );
+        let management = log_coverage(&report, "EVTX MSExchange Management");
+        assert_eq!(management.files, 2);
+    }
+
+    // One file, or one zip, works the same.
+    let single = scan(
+        &root.join("extracts/EXCH01-Cve-2021-26855.csv"),
+        HuntOptions::default(),
+    );
+    assert!(single.findings.iter().any(|f| f.check_id == "EXS-LOG-001"));
+    let zip = scan(&root.join("iis-logs.zip"), HuntOptions::default());
+    assert!(zip.findings.iter().any(|f| f.check_id == "EXS-LOG-007"));
 }

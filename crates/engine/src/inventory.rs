@@ -4,6 +4,7 @@
 //! from. What is missing becomes the coverage, so a collection without web roots or
 //! logs is never reported as clean.
 
+use crate::recognise::{self, Kind};
 use crate::webmap::WebMap;
 use exsweep_evidence::known::{
     APPLICATION_HOST, DEFAULT_EXCHANGE_ROOT, DEFAULT_INSTALL_DIRS, DEFAULT_WEB_ROOT, EVENT_LOG_DIR,
@@ -130,6 +131,8 @@ pub struct Inventory {
     /// The event logs, when the inventory was asked to find them.
     pub event_logs: Vec<EventLog>,
     pub configs: Vec<ConfigSource>,
+    /// For loose logs, what each file was taken for and why: (name, taken for, by).
+    pub recognised: Vec<(String, String, String)>,
     pub warnings: Vec<String>,
     zones: Vec<(String, Zone)>,
 }
@@ -391,9 +394,117 @@ fn find_event_logs(evidence: &Evidence, warnings: &mut Vec<String>) -> Vec<Event
         .collect()
 }
 
+/// The hives and configuration files the inventory reads, and whether the evidence
+/// holds them.
+fn config_sources(evidence: &Evidence) -> Vec<ConfigSource> {
+    [
+        (
+            "SOFTWARE hive",
+            SOFTWARE_HIVE,
+            "the Exchange install and build were not read from the registry",
+        ),
+        (
+            "SYSTEM hive",
+            SYSTEM_HIVE,
+            "the computer name was not read from the registry",
+        ),
+        (
+            "IIS configuration",
+            APPLICATION_HOST,
+            "IIS sites other than the default web root were not found",
+        ),
+    ]
+    .into_iter()
+    .map(|(name, windows_path, consequence)| ConfigSource {
+        name,
+        windows_path,
+        present: evidence.file_exists(windows_path),
+        consequence,
+    })
+    .collect()
+}
+
+/// How the coverage names where loose logs were found.
+pub const LOOSE: &str = "(loose logs)";
+/// What a loose file that is no log exsweep reads was taken for.
+pub const NOT_READ: &str = "not read";
+
+/// The inventory of loose logs: each file recognised by its content and put with the
+/// logs of its kind; the kinds none was found of stay, empty, so the coverage says
+/// what was not assessed. There is no file system to sweep.
+fn loose_inventory(
+    evidence: &Evidence,
+    files: &[FileEntry],
+    listing: &exsweep_evidence::ListingReport,
+    with_logs: bool,
+) -> Inventory {
+    let mut logs = log_dirs(DEFAULT_EXCHANGE_ROOT);
+    for dir in &mut logs {
+        dir.windows_path = LOOSE.into();
+    }
+    let mut event_logs = EVENT_LOGS
+        .iter()
+        .map(|(channel, _, consequence)| EventLog {
+            channel: *channel,
+            windows_path: LOOSE.into(),
+            consequence: *consequence,
+            files: Vec::new(),
+        })
+        .collect::<Vec<_>>();
+    let mut recognised = Vec::new();
+    for file in files.iter().filter(|_| with_logs) {
+        let found = recognise::recognise(evidence, file);
+        let taken_for = match &found.kind {
+            Some(Kind::Text(source)) => {
+                let dir = logs
+                    .iter_mut()
+                    .find(|d| std::mem::discriminant(&d.source) == std::mem::discriminant(source))
+                    .expect("every kind has a folder");
+                dir.files.push(LogFile {
+                    source: source.clone(),
+                    entry: file.clone(),
+                });
+                source.name().to_string()
+            }
+            Some(Kind::Events(channel)) => {
+                let log = event_logs
+                    .iter_mut()
+                    .find(|l| l.channel == *channel)
+                    .expect("every channel has a log");
+                log.files.push(file.clone());
+                channel.name().to_string()
+            }
+            None => NOT_READ.to_string(),
+        };
+        recognised.push((file.windows_path.clone(), taken_for, found.by));
+    }
+    let logs = logs
+        .into_iter()
+        .flat_map(|dir| match dir.source {
+            LogSource::HttpProxy { .. } => split_by_protocol(dir),
+            _ => vec![dir],
+        })
+        .collect();
+    Inventory {
+        exchange: None,
+        web_roots: Vec::new(),
+        web_map: WebMap::defaults(DEFAULT_EXCHANGE_ROOT),
+        host: None,
+        logs,
+        event_logs,
+        configs: config_sources(evidence),
+        recognised,
+        warnings: listing.warnings.clone(),
+        zones: Vec::new(),
+    }
+}
+
 impl Inventory {
     /// Takes the inventory; `with_logs` also finds the log files the hunt reads.
     pub fn take(evidence: &Evidence, with_logs: bool) -> Inventory {
+        if let Some((files, listing)) = evidence.loose_files() {
+            return loose_inventory(evidence, files, listing, with_logs);
+        }
         let mut warnings = Vec::new();
         let exchange = find_exchange(evidence, &mut warnings);
         let iis_config = read_small(evidence, APPLICATION_HOST, &mut warnings)
@@ -401,31 +512,7 @@ impl Inventory {
         let web_roots = find_web_roots(iis_config.as_deref());
         let host = read_small(evidence, SYSTEM_HIVE, &mut warnings)
             .and_then(|h| registry::computer_name(&h));
-        let configs = [
-            (
-                "SOFTWARE hive",
-                SOFTWARE_HIVE,
-                "the Exchange install and build were not read from the registry",
-            ),
-            (
-                "SYSTEM hive",
-                SYSTEM_HIVE,
-                "the computer name was not read from the registry",
-            ),
-            (
-                "IIS configuration",
-                APPLICATION_HOST,
-                "IIS sites other than the default web root were not found",
-            ),
-        ]
-        .into_iter()
-        .map(|(name, windows_path, consequence)| ConfigSource {
-            name,
-            windows_path,
-            present: evidence.file_exists(windows_path),
-            consequence,
-        })
-        .collect();
+        let configs = config_sources(evidence);
         let mut zones = Vec::new();
         let ex_root = exchange
             .as_ref()
@@ -472,6 +559,7 @@ impl Inventory {
             logs,
             event_logs,
             configs,
+            recognised: Vec::new(),
             warnings,
             zones,
         }
@@ -498,6 +586,14 @@ impl Inventory {
 
     /// The folders the default sweep covers.
     pub fn areas(&self, evidence: &Evidence) -> Vec<Area> {
+        if evidence.loose_files().is_some() {
+            return vec![Area {
+                name: "the server's file system",
+                windows_path: LOOSE.into(),
+                optional: false,
+                consequence: "the evidence is loose logs: web shells, dumps and archives on disk were not assessed",
+            }];
+        }
         let web = "web shells in this folder were not assessed";
         let mut areas = Vec::new();
         match &self.exchange {

@@ -14,6 +14,7 @@ pub mod coverage;
 pub mod hunt;
 pub mod inventory;
 pub mod progress;
+pub mod recognise;
 pub mod scan;
 pub mod sweep;
 pub mod webmap;

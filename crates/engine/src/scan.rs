@@ -8,7 +8,7 @@
 use crate::correlate;
 use crate::coverage::{self, Loaded};
 use crate::hunt::{self, HuntOptions};
-use crate::inventory::Inventory;
+use crate::inventory::{self, Inventory};
 use crate::progress::Progress;
 use crate::sweep::{self, SweepOptions};
 use exsweep_evidence::{Evidence, Layout};
@@ -140,6 +140,26 @@ pub fn run(config: &ScanConfig, progress: &dyn Progress) -> Result<Report, Strin
     let started = SystemTime::now();
     let evidence = Evidence::open(&request.evidence, request.layout, &request.extra_drives)?;
     let inventory = Inventory::take(&evidence, request.logs);
+    if let Some((files, _)) = evidence.loose_files() {
+        let logs = inventory
+            .recognised
+            .iter()
+            .filter(|(_, taken, _)| taken != inventory::NOT_READ);
+        if logs.count() == 0 {
+            return Err(format!(
+                "nothing in {} is a log exsweep reads ({} file(s) looked at{}), and it holds no \
+                 Windows, Program Files, inetpub or ProgramData folder, no drive-letter folders \
+                 (KAPE), no uploads folder (Velociraptor); name the layout with --layout",
+                request.evidence.display(),
+                files.len(),
+                if request.logs {
+                    ""
+                } else {
+                    ", but --no-logs was given"
+                }
+            ));
+        }
+    }
     let options = SweepOptions {
         full: request.full,
         max_file_size: request.max_file_size,

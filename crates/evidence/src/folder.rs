@@ -130,6 +130,7 @@ impl FolderSource {
             }
             Layout::Kape => kape_drives(dir),
             Layout::Velociraptor => velociraptor_drives(dir),
+            Layout::Loose => return Err("loose logs are no drive folders".into()),
         };
         for (letter, local) in extra {
             let letter = letter.to_ascii_uppercase();

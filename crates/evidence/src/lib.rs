@@ -1,7 +1,8 @@
 //! The evidence source: where a Windows server's files are, as seen from here.
 //!
 //! One type, [`Evidence`], hides the layouts responders bring (a live or mounted
-//! root, a KAPE target collection, a Velociraptor collection as a folder or zip).
+//! root, a KAPE target collection, a Velociraptor collection as a folder or zip,
+//! loose logs as a folder, an archive or one file).
 //! It maps Windows paths to local ones case-insensitively, lists files below
 //! Windows folders in parallel, and reads them read-only. Nothing else in the
 //! program touches the evidence's bytes.
@@ -9,6 +10,7 @@
 mod folder;
 pub mod known;
 mod live;
+mod loose;
 pub mod registry;
 mod velociraptor;
 pub mod winpath;
@@ -16,7 +18,7 @@ mod zip;
 
 use exsweep_model::{FileTimes, LocalPath};
 use std::collections::HashMap;
-use std::io;
+use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
 /// How the evidence is laid out on this machine.
@@ -31,6 +33,9 @@ pub enum Layout {
     Kape,
     /// A Velociraptor collection, unpacked or as its `.zip`.
     Velociraptor,
+    /// Logs handed over without their server's folders: a folder of them, a zip or
+    /// `.gz`, or one file; what each file is, is told from its content.
+    Loose,
 }
 
 impl Layout {
@@ -53,6 +58,7 @@ impl Layout {
             (Layout::Kape, _) => "KAPE target collection",
             (Layout::Velociraptor, false) => "Velociraptor collection (folder)",
             (Layout::Velociraptor, true) => "Velociraptor collection (zip)",
+            (Layout::Loose, _) => "loose logs (each file recognised by its content)",
         }
     }
 }
@@ -61,7 +67,15 @@ impl Layout {
 #[derive(Clone, Debug)]
 pub enum Location {
     Local(PathBuf),
+    /// A member of a Velociraptor collection's zip.
     ZipEntry(usize),
+    /// A `.gz` file of loose logs, read through its decompression.
+    Gzip(PathBuf),
+    /// A member of a zip of loose logs.
+    LooseMember {
+        archive: usize,
+        index: usize,
+    },
 }
 
 /// A reader that can seek: what record-oriented formats (EVTX) need.
@@ -121,6 +135,7 @@ impl ListingReport {
 enum Backend {
     Folder(folder::FolderSource),
     Zip(zip::ZipSource),
+    Loose(loose::LooseSource),
 }
 
 /// A Windows machine's files, wherever they are.
@@ -145,35 +160,42 @@ impl Evidence {
             .map_err(|e| format!("cannot read evidence root {}: {e}", path.display()))?;
         if meta.is_file() {
             if !extra_drives.is_empty() {
-                return Err("--drive goes with evidence in folders, not with a zip".into());
+                return Err("--drive goes with evidence in folders, not with a file".into());
             }
-            if layout.is_some_and(|l| l != Layout::Velociraptor) {
-                return Err(format!(
-                    "{} is a file; only a Velociraptor collection can be given as a zip",
+            let velociraptor = match layout {
+                Some(Layout::Velociraptor) => Some(zip::ZipSource::open(path)?),
+                Some(Layout::Loose) => None,
+                Some(_) => {
+                    return Err(format!(
+                    "{} is a file: a Velociraptor collection's zip or loose logs (--layout loose)",
                     path.display()
-                ));
-            }
-            let source = zip::ZipSource::open(path)?;
-            let recorded_times = source.recorded_times();
-            return Ok(Evidence {
-                layout: Layout::Velociraptor,
-                root: path.to_path_buf(),
-                backend: Backend::Zip(source),
-                recorded_times,
+                ))
+                }
+                // A zip that is no Velociraptor collection is a zip of logs.
+                None => zip::ZipSource::open(path).ok(),
+            };
+            return Ok(match velociraptor {
+                Some(source) => Evidence {
+                    layout: Layout::Velociraptor,
+                    root: path.to_path_buf(),
+                    recorded_times: source.recorded_times(),
+                    backend: Backend::Zip(source),
+                },
+                None => Evidence::loose(path, loose::LooseSource::file(path)?),
             });
         }
         let layout = match layout {
             Some(l) => l,
             None if live::drive_root_letter(path).is_some() => Layout::Live,
-            None => folder::detect_layout(path).ok_or_else(|| {
-                format!(
-                    "cannot tell what {} holds: no Windows, Program Files, inetpub or ProgramData \
-                     folder, no drive-letter folders (KAPE), no uploads folder (Velociraptor); \
-                     name the layout with --layout",
-                    path.display()
-                )
-            })?,
+            // Without a known layout, a folder is taken as loose logs.
+            None => folder::detect_layout(path).unwrap_or(Layout::Loose),
         };
+        if layout == Layout::Loose {
+            if !extra_drives.is_empty() {
+                return Err("--drive goes with a server's folders, not with loose logs".into());
+            }
+            return Ok(Evidence::loose(path, loose::LooseSource::folder(path)?));
+        }
         let source = folder::FolderSource::new(path, layout, extra_drives)?;
         let recorded_times = velociraptor::find_uploads_json(path)
             .map(|p| match std::fs::read(&p) {
@@ -187,6 +209,24 @@ impl Evidence {
             backend: Backend::Folder(source),
             recorded_times,
         })
+    }
+
+    fn loose(path: &Path, source: loose::LooseSource) -> Evidence {
+        Evidence {
+            layout: Layout::Loose,
+            root: path.to_path_buf(),
+            backend: Backend::Loose(source),
+            recorded_times: HashMap::new(),
+        }
+    }
+
+    /// For loose logs, every file and what the walk passed over; `None` for a
+    /// server's folders, whose files are found by their Windows paths.
+    pub fn loose_files(&self) -> Option<(&[FileEntry], &ListingReport)> {
+        match &self.backend {
+            Backend::Loose(l) => Some((&l.files, &l.listing)),
+            _ => None,
+        }
     }
 
     pub fn describe_layout(&self) -> &'static str {
@@ -203,6 +243,7 @@ impl Evidence {
         match &self.backend {
             Backend::Folder(f) => f.drives(),
             Backend::Zip(z) => z.drives(),
+            Backend::Loose(_) => Vec::new(),
         }
     }
 
@@ -211,6 +252,7 @@ impl Evidence {
         match &self.backend {
             Backend::Folder(f) => !f.resolve(windows_dir).is_empty(),
             Backend::Zip(z) => z.dir_exists(windows_dir),
+            Backend::Loose(_) => false,
         }
     }
 
@@ -219,6 +261,7 @@ impl Evidence {
         match &self.backend {
             Backend::Folder(f) => f.subdirs(windows_dir),
             Backend::Zip(z) => z.subdirs(windows_dir),
+            Backend::Loose(_) => Vec::new(),
         }
     }
 
@@ -237,6 +280,8 @@ impl Evidence {
         let may_repeat = match &self.backend {
             Backend::Folder(f) => f.has_repeated_drives(),
             Backend::Zip(_) => true,
+            // Loose files have no Windows paths to be found under.
+            Backend::Loose(_) => return ListingReport::default(),
         };
         let seen = std::sync::Mutex::new(std::collections::HashSet::new());
         let once = |mut file: FileEntry| {
@@ -258,6 +303,7 @@ impl Evidence {
                 z.list(dirs, exclude).into_par_iter().for_each(once);
                 ListingReport::default()
             }
+            Backend::Loose(_) => ListingReport::default(),
         }
     }
 
@@ -276,16 +322,23 @@ impl Evidence {
     pub fn read(&self, file: &FileEntry, limit: u64, buf: &mut Vec<u8>) -> io::Result<()> {
         buf.clear();
         match (&self.backend, &file.location) {
-            (Backend::Folder(_), Location::Local(p)) => folder::read_local(p, limit, buf),
+            (Backend::Folder(_) | Backend::Loose(_), Location::Local(p)) => {
+                folder::read_local(p, limit, buf)
+            }
             (Backend::Zip(z), Location::ZipEntry(i)) => z.read(*i, limit, buf),
-            _ => Err(io::Error::other(
-                "file location does not belong to this evidence",
-            )),
+            (Backend::Loose(_), Location::Gzip(p)) => loose::gzip_reader(p)?
+                .take(limit)
+                .read_to_end(buf)
+                .map(|_| ()),
+            (Backend::Loose(l), Location::LooseMember { archive, index }) => {
+                l.archive(*archive)?.read(*index, limit, buf)
+            }
+            _ => Err(foreign_location()),
         }
     }
 
     /// Whether [`Evidence::read_chunks`] can start anywhere in the file (files on
-    /// disk), not only at its start (zip members are one compressed stream).
+    /// disk), not only at its start (compressed files are one stream).
     pub fn seekable(&self, file: &FileEntry) -> bool {
         matches!(file.location, Location::Local(_))
     }
@@ -300,46 +353,59 @@ impl Evidence {
         chunk: usize,
         sink: &mut dyn FnMut(&[u8]) -> bool,
     ) -> io::Result<()> {
+        if offset > 0 && !self.seekable(file) {
+            return Err(io::Error::other(
+                "a compressed file can only be read from its start",
+            ));
+        }
         match (&self.backend, &file.location) {
-            (Backend::Folder(_), Location::Local(p)) => {
+            (Backend::Folder(_) | Backend::Loose(_), Location::Local(p)) => {
                 let mut reader = folder::open_read_only(p)?;
                 if offset > 0 {
                     io::Seek::seek(&mut reader, io::SeekFrom::Start(offset))?;
                 }
                 stream(&mut reader, chunk, sink)
             }
-            (Backend::Zip(z), Location::ZipEntry(i)) if offset == 0 => {
+            (Backend::Zip(z), Location::ZipEntry(i)) => {
                 z.with_entry(*i, &mut |r| stream(r, chunk, sink))
             }
-            (Backend::Zip(_), Location::ZipEntry(_)) => Err(io::Error::other(
-                "a zip member can only be read from its start",
-            )),
-            _ => Err(io::Error::other(
-                "file location does not belong to this evidence",
-            )),
+            (Backend::Loose(_), Location::Gzip(p)) => {
+                stream(&mut loose::gzip_reader(p)?, chunk, sink)
+            }
+            (Backend::Loose(l), Location::LooseMember { archive, index }) => l
+                .archive(*archive)?
+                .with_entry(*index, &mut |r| stream(r, chunk, sink)),
+            _ => Err(foreign_location()),
         }
     }
 
     /// A seekable reader of a file, for formats read out of order (EVTX). Files on
-    /// disk are read in place; a zip entry is decompressed into memory, so one larger
-    /// than `max_in_memory` is refused.
+    /// disk are read in place; a compressed one is decompressed into memory, so one
+    /// larger than `max_in_memory` is refused.
     pub fn open_seekable(
         &self,
         file: &FileEntry,
         max_in_memory: u64,
     ) -> io::Result<Box<dyn SeekRead>> {
-        match (&self.backend, &file.location) {
-            (Backend::Folder(_), Location::Local(p)) => Ok(Box::new(folder::open_read_only(p)?)),
-            (Backend::Zip(_), Location::ZipEntry(_)) if file.size > max_in_memory => Err(io::Error::other(format!(
-                "{} MiB inside a zip is more than exsweep decompresses into memory; unpack the collection",
-                file.size >> 20
-            ))),
-            _ => {
-                let mut buf = Vec::new();
-                self.read(file, max_in_memory, &mut buf)?;
-                Ok(Box::new(io::Cursor::new(buf)))
-            }
+        if let Location::Local(p) = &file.location {
+            return Ok(Box::new(folder::open_read_only(p)?));
         }
+        let too_big = || {
+            io::Error::other(format!(
+                "more than {} MiB compressed: more than exsweep decompresses into memory; unpack it",
+                max_in_memory >> 20
+            ))
+        };
+        if file.size > max_in_memory && !matches!(file.location, Location::Gzip(_)) {
+            return Err(too_big());
+        }
+        let mut buf = Vec::new();
+        // One byte over the cap tells a file of exactly the cap from a larger one.
+        self.read(file, max_in_memory + 1, &mut buf)?;
+        if buf.len() as u64 > max_in_memory {
+            return Err(too_big());
+        }
+        Ok(Box::new(io::Cursor::new(buf)))
     }
 
     /// Reads a whole file given by its Windows path, if the evidence holds it.
@@ -360,6 +426,7 @@ impl Evidence {
         let files = match &self.backend {
             Backend::Folder(f) => f.list_one_level(parent),
             Backend::Zip(z) => z.list(&[parent.to_string()], &[]),
+            Backend::Loose(_) => return None,
         };
         files
             .into_iter()
@@ -369,14 +436,31 @@ impl Evidence {
     /// Where a file was read from, losslessly: its local path, or the zip and member.
     pub fn local_path(&self, file: &FileEntry) -> LocalPath {
         match (&self.backend, &file.location) {
-            (_, Location::Local(p)) => LocalPath::file(p.as_os_str().as_encoded_bytes()),
+            (_, Location::Local(p) | Location::Gzip(p)) => {
+                LocalPath::file(p.as_os_str().as_encoded_bytes())
+            }
             (Backend::Zip(z), Location::ZipEntry(i)) => LocalPath::zip_member(
                 self.root.as_os_str().as_encoded_bytes(),
                 z.entry_name(*i).as_bytes(),
             ),
-            (Backend::Folder(_), Location::ZipEntry(i)) => {
+            (Backend::Loose(l), Location::LooseMember { archive, index }) => {
+                match l.archive(*archive) {
+                    Ok(zip) => LocalPath::zip_member(
+                        zip.path.as_os_str().as_encoded_bytes(),
+                        zip.member(*index)
+                            .map_or_else(|| format!("entry {index}"), |m| m.name)
+                            .as_bytes(),
+                    ),
+                    Err(_) => LocalPath::zip_member(b"", format!("entry {index}").as_bytes()),
+                }
+            }
+            (_, Location::ZipEntry(i) | Location::LooseMember { index: i, .. }) => {
                 LocalPath::zip_member(b"", format!("entry {i}").as_bytes())
             }
         }
     }
+}
+
+fn foreign_location() -> io::Error {
+    io::Error::other("file location does not belong to this evidence")
 }

@@ -1,14 +1,16 @@
-//! A Velociraptor collection read in place from its `.zip`: nothing is unpacked.
-//! The central directory is indexed once; each worker borrows an open archive from
-//! a small pool, so reads run in parallel without re-parsing the directory.
+//! Zips read in place, nothing unpacked: a Velociraptor collection as its `.zip`
+//! ([`ZipSource`]), and any archive's members ([`SharedArchive`], also used for zips
+//! of loose logs). The central directory is parsed once per archive; each reader
+//! works on a clone that shares it, over its own position in one open file, so reads
+//! run in parallel without parsing it again.
 
 use super::{velociraptor, winpath, FileEntry, Location};
 use exsweep_model::FileTimes;
 use std::collections::HashMap;
 use std::fs::File;
-use std::io::{self, Read};
+use std::io::{self, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 struct IndexedEntry {
@@ -23,37 +25,139 @@ struct IndexedEntry {
 }
 
 pub struct ZipSource {
-    path: PathBuf,
     entries: Vec<IndexedEntry>,
-    pool: Mutex<Vec<zip::ZipArchive<File>>>,
+    archive: SharedArchive,
     uploads_json: Option<usize>,
 }
 
-fn open_archive(path: &Path) -> Result<zip::ZipArchive<File>, String> {
-    let file = File::open(path).map_err(|e| format!("cannot open {}: {e}", path.display()))?;
-    zip::ZipArchive::new(file).map_err(|e| format!("{} is not a readable zip: {e}", path.display()))
+/// One open file read at positions of its own: what lets clones of an archive read
+/// in parallel (`pread`, not a shared cursor).
+#[derive(Clone)]
+pub struct SharedFile {
+    file: Arc<File>,
+    len: u64,
+    pos: u64,
+}
+
+impl Read for SharedFile {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        #[cfg(unix)]
+        let n = std::os::unix::fs::FileExt::read_at(&*self.file, buf, self.pos)?;
+        #[cfg(windows)]
+        let n = std::os::windows::fs::FileExt::seek_read(&*self.file, buf, self.pos)?;
+        self.pos += n as u64;
+        Ok(n)
+    }
+}
+
+impl Seek for SharedFile {
+    fn seek(&mut self, to: SeekFrom) -> io::Result<u64> {
+        let target = match to {
+            SeekFrom::Start(at) => Some(at),
+            SeekFrom::End(delta) => self.len.checked_add_signed(delta),
+            SeekFrom::Current(delta) => self.pos.checked_add_signed(delta),
+        };
+        self.pos = target.ok_or_else(|| io::Error::other("seek before the start of the zip"))?;
+        Ok(self.pos)
+    }
+}
+
+/// A zip whose central directory was parsed once.
+pub struct SharedArchive {
+    pub path: PathBuf,
+    archive: zip::ZipArchive<SharedFile>,
+}
+
+impl SharedArchive {
+    pub fn open(path: &Path) -> Result<SharedArchive, String> {
+        let file = super::folder::open_read_only(path)
+            .map_err(|e| format!("cannot open {}: {e}", path.display()))?;
+        let len = file
+            .metadata()
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))?
+            .len();
+        let reader = SharedFile {
+            file: Arc::new(file),
+            len,
+            pos: 0,
+        };
+        let archive = zip::ZipArchive::new(reader)
+            .map_err(|e| format!("{} is not a readable zip: {e}", path.display()))?;
+        Ok(SharedArchive {
+            path: path.to_path_buf(),
+            archive,
+        })
+    }
+
+    pub fn len(&self) -> usize {
+        self.archive.len()
+    }
+
+    /// A member's name, size, whether it is a folder, and its modification time.
+    pub fn member(&self, index: usize) -> Option<Member> {
+        let mut archive = self.archive.clone();
+        let entry = archive.by_index_raw(index).ok()?;
+        let name = entry.name().ok()?.into_owned();
+        let modified = entry.extra_data_fields().find_map(|field| match field {
+            zip::ExtraField::ExtendedTimestamp(t) => t
+                .mod_time()
+                .map(|secs| UNIX_EPOCH + Duration::from_secs(u64::from(secs))),
+            _ => None,
+        });
+        let member = Member {
+            is_dir: entry.is_dir(),
+            size: entry.size(),
+            modified,
+            name,
+        };
+        Some(member)
+    }
+
+    pub fn read(&self, index: usize, limit: u64, buf: &mut Vec<u8>) -> io::Result<()> {
+        self.with_entry(index, &mut |entry| {
+            entry.take(limit).read_to_end(buf).map(|_| ())
+        })
+    }
+
+    /// Lends `use_entry` a reader of one member, on a clone of the archive.
+    pub fn with_entry(
+        &self,
+        index: usize,
+        use_entry: &mut dyn FnMut(&mut dyn Read) -> io::Result<()>,
+    ) -> io::Result<()> {
+        let mut archive = self.archive.clone();
+        let mut entry = archive.by_index(index).map_err(io::Error::other)?;
+        use_entry(&mut entry)
+    }
+}
+
+/// What the central directory says of one member.
+pub struct Member {
+    pub name: String,
+    pub is_dir: bool,
+    pub size: u64,
+    /// In UTC from the extended-timestamp field, where the member has one (the DOS
+    /// time has no time zone).
+    pub modified: Option<SystemTime>,
 }
 
 impl ZipSource {
     pub fn open(path: &Path) -> Result<ZipSource, String> {
-        let mut archive = open_archive(path)?;
+        let archive = SharedArchive::open(path)?;
         let mut entries = Vec::new();
         let mut uploads_json = None;
         for i in 0..archive.len() {
-            let Ok(entry) = archive.by_index_raw(i) else {
+            let Some(member) = archive.member(i) else {
                 continue;
             };
-            let Ok(name) = entry.name().map(|n| n.into_owned()) else {
-                continue;
-            };
-            if name.eq_ignore_ascii_case("uploads.json") {
+            if member.name.eq_ignore_ascii_case("uploads.json") {
                 uploads_json = Some(i);
             }
-            if entry.is_dir() {
+            if member.is_dir {
                 continue;
             }
             // uploads/<accessor>/<drive>/<path...>
-            let mut parts = name.split('/');
+            let mut parts = member.name.split('/');
             if !parts
                 .next()
                 .is_some_and(|p| p.eq_ignore_ascii_case("uploads"))
@@ -67,14 +171,9 @@ impl ZipSource {
                     key: winpath::key(&windows_path),
                     windows_path,
                     zip_index: i,
-                    zip_name: name,
-                    size: entry.size(),
-                    modified: entry.extra_data_fields().find_map(|field| match field {
-                        zip::ExtraField::ExtendedTimestamp(t) => t
-                            .mod_time()
-                            .map(|secs| UNIX_EPOCH + Duration::from_secs(u64::from(secs))),
-                        _ => None,
-                    }),
+                    size: member.size,
+                    modified: member.modified,
+                    zip_name: member.name,
                 });
             }
         }
@@ -85,9 +184,8 @@ impl ZipSource {
             ));
         }
         Ok(ZipSource {
-            path: path.to_path_buf(),
             entries,
-            pool: Mutex::new(vec![archive]),
+            archive,
             uploads_json,
         })
     }
@@ -164,27 +262,15 @@ impl ZipSource {
     }
 
     pub fn read(&self, zip_index: usize, limit: u64, buf: &mut Vec<u8>) -> io::Result<()> {
-        self.with_entry(zip_index, &mut |entry| {
-            entry.take(limit).read_to_end(buf).map(|_| ())
-        })
+        self.archive.read(zip_index, limit, buf)
     }
 
-    /// Lends `use_entry` a reader of one entry, on an archive borrowed from the pool.
+    /// Lends `use_entry` a reader of one entry.
     pub fn with_entry(
         &self,
         zip_index: usize,
         use_entry: &mut dyn FnMut(&mut dyn Read) -> io::Result<()>,
     ) -> io::Result<()> {
-        let pooled = self.pool.lock().unwrap().pop();
-        let mut archive = match pooled {
-            Some(a) => a,
-            None => open_archive(&self.path).map_err(io::Error::other)?,
-        };
-        let result = archive
-            .by_index(zip_index)
-            .map_err(io::Error::other)
-            .and_then(|mut entry| use_entry(&mut entry));
-        self.pool.lock().unwrap().push(archive);
-        result
+        self.archive.with_entry(zip_index, use_entry)
     }
 }

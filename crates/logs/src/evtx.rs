@@ -33,6 +33,23 @@ pub fn read_records<R: Read + Seek>(
     Ok(())
 }
 
+/// The channel (`System/Channel`) of the first readable record, which names the log
+/// an exported EVTX of any file name came from.
+pub fn first_channel<R: Read + Seek>(reader: R) -> Option<String> {
+    let mut parser = evtx::EvtxParser::from_read_seek(reader).ok()?;
+    let channel = parser
+        .records_json_value()
+        .filter_map(Result::ok)
+        .take(16)
+        .find_map(|r| {
+            r.data
+                .pointer("/Event/System/Channel")
+                .and_then(Value::as_str)
+                .map(str::to_string)
+        });
+    channel
+}
+
 /// One event record, flattened.
 #[derive(Debug, Default)]
 pub struct EventRecord {

@@ -79,6 +79,25 @@ pub enum Channel {
 }
 
 impl Channel {
+    /// The channel of an event log by the name its records carry (`System/Channel`).
+    pub fn from_log_name(name: &str) -> Option<Channel> {
+        const NAMES: [(&str, Channel); 6] = [
+            ("Application", Channel::Application),
+            ("MSExchange Management", Channel::ExchangeManagement),
+            ("Security", Channel::Security),
+            ("System", Channel::System),
+            ("Microsoft-Windows-Sysmon/Operational", Channel::Sysmon),
+            (
+                "Microsoft-Windows-Windows Defender/Operational",
+                Channel::Defender,
+            ),
+        ];
+        NAMES
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name.trim()))
+            .map(|(_, c)| *c)
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             Channel::Application => "EVTX Application",

@@ -122,6 +122,11 @@ impl Columns {
         Columns { index, count }
     }
 
+    /// Whether the file has a column of this (lower-case) name.
+    pub fn has(&self, name: &str) -> bool {
+        self.index.contains_key(name)
+    }
+
     pub fn is_empty(&self) -> bool {
         self.index.is_empty()
     }
@@ -184,6 +189,8 @@ pub struct Fields {
     pub anchor_mailbox: Option<String>,
     pub routing_hint: Option<String>,
     pub backend_cookie: Option<String>,
+    /// HttpProxy's `Protocol` column (`Ecp`, `Owa` ...).
+    pub protocol: Option<String>,
     /// ECP Server's `EventData`, Rps_Http's `ClientInfo`, or a free-text line.
     pub text: Option<String>,
 }
@@ -208,6 +215,7 @@ pub fn exchange_csv(columns: &Columns, record: &[String]) -> Fields {
         anchor_mailbox: get(&["anchormailbox"]),
         routing_hint: get(&["routinghint"]),
         backend_cookie: get(&["backendcookie"]),
+        protocol: get(&["protocol"]),
         text: get(&["eventdata", "clientinfo"]),
     }
 }

@@ -92,10 +92,22 @@ impl LogCoverage {
     }
 }
 
+/// For loose logs: what one file was taken for, and what gave it away.
+#[derive(Clone, Debug, Serialize)]
+pub struct RecognisedFile {
+    pub file: String,
+    /// The log it was read as (`IIS`, `HttpProxy`, `EVTX Security` ...) or `not read`.
+    pub taken_for: String,
+    pub by: String,
+}
+
 /// What the scan read, what it could not, and why.
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct Coverage {
     pub layout: String,
+    /// For loose logs, every file and what it was taken for.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub recognised: Vec<RecognisedFile>,
     /// What the log hunt read, per log source.
     pub logs: Vec<LogCoverage>,
     pub evidence_root: String,

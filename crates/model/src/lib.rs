@@ -20,7 +20,7 @@ pub mod text;
 pub mod verdict;
 
 pub use check::{Check, Class, Hit, Reference, Severity, Text};
-pub use coverage::{AreaCoverage, Coverage, LogCoverage, LogStatus};
+pub use coverage::{AreaCoverage, Coverage, LogCoverage, LogStatus, RecognisedFile};
 pub use finding::{
     ConfigItem, Entities, EventEvidence, Evidence, FileEvidence, FileTimes, Finding, LocalPath,
     LogLine, MatchedString, RemoteObservation, RuleInfo, ScoreReason, TrailEntry,

@@ -242,12 +242,16 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         report.scan_id,
         printable(report.host.as_bytes())
     )?;
+    let drives = if cov.drives.is_empty() {
+        String::new()
+    } else {
+        format!("; drives {}", cov.drives.join(" "))
+    };
     writeln!(
         out,
-        "evidence: {} ({}; drives {})",
+        "evidence: {} ({}{drives})",
         printable(cov.evidence_root.as_bytes()),
         cov.layout,
-        cov.drives.join(" ")
     )?;
     writeln!(out)?;
 
@@ -360,6 +364,18 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     }
     write_places(&cov.areas, "[MISSING]", out)?;
     write_places(&cov.configs, "[absent] ", out)?;
+    if !cov.recognised.is_empty() {
+        writeln!(out, "  loose files, each recognised by its content:")?;
+        for file in &cov.recognised {
+            writeln!(
+                out,
+                "    {} → {} ({})",
+                text(&file.file),
+                file.taken_for,
+                text(&file.by)
+            )?;
+        }
+    }
     for log in &cov.logs {
         let span = match (log.first, log.last) {
             (Some(a), Some(b)) => format!("{} to {}", rfc3339(a), rfc3339(b)),

@@ -303,6 +303,11 @@ mod tests {
         };
         let coverage = Coverage {
             layout: "image".into(),
+            recognised: vec![exsweep_model::RecognisedFile {
+                file: "u_ex210303.log".into(),
+                taken_for: "IIS".into(),
+                by: "its W3C #Fields: line".into(),
+            }],
             logs: vec![LogCoverage {
                 source: "IIS".into(),
                 windows_path: r"C:\inetpub\logs\LogFiles".into(),

@@ -188,19 +188,19 @@ pub static SHELL_COMMAND_REQUEST: Check = Check {
     class: Class::Compromise,
     category: Cow::Borrowed("webshell"),
     references: Cow::Borrowed(&[WEB_SHELL, Reference::attack("T1059.003"), Reference::attack("T1087")]),
-    why: Cow::Borrowed("Shells that take their command in the URL leave it in the query string: whoami, net user, dsquery,           certutil, powershell -enc. No Exchange or IIS page takes a command line."),
-    action: Cow::Borrowed("Find the page the request went to (a shell), list every command sent to it, and follow the source IP."),
+ why: Cow::Borrowed("Shells that take their command in the URL leave it in the query string: whoami, net user, dsquery, certutil, powershell -enc. No Exchange or IIS page takes a command line."),
+ action: Cow::Borrowed("Find the page the request went to (a shell), list every command sent to it, and follow the source IP."),
 };
 
 pub static WEB_TUNNEL: Check = Check {
-    id: Cow::Borrowed("EXS-LOG-019"),
-    title: Cow::Borrowed("Web tunnel traffic (reGeorg, Neo-reGeorg, Tunna)"),
-    severity: Severity::High,
-    class: Class::Compromise,
-    category: Cow::Borrowed("webshell"),
-    references: Cow::Borrowed(&[WEB_SHELL, Reference::attack("T1090.001"), Reference::attack("T1572")]),
-    why: Cow::Borrowed("A tunnel page relays the attacker's connections from the web server into the internal network (RDP, SMB);           reGeorg and Tunna say so in their query strings, and all three ship pages of fixed names."),
-    action: Cow::Borrowed("Find and preserve the tunnel page, then look for the internal connections it made (Sysmon 3, firewall logs)              at the times of these requests."),
+ id: Cow::Borrowed("EXS-LOG-019"),
+ title: Cow::Borrowed("Web tunnel traffic (reGeorg, Neo-reGeorg, Tunna)"),
+ severity: Severity::High,
+ class: Class::Compromise,
+ category: Cow::Borrowed("webshell"),
+ references: Cow::Borrowed(&[WEB_SHELL, Reference::attack("T1090.001"), Reference::attack("T1572")]),
+ why: Cow::Borrowed("A tunnel page relays the attacker's connections from the web server into the internal network (RDP, SMB); reGeorg and Tunna say so in their query strings, and all three ship pages of fixed names."),
+ action: Cow::Borrowed("Find and preserve the tunnel page, then look for the internal connections it made (Sysmon 3, firewall logs) at the times of these requests."),
 };
 
 /// The log checks, in ID order.
@@ -587,7 +587,12 @@ fn test_proxylogon_ssrf(protocol: &str, fields: &Fields, out: &mut Vec<Hit>) {
             )));
         }
     }
-    // `-like 'ServerInfo~*/*Reset*VirtualDirectory#' -and $_.HttpStatus -eq 200`.
+    // `-like 'ServerInfo~*/*Reset*VirtualDirectory#' -and $_.HttpStatus -eq 200`, in
+    // `HttpProxy\Ecp` (for loose extracts with no folder, by the row's `Protocol`).
+    let protocol = match protocol {
+        "" => fields.protocol.as_deref().unwrap_or(""),
+        folder => folder,
+    };
     if protocol.eq_ignore_ascii_case("ecp")
         && RESET_VDIR.is_match(original)
         && fields.status.as_deref() == Some("200")
@@ -910,6 +915,10 @@ fn shell_command(query: &str, status: &str, url: &str, out: &mut Vec<Hit>) {
                 "{url} answered HTTP {status}: the query carries the command `{command}`, refused."
             ),
         ),
+        Answer::Ran => SHELL_COMMAND_REQUEST.hit_at(
+            Severity::Critical,
+            format!("{url} answered HTTP {status}: the page took the command `{command}` and ran."),
+        ),
         _ => SHELL_COMMAND_REQUEST.hit(format!(
             "{url} answered HTTP {status}: the query carries the command `{command}`."
         )),
@@ -962,6 +971,10 @@ fn tunnel(stem: &str, query: &str, status: &str, url: &str, out: &mut Vec<Hit>) 
         Answer::Refused => WEB_TUNNEL.attempt(
             Severity::Medium,
             format!("{url} answered HTTP {status}: {shape}, refused."),
+        ),
+        Answer::Ran => WEB_TUNNEL.hit_at(
+            Severity::Critical,
+            format!("{url} answered HTTP {status}: {shape}, answered: the tunnel is in use."),
         ),
         _ => WEB_TUNNEL.hit(format!("{url} answered HTTP {status}: {shape}.")),
     });

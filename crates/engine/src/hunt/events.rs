@@ -14,8 +14,8 @@ use exsweep_model::{
 use rayon::prelude::*;
 use std::sync::Mutex;
 
-/// An EVTX file inside a zip is decompressed into memory up to this size.
-const MAX_EVTX_IN_MEMORY: u64 = 256 << 20;
+/// An EVTX file inside a zip or `.gz` is decompressed into memory up to this size.
+pub const MAX_EVTX_IN_MEMORY: u64 = 256 << 20;
 /// At most this many damaged-record warnings per file; the count stays exact.
 const DAMAGE_WARNINGS: usize = 5;
 

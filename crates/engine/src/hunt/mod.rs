@@ -9,6 +9,7 @@ mod events;
 mod options;
 mod text;
 
+pub use events::MAX_EVTX_IN_MEMORY;
 pub use options::HuntOptions;
 
 use crate::checks::logs::{self, LogContext};

@@ -1,0 +1,185 @@
+//! Loose logs: a folder or a single file handed over as it is (a zip of IIS logs,
+//! exported EVTX with any names, HttpProxy extracts, a Test-ProxyLogon CSV), with no
+//! Windows layout around it. Every file is a candidate, named by its path below the
+//! folder given (that name stands where a server path would); `.gz` files are read
+//! through their decompression and `.zip` archives member by member, in place. What
+//! each file is, the engine tells from its content.
+
+use super::folder::{self, FolderSource};
+use super::zip::SharedArchive;
+use super::{FileEntry, Layout, ListingReport, Location};
+use exsweep_model::FileTimes;
+use std::io::{self, Read};
+use std::path::Path;
+use std::sync::Mutex;
+
+pub struct LooseSource {
+    pub files: Vec<FileEntry>,
+    archives: Vec<SharedArchive>,
+    /// What the walk passed over, and archives that could not be opened.
+    pub listing: ListingReport,
+}
+
+impl LooseSource {
+    /// Every file below a folder (links not followed, as everywhere).
+    pub fn folder(dir: &Path) -> Result<LooseSource, String> {
+        // The folder walker maps a root to a drive; the drive prefix is taken off again.
+        let walker = FolderSource::new(dir, Layout::Image, &[])?;
+        let found = Mutex::new(Vec::new());
+        let listing = walker.visit(&[r"C:\".to_string()], &[], &|f| {
+            found.lock().unwrap().push(f)
+        });
+        let mut found = found.into_inner().unwrap();
+        found.sort_by(|a, b| a.windows_path.cmp(&b.windows_path));
+        let mut source = LooseSource {
+            files: Vec::new(),
+            archives: Vec::new(),
+            listing,
+        };
+        for mut file in found {
+            file.windows_path = file.windows_path[r"C:\".len()..].to_string();
+            source.add(file);
+        }
+        Ok(source)
+    }
+
+    /// One file: a log, a `.gz` of one, or a zip of them.
+    pub fn file(path: &Path) -> Result<LooseSource, String> {
+        let meta =
+            std::fs::metadata(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let name = path
+            .file_name()
+            .map_or_else(|| "evidence".into(), |n| n.to_string_lossy().into_owned());
+        let mut source = LooseSource {
+            files: Vec::new(),
+            archives: Vec::new(),
+            listing: ListingReport::default(),
+        };
+        source.add(FileEntry {
+            windows_path: name,
+            location: Location::Local(path.to_path_buf()),
+            size: meta.len(),
+            times: FileTimes {
+                modified: meta.modified().ok(),
+                accessed: meta.accessed().ok(),
+                created: meta.created().ok(),
+            },
+        });
+        Ok(source)
+    }
+
+    /// Adds a file found on disk: a zip as its members, a `.gz` as its content.
+    fn add(&mut self, mut file: FileEntry) {
+        let Location::Local(path) = &file.location else {
+            return self.files.push(file);
+        };
+        let lower = file.windows_path.to_lowercase();
+        if lower.ends_with(".zip") {
+            match SharedArchive::open(path) {
+                Ok(archive) => return self.add_members(&file, archive),
+                Err(e) => self
+                    .listing
+                    .warnings
+                    .push(format!("{e}; read as a plain file")),
+            }
+        } else if lower.ends_with(".gz") {
+            file.location = Location::Gzip(path.clone());
+        }
+        self.files.push(file);
+    }
+
+    fn add_members(&mut self, zip: &FileEntry, archive: SharedArchive) {
+        let at = self.archives.len();
+        for index in 0..archive.len() {
+            let Some(member) = archive.member(index) else {
+                self.listing.unreadable += 1;
+                continue;
+            };
+            if member.is_dir {
+                continue;
+            }
+            self.files.push(FileEntry {
+                windows_path: format!(r"{}\{}", zip.windows_path, member.name.replace('/', r"\")),
+                location: Location::LooseMember { archive: at, index },
+                size: member.size,
+                times: FileTimes {
+                    modified: member.modified,
+                    ..FileTimes::default()
+                },
+            });
+        }
+        self.archives.push(archive);
+    }
+
+    pub fn archive(&self, at: usize) -> io::Result<&SharedArchive> {
+        self.archives
+            .get(at)
+            .ok_or_else(|| io::Error::other("no such archive in the evidence"))
+    }
+}
+
+/// A reader of a `.gz` file's content (every member of a multi-member file).
+pub fn gzip_reader(path: &Path) -> io::Result<impl Read> {
+    Ok(flate2::read::MultiGzDecoder::new(folder::open_read_only(
+        path,
+    )?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    #[test]
+    fn zips_and_gzips_are_read_in_place() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::create_dir_all(root.join("W3SVC1")).unwrap();
+        std::fs::write(root.join("W3SVC1/u_ex210303.log"), b"#Fields: date\n").unwrap();
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(b"compressed line\n").unwrap();
+        std::fs::write(root.join("old.log.gz"), gz.finish().unwrap()).unwrap();
+        let mut zip = zip::ZipWriter::new(std::fs::File::create(root.join("iis.zip")).unwrap());
+        zip.start_file(
+            "W3SVC2/u_ex210304.log",
+            zip::write::SimpleFileOptions::default(),
+        )
+        .unwrap();
+        zip.write_all(b"zipped line\n").unwrap();
+        zip.finish().unwrap();
+
+        let source = LooseSource::folder(root).unwrap();
+        let names: Vec<&str> = source
+            .files
+            .iter()
+            .map(|f| f.windows_path.as_str())
+            .collect();
+        assert_eq!(
+            names,
+            [
+                r"W3SVC1\u_ex210303.log",
+                r"iis.zip\W3SVC2\u_ex210304.log",
+                "old.log.gz"
+            ]
+        );
+        let mut text = String::new();
+        let Location::Gzip(path) = &source.files[2].location else {
+            panic!("not read as gzip");
+        };
+        gzip_reader(path)
+            .unwrap()
+            .read_to_string(&mut text)
+            .unwrap();
+        assert_eq!(text, "compressed line\n");
+        let Location::LooseMember { archive, index } = source.files[1].location else {
+            panic!("not a member");
+        };
+        let mut buf = Vec::new();
+        source
+            .archive(archive)
+            .unwrap()
+            .read(index, 100, &mut buf)
+            .unwrap();
+        assert_eq!(buf, b"zipped line\n");
+    }
+}
