@@ -741,3 +741,50 @@ fn loose_logs_are_recognised_by_their_content() {
     let zip = scan(&root.join("iis-logs.zip"), HuntOptions::default());
     assert!(zip.findings.iter().any(|f| f.check_id == "EXS-LOG-007"));
 }
+
+#[test]
+fn a_busy_follow_keeps_the_earliest_requests_and_counts_the_rest() {
+    let dir = tempfile::tempdir().unwrap();
+    let iis = dir.path().join("inetpub/logs/LogFiles/W3SVC1");
+    fs::create_dir_all(&iis).unwrap();
+    // 12,000 requests of one client over two files, the later file written first.
+    for (name, hour) in [("u_ex210305.log", 12), ("u_ex210304.log", 6)] {
+        let mut text = format!("{IIS_FIELDS}\n");
+        for i in 0..6_000 {
+            text.push_str(&format!(
+                "2021-03-04 {hour:02}:{:02}:{:02} 10.0.0.5 GET /owa/ - 443 - 198.51.100.77 Mozilla/5.0 - 200 0 0 15\n",
+                i / 60 % 60,
+                i % 60
+            ));
+        }
+        fs::write(iis.join(name), text).unwrap();
+    }
+    let report = scan(
+        dir.path(),
+        HuntOptions {
+            follow: Some("198.51.100.77".into()),
+            ..HuntOptions::default()
+        },
+    );
+    assert_eq!(report.trail.len(), 10_000);
+    assert!(report
+        .trail
+        .windows(2)
+        .all(|w| w[0].line.time <= w[1].line.time));
+    // All of the earlier file's requests are kept.
+    let early = report
+        .trail
+        .iter()
+        .filter(|t| t.line.windows_path.ends_with("u_ex210304.log"))
+        .count();
+    assert_eq!(early, 6_000);
+    assert!(
+        report
+            .coverage
+            .warnings
+            .iter()
+            .any(|w| w.contains("--follow: 12000 logged requests") && w.contains("2000 left out")),
+        "{:?}",
+        report.coverage.warnings
+    );
+}

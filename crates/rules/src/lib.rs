@@ -12,9 +12,10 @@ mod prefilter;
 
 use exsweep_evidence::winpath;
 use exsweep_model::{printable, MatchedString, Reference, Severity};
-use prefilter::Prefilter;
+use prefilter::{NamespaceSource, Prefilter};
 use std::borrow::Cow;
 use std::cell::RefCell;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 use yara_x::MetaValue;
@@ -84,10 +85,55 @@ fn rule_files(dir: &Path, out: &mut Vec<PathBuf>, warnings: &mut Vec<String>) {
     }
 }
 
+/// How deep `include`s are followed for the prefilter (a cycle stops there too).
+const MAX_INCLUDE_DEPTH: usize = 16;
+
+/// A user rule file to compile: its source and, for the prefilter, those of the
+/// files it includes.
+struct UserFile {
+    path: PathBuf,
+    namespace: String,
+    source: Vec<u8>,
+    included: Vec<(PathBuf, Vec<u8>)>,
+}
+
+/// The files a rule source includes, recursively, as YARA-X finds them: beside the
+/// including file, else in the include folders.
+fn includes_of(
+    file: &Path,
+    source: &[u8],
+    include_dirs: &[PathBuf],
+    depth: usize,
+    out: &mut Vec<(PathBuf, Vec<u8>)>,
+) {
+    if depth > MAX_INCLUDE_DEPTH {
+        return;
+    }
+    let ast = yara_x_parser::ast::AST::from(source);
+    for item in ast.items() {
+        let yara_x_parser::ast::Item::Include(include) = item else {
+            continue;
+        };
+        let beside = file.parent().map(|dir| dir.join(include.file_name));
+        let found = beside
+            .into_iter()
+            .chain(include_dirs.iter().map(|d| d.join(include.file_name)))
+            .find_map(|p| Some((p.canonicalize().ok()?, std::fs::read(&p).ok()?)));
+        if let Some((path, text)) = found {
+            if out.iter().all(|(seen, _)| *seen != path) {
+                out.push((path.clone(), text.clone()));
+                includes_of(&path, &text, include_dirs, depth + 1, out);
+            }
+        }
+    }
+}
+
 impl RuleSet {
     /// Compiles the built-in rules and every `.yar`/`.yara` file below `user_paths`
-    /// (folders or single files). A user file that does not compile is left out with
-    /// a warning naming the file and the error; the others still load.
+    /// (folders or single files). `include` statements are followed (beside the
+    /// including file, else in the folders of the files given), and a file another
+    /// one includes is compiled there only. A rule that does not compile is left out
+    /// with a warning naming its file, rule and error; the file's other rules load.
     pub fn build(user_paths: &[PathBuf]) -> RuleSet {
         let mut compiler = yara_x::Compiler::new();
         for name in EXTERNALS {
@@ -104,51 +150,111 @@ impl RuleSet {
             }
         }
         let mut warnings = Vec::new();
-        let mut files = Vec::new();
+        let mut paths = Vec::new();
         for path in user_paths {
             if path.is_file() {
-                files.push(path.clone());
+                paths.push(path.clone());
             } else {
-                rule_files(path, &mut files, &mut warnings);
+                rule_files(path, &mut paths, &mut warnings);
             }
         }
-        files.sort();
-        let mut wants_md5 = false;
-        let mut sources: Vec<Vec<u8>> = BUILTIN_RULES
+        paths.sort();
+        let mut include_dirs: Vec<PathBuf> = paths
             .iter()
-            .map(|(_, source)| source.as_bytes().to_vec())
+            .filter_map(|p| p.parent().map(Path::to_path_buf))
             .collect();
-        for file in &files {
-            let source = match std::fs::read(file) {
+        include_dirs.dedup();
+        for dir in &include_dirs {
+            compiler.add_include_dir(dir);
+        }
+        let mut files: Vec<UserFile> = Vec::new();
+        for path in &paths {
+            let source = match std::fs::read(path) {
                 Ok(s) => s,
                 Err(e) => {
-                    warnings.push(format!("cannot read rule file {}: {e}", file.display()));
+                    warnings.push(format!("cannot read rule file {}: {e}", path.display()));
                     continue;
                 }
             };
-            let stem = file
+            let mut included = Vec::new();
+            includes_of(path, &source, &include_dirs, 0, &mut included);
+            let stem = path
                 .file_stem()
                 .map(|s| s.to_string_lossy().into_owned())
                 .unwrap_or_default();
-            compiler.new_namespace(&format!("user:{stem}"));
-            let origin = file.display().to_string();
-            match compiler
-                .add_source(yara_x::SourceCode::from(source.as_slice()).with_origin(origin))
+            files.push(UserFile {
+                path: path.clone(),
+                // Files of one name in two folders get namespaces of their own.
+                namespace: format!("user:{}:{stem}", files.len()),
+                source,
+                included,
+            });
+        }
+        let included_elsewhere: HashSet<PathBuf> = files
+            .iter()
+            .flat_map(|f| f.included.iter().map(|(p, _)| p.clone()))
+            .collect();
+        files.retain(|f| {
+            f.path
+                .canonicalize()
+                .map_or(true, |p| !included_elsewhere.contains(&p))
+        });
+        let mut errors: HashMap<String, String> = HashMap::new();
+        for file in &files {
+            compiler.new_namespace(&file.namespace);
+            let origin = file.path.display().to_string();
+            if let Err(e) = compiler
+                .add_source(yara_x::SourceCode::from(file.source.as_slice()).with_origin(origin))
             {
-                Ok(_) => {
-                    wants_md5 |= memchr::memmem::find(&source, b"md5").is_some();
-                    sources.push(source);
-                }
-                Err(e) => warnings.push(format!(
-                    "rule file {} not loaded: {}",
-                    file.display(),
-                    e.to_string().lines().next().unwrap_or("")
-                )),
+                errors.insert(
+                    file.namespace.clone(),
+                    e.to_string().lines().next().unwrap_or("").to_string(),
+                );
             }
         }
         let rules: &'static yara_x::Rules = Box::leak(Box::new(compiler.build()));
-        let prefilter = Prefilter::from_sources(sources.iter().map(Vec::as_slice))
-            .map(|p| &*Box::leak(Box::new(p)));
+        let mut compiled: HashMap<&str, HashSet<String>> = HashMap::new();
+        for rule in rules.iter() {
+            compiled
+                .entry(rule.namespace())
+                .or_default()
+                .insert(rule.identifier().to_string());
+        }
+        let none = HashSet::new();
+        let mut wants_md5 = false;
+        for file in &files {
+            let loaded = compiled.get(file.namespace.as_str()).unwrap_or(&none);
+            wants_md5 |= !loaded.is_empty()
+                && std::iter::once(&file.source)
+                    .chain(file.included.iter().map(|(_, s)| s))
+                    .any(|s| memchr::memmem::find(s, b"md5").is_some());
+            if let Some(error) = errors.get(&file.namespace) {
+                warnings.push(if loaded.is_empty() {
+                    format!("rule file {} not loaded: {error}", file.path.display())
+                } else {
+                    format!(
+                        "rule file {}: rules that did not compile were left out, its {} other rule(s) loaded: {error}",
+                        file.path.display(),
+                        loaded.len()
+                    )
+                });
+            }
+        }
+        let namespaces = BUILTIN_RULES
+            .iter()
+            .map(|(_, source)| NamespaceSource {
+                texts: vec![source.as_bytes()],
+                compiled: None,
+            })
+            .chain(files.iter().map(|f| {
+                NamespaceSource {
+                    texts: std::iter::once(f.source.as_slice())
+                        .chain(f.included.iter().map(|(_, s)| s.as_slice()))
+                        .collect(),
+                    compiled: Some(compiled.get(f.namespace.as_str()).unwrap_or(&none)),
+                }
+            }));
+        let prefilter = Prefilter::from_sources(namespaces).map(|p| &*Box::leak(Box::new(p)));
         let rule_count = rules.iter().count();
         RuleSet {
             rules,
@@ -483,6 +589,59 @@ mod tests {
             .scan(r"C:\other\x.aspx", b"hello", String::new)
             .unwrap()
             .is_empty());
+    }
+
+    #[test]
+    fn a_failing_rule_leaves_its_file_s_other_rules_loaded_and_prefiltered() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("mixed.yar"),
+            "rule mixed_good { strings: $a = \"MixedNeedle\" condition: $a }\n\
+             rule mixed_bad { condition: no_such_identifier }",
+        )
+        .unwrap();
+        let set = RuleSet::build(&[dir.path().to_path_buf()]);
+        assert_eq!(set.warnings.len(), 1, "{:?}", set.warnings);
+        assert!(
+            set.warnings[0].contains("mixed.yar")
+                && set.warnings[0].contains("1 other rule(s) loaded"),
+            "{}",
+            set.warnings[0]
+        );
+        // The prefilter stays on and knows the rule that loaded.
+        assert!(set.prefilter.is_some());
+        let mut scanner = set.scanner(Duration::from_secs(5));
+        let hits = scanner
+            .scan(r"C:\x.txt", b"... MixedNeedle ...", String::new)
+            .unwrap();
+        let names: Vec<&str> = hits.iter().map(|h| h.identifier.as_str()).collect();
+        assert_eq!(names, ["mixed_good"]);
+    }
+
+    #[test]
+    fn includes_are_followed_and_included_files_compiled_once() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("parts")).unwrap();
+        std::fs::write(
+            dir.path().join("index.yar"),
+            "include \"parts/one.yar\"\n\
+             rule index_rule { strings: $a = \"IndexNeedle\" condition: $a }",
+        )
+        .unwrap();
+        std::fs::write(
+            dir.path().join("parts/one.yar"),
+            "rule included_rule { strings: $a = \"IncludedNeedle\" condition: $a }",
+        )
+        .unwrap();
+        let set = RuleSet::build(&[dir.path().to_path_buf()]);
+        assert!(set.warnings.is_empty(), "{:?}", set.warnings);
+        assert!(set.prefilter.is_some());
+        let mut scanner = set.scanner(Duration::from_secs(5));
+        let hits = scanner
+            .scan(r"C:\x.txt", b"IncludedNeedle", String::new)
+            .unwrap();
+        let names: Vec<&str> = hits.iter().map(|h| h.identifier.as_str()).collect();
+        assert_eq!(names, ["included_rule"]);
     }
 
     #[test]

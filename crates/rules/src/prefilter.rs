@@ -11,6 +11,7 @@
 
 use aho_corasick::{AhoCorasick, MatchKind};
 use regex_syntax::hir::literal::{ExtractKind, Extractor};
+use std::collections::HashSet;
 use yara_x_parser::ast::{self, Expr, HexToken, Pattern, Quantifier, AST};
 
 /// Literals, lower case; a file must hold one of them.
@@ -25,20 +26,43 @@ pub struct Prefilter {
     overlap: usize,
 }
 
+/// The source of one namespace of a rule set (a file and the files it includes) and
+/// the rules of it that compiled (`None`: all of them).
+pub struct NamespaceSource<'a> {
+    pub texts: Vec<&'a [u8]>,
+    pub compiled: Option<&'a HashSet<String>>,
+}
+
 impl Prefilter {
     /// The prefilter of a rule set compiled from `sources`, or `None` when some rule
-    /// may match a file holding none of the literals.
-    pub fn from_sources<'a>(sources: impl IntoIterator<Item = &'a [u8]>) -> Option<Prefilter> {
+    /// may match a file holding none of the literals. Rules that did not compile
+    /// cannot match and are left out; a compiled rule the analysis cannot find in the
+    /// source (a damaged file) switches the prefilter off.
+    pub fn from_sources<'a>(
+        sources: impl IntoIterator<Item = NamespaceSource<'a>>,
+    ) -> Option<Prefilter> {
         let mut literals = Literals::new();
-        for source in sources {
-            let ast = AST::from(source);
-            if !ast.errors().is_empty() {
-                return None;
+        for namespace in sources {
+            let asts: Vec<AST> = namespace.texts.iter().map(|t| AST::from(*t)).collect();
+            let parsed: HashSet<&str> = asts
+                .iter()
+                .flat_map(|ast| ast.rules().map(|r| r.identifier.name))
+                .collect();
+            match namespace.compiled {
+                None if asts.iter().any(|ast| !ast.errors().is_empty()) => return None,
+                Some(compiled) if !compiled.iter().all(|c| parsed.contains(c.as_str())) => {
+                    return None
+                }
+                _ => {}
             }
-            for rule in ast.rules() {
+            for rule in asts.iter().flat_map(|ast| ast.rules()) {
                 // A private rule yields no finding; a public rule that uses it names
                 // it in its condition, which the analysis does not see through.
-                if rule.flags.contains(ast::RuleFlags::Private) {
+                if rule.flags.contains(ast::RuleFlags::Private)
+                    || namespace
+                        .compiled
+                        .is_some_and(|c| !c.contains(rule.identifier.name))
+                {
                     continue;
                 }
                 literals.extend(rule_literals(rule)?);
@@ -313,9 +337,9 @@ mod tests {
 
     #[test]
     fn files_without_any_literal_are_passed_over() {
-        let prefilter = Prefilter::from_sources([
-            br#"rule r { strings: $a = "NeedleText" wide ascii condition: $a }"#.as_slice(),
-        ])
+        let prefilter = Prefilter::from_sources([all(
+            br#"rule r { strings: $a = "NeedleText" wide ascii condition: $a }"#,
+        )])
         .expect("constrained");
         let mut scratch = Vec::new();
         let mut data = vec![b'x'; 3 * PIECE];
@@ -325,8 +349,34 @@ mod tests {
         assert!(prefilter.may_match(&data, &mut scratch));
         let wide: Vec<u8> = "needletext".bytes().flat_map(|b| [b, 0]).collect();
         assert!(prefilter.may_match(&wide, &mut scratch));
-        assert!(
-            Prefilter::from_sources([b"rule r { condition: filesize < 10 }".as_slice()]).is_none()
-        );
+        assert!(Prefilter::from_sources([all(b"rule r { condition: filesize < 10 }")]).is_none());
+    }
+
+    fn all(text: &[u8]) -> NamespaceSource<'_> {
+        NamespaceSource {
+            texts: vec![text],
+            compiled: None,
+        }
+    }
+
+    #[test]
+    fn rules_that_did_not_compile_are_left_out_and_damage_is_safe() {
+        let text = br#"rule good { strings: $a = "hello" condition: $a } rule bad { condition: filesize < 10 and nope }"#;
+        let good: HashSet<String> = ["good".to_string()].into();
+        let prefilter = Prefilter::from_sources([NamespaceSource {
+            texts: vec![text],
+            compiled: Some(&good),
+        }])
+        .expect("the rule that compiled needs a literal");
+        let mut scratch = Vec::new();
+        assert!(prefilter.may_match(b"say hello", &mut scratch));
+        assert!(!prefilter.may_match(b"goodbye", &mut scratch));
+        // A compiled rule the source does not show (a damaged file): no prefilter.
+        let ghost: HashSet<String> = ["elsewhere".to_string()].into();
+        assert!(Prefilter::from_sources([NamespaceSource {
+            texts: vec![b"rule good { condition: }"],
+            compiled: Some(&ghost),
+        }])
+        .is_none());
     }
 }

@@ -1,59 +1,113 @@
-//! The per-check cap of the log hunt: of one check's findings at most `cap` are kept,
-//! the earliest (by time, then log file and line), whatever order the files were read
-//! in, so two runs over the same logs keep the same ones. The rest are counted.
+//! The log hunt's caps: of one check's findings at most `cap` are kept, and of the
+//! `--follow` trail as many entries; the earliest (by time, then log file and line),
+//! whatever order the files were read in, so two runs over the same logs keep the same
+//! ones. The rest are counted.
 
-use exsweep_model::{Finding, Text};
+use exsweep_model::{Finding, Text, TrailEntry};
 use std::cmp::Ordering;
 use std::collections::{BinaryHeap, HashMap};
 use std::time::SystemTime;
 
-/// A finding with the key that ranks it: its time, its location, its detail.
-struct Ranked {
-    key: (Option<SystemTime>, String, String),
-    finding: Finding,
+/// What ranks an item: its time, its location, its text.
+type RankKey = (Option<SystemTime>, String, String);
+
+/// An item with the key that ranks it.
+struct Ranked<T> {
+    key: RankKey,
+    item: T,
 }
 
-impl Ranked {
-    fn new(finding: Finding) -> Ranked {
-        Ranked {
-            key: (
-                finding.time(),
-                finding.evidence.location(),
-                finding.detail.clone(),
-            ),
-            finding,
-        }
-    }
-}
-
-impl PartialEq for Ranked {
-    fn eq(&self, other: &Ranked) -> bool {
+impl<T> PartialEq for Ranked<T> {
+    fn eq(&self, other: &Ranked<T>) -> bool {
         self.key == other.key
     }
 }
-impl Eq for Ranked {}
-impl PartialOrd for Ranked {
-    fn partial_cmp(&self, other: &Ranked) -> Option<Ordering> {
+impl<T> Eq for Ranked<T> {}
+impl<T> PartialOrd for Ranked<T> {
+    fn partial_cmp(&self, other: &Ranked<T>) -> Option<Ordering> {
         Some(self.cmp(other))
     }
 }
-impl Ord for Ranked {
-    fn cmp(&self, other: &Ranked) -> Ordering {
+impl<T> Ord for Ranked<T> {
+    fn cmp(&self, other: &Ranked<T>) -> Ordering {
         self.key.cmp(&other.key)
     }
 }
 
-/// One check's kept findings (the latest of them on top, to be replaced first) and
-/// how many it had.
-#[derive(Default)]
-struct Kept {
-    seen: usize,
-    latest_first: BinaryHeap<Ranked>,
+/// The `cap` earliest of the items added (the latest of them on top, to be replaced
+/// first), and how many were added.
+pub struct EarliestKept<T> {
+    cap: usize,
+    pub seen: usize,
+    latest_first: BinaryHeap<Ranked<T>>,
 }
 
+impl<T> EarliestKept<T> {
+    pub fn new(cap: usize) -> EarliestKept<T> {
+        EarliestKept {
+            cap,
+            seen: 0,
+            latest_first: BinaryHeap::new(),
+        }
+    }
+
+    fn add(&mut self, key: RankKey, item: T) {
+        self.seen += 1;
+        let ranked = Ranked { key, item };
+        if self.latest_first.len() < self.cap {
+            self.latest_first.push(ranked);
+        } else if self
+            .latest_first
+            .peek()
+            .is_some_and(|latest| ranked < *latest)
+        {
+            self.latest_first.pop();
+            self.latest_first.push(ranked);
+        }
+    }
+
+    /// How many were added and not kept.
+    pub fn left_out(&self) -> usize {
+        self.seen - self.latest_first.len()
+    }
+
+    /// The kept items, earliest first.
+    pub fn into_sorted(self) -> Vec<T> {
+        self.latest_first
+            .into_sorted_vec()
+            .into_iter()
+            .map(|r| r.item)
+            .collect()
+    }
+}
+
+impl EarliestKept<TrailEntry> {
+    pub fn add_entry(&mut self, entry: TrailEntry) {
+        let key = (
+            entry.line.time,
+            format!(
+                "{}#{}",
+                entry.line.windows_path.to_lowercase(),
+                entry.line.line
+            ),
+            String::new(),
+        );
+        self.add(key, entry);
+    }
+
+    /// Takes in what another trail kept, and counts what it left out.
+    pub fn absorb(&mut self, other: EarliestKept<TrailEntry>) {
+        self.seen += other.left_out();
+        for entry in other.into_sorted() {
+            self.add_entry(entry);
+        }
+    }
+}
+
+/// Per check, the earliest findings.
 pub struct CappedFindings {
     cap: usize,
-    per_check: HashMap<Text, Kept>,
+    per_check: HashMap<Text, EarliestKept<Finding>>,
 }
 
 impl CappedFindings {
@@ -65,19 +119,15 @@ impl CappedFindings {
     }
 
     pub fn add(&mut self, finding: Finding) {
-        let kept = self.per_check.entry(finding.check_id.clone()).or_default();
-        kept.seen += 1;
-        let ranked = Ranked::new(finding);
-        if kept.latest_first.len() < self.cap {
-            kept.latest_first.push(ranked);
-        } else if kept
-            .latest_first
-            .peek()
-            .is_some_and(|latest| ranked < *latest)
-        {
-            kept.latest_first.pop();
-            kept.latest_first.push(ranked);
-        }
+        let key = (
+            finding.time(),
+            finding.evidence.location(),
+            finding.detail.clone(),
+        );
+        self.per_check
+            .entry(finding.check_id.clone())
+            .or_insert_with(|| EarliestKept::new(self.cap))
+            .add(key, finding);
     }
 
     /// How many findings a check had, kept or not.
@@ -100,7 +150,7 @@ impl CappedFindings {
     pub fn into_findings(self) -> Vec<Finding> {
         self.per_check
             .into_values()
-            .flat_map(|k| k.latest_first.into_iter().map(|r| r.finding))
+            .flat_map(EarliestKept::into_sorted)
             .collect()
     }
 }

@@ -7,7 +7,7 @@ use crate::checks::events;
 use crate::contain::contain;
 use crate::inventory::Inventory;
 use exsweep_evidence::Evidence;
-use exsweep_logs::evtx::{read_records, RecordRead};
+use exsweep_logs::evtx::{read_records, EventRecord, RecordRead};
 use exsweep_model::{
     excerpt, Entities, EventEvidence, Evidence as Seen, Finding, LogCoverage, Text,
 };
@@ -25,6 +25,26 @@ pub struct EventsRead {
     /// What was read of each event log, in the inventory's order.
     pub logs: Vec<LogCoverage>,
     pub warnings: Vec<String>,
+}
+
+/// The account a record's process acted as: Sysmon's `User`; for a Security 4688 the
+/// new process's (`TargetDomainName\TargetUserName`, written since Windows 10 and
+/// Server 2016 when it differs from its creator's), else the creator's, the
+/// subject's (`SubjectDomainName\SubjectUserName`), as for other records.
+fn actor(event: &EventRecord) -> Option<String> {
+    let named = |name: &str| event.get(name).filter(|v| !v.is_empty() && *v != "-");
+    let account = |domain: &str, user: &str| {
+        named(user).map(|u| match named(domain) {
+            Some(d) => format!("{d}\\{u}"),
+            None => u.to_string(),
+        })
+    };
+    named("User").map(str::to_string).or_else(|| {
+        (event.event_id == 4688)
+            .then(|| account("TargetDomainName", "TargetUserName"))
+            .flatten()
+            .or_else(|| account("SubjectDomainName", "SubjectUserName"))
+    })
 }
 
 /// Reads the event logs the inventory found.
@@ -108,10 +128,7 @@ pub fn hunt(evidence: &Evidence, inventory: &Inventory, options: &HuntOptions) -
                     excerpt: excerpt(&text),
                 };
                 let entities = Entities {
-                    user: event
-                        .get("SubjectUserName")
-                        .or(event.get("User"))
-                        .map(str::to_string),
+                    user: actor(&event),
                     process: event
                         .get("NewProcessName")
                         .or(event.get("Image"))
@@ -154,5 +171,58 @@ pub fn hunt(evidence: &Evidence, inventory: &Inventory, options: &HuntOptions) -
             .map(|c| c.into_inner().unwrap())
             .collect(),
         warnings: warnings.into_inner().unwrap(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(event_id: u64, data: &[(&str, &str)]) -> EventRecord {
+        EventRecord {
+            event_id,
+            data: data
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            ..EventRecord::default()
+        }
+    }
+
+    #[test]
+    fn the_actor_comes_from_the_field_that_names_it() {
+        let creator = [
+            ("SubjectUserName", "EXCH01$"),
+            ("SubjectDomainName", "CORP"),
+        ];
+        // 4688 with the new process's account: that account.
+        let mut with_target = creator.to_vec();
+        with_target.extend([
+            ("TargetUserName", "SYSTEM"),
+            ("TargetDomainName", "NT AUTHORITY"),
+        ]);
+        assert_eq!(
+            actor(&record(4688, &with_target)).as_deref(),
+            Some(r"NT AUTHORITY\SYSTEM")
+        );
+        // Without one (older Windows, or "-"): the creator.
+        let mut dashed = creator.to_vec();
+        dashed.extend([("TargetUserName", "-"), ("TargetDomainName", "-")]);
+        assert_eq!(
+            actor(&record(4688, &dashed)).as_deref(),
+            Some(r"CORP\EXCH01$")
+        );
+        // Other Security events name their subject; Sysmon its User.
+        let mut cleared = creator.to_vec();
+        cleared.push(("TargetUserName", "bob"));
+        assert_eq!(
+            actor(&record(1102, &cleared)).as_deref(),
+            Some(r"CORP\EXCH01$")
+        );
+        assert_eq!(
+            actor(&record(1, &[("User", r"NT AUTHORITY\SYSTEM")])).as_deref(),
+            Some(r"NT AUTHORITY\SYSTEM")
+        );
+        assert_eq!(actor(&record(4688, &[])), None);
     }
 }

@@ -16,7 +16,7 @@ use crate::checks::logs::{self, LogContext};
 use crate::contain::contain;
 use crate::correlate::{self, ShellUrl};
 use crate::inventory::{Inventory, LogFile};
-use cap::CappedFindings;
+use cap::{CappedFindings, EarliestKept};
 use exsweep_evidence::known::DEFAULT_EXCHANGE_ROOT;
 use exsweep_evidence::Evidence;
 use exsweep_indicators::IndicatorSet;
@@ -32,6 +32,8 @@ const SEGMENT: u64 = 32 << 20;
 const WAITING_BUDGET: usize = 64 << 20;
 /// Per check, at most this many findings are kept; the rest are counted.
 const MAX_FINDINGS_PER_CHECK: usize = 5_000;
+/// At most this many `--follow` trail entries are kept; the rest are counted.
+pub(crate) const MAX_TRAIL: usize = 10_000;
 /// What the hunt produced.
 #[derive(Default)]
 pub struct HuntResult {
@@ -91,7 +93,7 @@ pub fn hunt(
     let shared = Mutex::new(Totals {
         findings: CappedFindings::new(MAX_FINDINGS_PER_CHECK),
         warnings: Vec::new(),
-        trail: Vec::new(),
+        trail: EarliestKept::new(MAX_TRAIL),
     });
     let stats: Vec<Mutex<LogCoverage>> = inventory
         .logs
@@ -168,8 +170,14 @@ pub fn hunt(
     let shell_hits_capped = totals.findings.seen(&logs::SHELL_ACCESS.id) > MAX_FINDINGS_PER_CHECK;
     let findings = correlate::merge_same_requests(totals.findings.into_findings());
     result.findings = correlate::aggregate_shell_access(findings, shell_hits_capped);
-    result.trail = totals.trail;
-    result.trail.sort_by_key(|t| t.line.time);
+    if totals.trail.left_out() > 0 {
+        result.warnings.push(format!(
+            "--follow: {} logged requests; the {MAX_TRAIL} earliest are in the trail, {} left out",
+            totals.trail.seen,
+            totals.trail.left_out()
+        ));
+    }
+    result.trail = totals.trail.into_sorted();
     result.text_logs = stats.into_iter().map(|c| c.into_inner().unwrap()).collect();
     let events = events::hunt(evidence, inventory, options);
     result.findings.extend(events.findings);
@@ -182,13 +190,18 @@ pub fn hunt(
 struct Totals {
     findings: CappedFindings,
     warnings: Vec<String>,
-    trail: Vec<TrailEntry>,
+    trail: EarliestKept<TrailEntry>,
 }
 
 impl Totals {
-    fn add(&mut self, findings: Vec<Finding>, trail: Vec<TrailEntry>, warnings: Vec<String>) {
+    fn add(
+        &mut self,
+        findings: Vec<Finding>,
+        trail: EarliestKept<TrailEntry>,
+        warnings: Vec<String>,
+    ) {
         self.warnings.extend(warnings);
-        self.trail.extend(trail);
+        self.trail.absorb(trail);
         for f in findings {
             self.findings.add(f);
         }

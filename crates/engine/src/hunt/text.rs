@@ -4,7 +4,9 @@
 //! not fit the header counted and warned about), the `--since`/`--until` window, the
 //! log checks, requests to known shells, and the `--follow` trail.
 
+use super::cap::EarliestKept;
 use super::options::HuntOptions;
+use super::MAX_TRAIL;
 use crate::checks::logs::{self, LogContext};
 use crate::correlate::ShellUrl;
 use crate::inventory::LogFile;
@@ -18,7 +20,8 @@ use exsweep_model::{
 /// What one file gave.
 pub struct FileRead {
     pub findings: Vec<Finding>,
-    pub trail: Vec<TrailEntry>,
+    /// The `--follow` entries, the earliest of them if there were more than the cap.
+    pub trail: EarliestKept<TrailEntry>,
     /// The lines that failed to parse and the span of times; the caller adds the
     /// file, byte and line counts the selection made.
     pub coverage: LogCoverage,
@@ -56,7 +59,7 @@ impl<'a> FileHunt<'a> {
             options,
             read: FileRead {
                 findings: Vec::new(),
-                trail: Vec::new(),
+                trail: EarliestKept::new(MAX_TRAIL),
                 coverage: LogCoverage::default(),
                 warnings: Vec::new(),
             },
@@ -218,7 +221,7 @@ impl LineSink for FileHunt<'_> {
         }
         let (line, entities) = self.line_evidence(&fields, number, text);
         if follow {
-            self.read.trail.push(TrailEntry {
+            self.read.trail.add_entry(TrailEntry {
                 line: line.clone(),
                 entities: entities.clone(),
             });
@@ -327,8 +330,9 @@ mod tests {
             !lines.is_empty() && lines.iter().all(|l| *l == 3),
             "{lines:?}"
         );
-        assert_eq!(read.trail.len(), 1);
-        assert_eq!(read.trail[0].entities.request_id.as_deref(), Some("r2"));
+        let trail = read.trail.into_sorted();
+        assert_eq!(trail.len(), 1);
+        assert_eq!(trail[0].entities.request_id.as_deref(), Some("r2"));
         assert_eq!(read.coverage.parse_failures, 0);
     }
 }
