@@ -788,3 +788,68 @@ fn a_busy_follow_keeps_the_earliest_requests_and_counts_the_rest() {
         report.coverage.warnings
     );
 }
+
+#[test]
+fn a_header_repeated_deep_in_the_file_takes_over() {
+    let dir = tempfile::tempdir().unwrap();
+    let ecp = dir
+        .path()
+        .join("Program Files/Microsoft/Exchange Server/V15/Logging/HttpProxy/Ecp");
+    fs::create_dir_all(&ecp).unwrap();
+    // Two servers' logs put together: the second header orders its columns otherwise.
+    let mut text = String::from("DateTime,RequestId,HttpStatus,AnchorMailbox\n");
+    for i in 0..50 {
+        text.push_str(&format!(
+            "2021-03-03T01:00:{:02}.000Z,b{i},200,smtp:alice@corp.example\n",
+            i % 60
+        ));
+    }
+    text.push_str("DateTime,AnchorMailbox,RequestId,HttpStatus\n");
+    text.push_str("2021-03-03T02:50:12.000Z,ServerInfo~a]@exch01:444/ecp/y.js#,late,241\n");
+    fs::write(ecp.join("HttpProxy_2021030302-1.LOG"), text).unwrap();
+    let report = scan(dir.path(), HuntOptions::default());
+    let ssrf: Vec<_> = report
+        .findings
+        .iter()
+        .filter(|f| f.check_id == "EXS-LOG-001")
+        .collect();
+    assert_eq!(ssrf.len(), 1, "{ssrf:#?}");
+    assert_eq!(ssrf[0].entities.request_id.as_deref(), Some("late"));
+    assert_eq!(ssrf[0].severity, Severity::Critical, "{}", ssrf[0].detail);
+    assert!(ssrf[0].detail.contains("HTTP 241"), "{}", ssrf[0].detail);
+}
+
+#[test]
+fn files_where_folders_are_expected_are_missing_folders_not_a_crash() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let logging = root.join("Program Files/Microsoft/Exchange Server/V15/Logging");
+    for file in [
+        logging.join("HttpProxy"),
+        root.join("inetpub/logs/LogFiles"),
+        root.join("Windows/System32/winevt/Logs"),
+        root.join("inetpub/wwwroot/aspnet_client"),
+    ] {
+        fs::create_dir_all(file.parent().unwrap()).unwrap();
+        fs::write(&file, b"a file, not a folder").unwrap();
+    }
+    fs::create_dir_all(logging.join("ECP/Server")).unwrap();
+    fs::write(
+        logging.join("ECP/Server/ECPServer20210303-1.LOG"),
+        "TimeStamp,ServerName,EventId,EventData\n\
+         2021-03-03T02:50:00.000Z,EXCH01,ECP.Request,\"S:CMD=Set-OabVirtualDirectory.ExternalUrl=''http://f/<script>x</script>''.Identity=''x'';S:URL=/ecp/DDI/DDIService.svc/SetObject?schema=OABVirtualDirectory\"\n",
+    )
+    .unwrap();
+    let report = scan(root, HuntOptions::default());
+    assert_eq!(
+        log_coverage(&report, "HttpProxy").status,
+        LogStatus::Missing
+    );
+    assert_eq!(log_coverage(&report, "IIS").status, LogStatus::Missing);
+    assert!(report.findings.iter().any(|f| f.check_id == "EXS-LOG-005"));
+    assert!(report
+        .coverage
+        .warnings
+        .iter()
+        .all(|w| !w.contains("panic")));
+}

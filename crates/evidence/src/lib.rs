@@ -198,10 +198,8 @@ impl Evidence {
         }
         let source = folder::FolderSource::new(path, layout, extra_drives)?;
         let recorded_times = velociraptor::find_uploads_json(path)
-            .map(|p| match std::fs::read(&p) {
-                Ok(bytes) => velociraptor::parse_uploads_json(&bytes),
-                Err(_) => HashMap::new(),
-            })
+            .and_then(|p| folder::open_read_only(&p).ok())
+            .map(|mut f| velociraptor::read_uploads_json(&mut f, velociraptor::MAX_UPLOADS_JSON))
             .unwrap_or_default();
         Ok(Evidence {
             layout,

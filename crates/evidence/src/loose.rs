@@ -182,4 +182,32 @@ mod tests {
             .unwrap();
         assert_eq!(buf, b"zipped line\n");
     }
+
+    #[test]
+    fn compressed_files_are_decompressed_into_memory_up_to_a_cap() {
+        let dir = tempfile::tempdir().unwrap();
+        let big = vec![b'x'; 3 << 20];
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(&big).unwrap();
+        std::fs::write(dir.path().join("big.evtx.gz"), gz.finish().unwrap()).unwrap();
+        let mut zip = zip::ZipWriter::new(std::fs::File::create(dir.path().join("e.zip")).unwrap());
+        zip.start_file("big.evtx", zip::write::SimpleFileOptions::default())
+            .unwrap();
+        zip.write_all(&big).unwrap();
+        zip.finish().unwrap();
+        let evidence = crate::Evidence::open(dir.path(), None, &[]).unwrap();
+        let (files, _) = evidence.loose_files().unwrap();
+        assert_eq!(files.len(), 2);
+        for file in files {
+            let refused = evidence
+                .open_seekable(file, 1 << 20)
+                .err()
+                .expect("over the cap");
+            assert!(
+                refused.to_string().contains("decompresses into memory"),
+                "{refused}"
+            );
+            assert!(evidence.open_seekable(file, 4 << 20).is_ok());
+        }
+    }
 }

@@ -12,6 +12,7 @@ use super::winpath;
 use exsweep_model::FileTimes;
 use serde_json::Value;
 use std::collections::HashMap;
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
@@ -61,9 +62,11 @@ fn parse_time(value: &Value) -> Option<SystemTime> {
         Value::String(s) => chrono::DateTime::parse_from_rfc3339(s)
             .ok()
             .map(|t| t.with_timezone(&chrono::Utc).into()),
+        // Seconds from 1970; negative, absurd (NaN, 1e300) or past what a time can
+        // hold read as no time.
         Value::Number(n) => {
-            let secs = n.as_f64()?;
-            (secs > 0.0).then(|| SystemTime::UNIX_EPOCH + Duration::from_secs_f64(secs))
+            let secs = n.as_f64().filter(|s| *s > 0.0)?;
+            SystemTime::UNIX_EPOCH.checked_add(Duration::try_from_secs_f64(secs).ok()?)
         }
         _ => None,
     }
@@ -72,6 +75,19 @@ fn parse_time(value: &Value) -> Option<SystemTime> {
 fn first_time(record: &Value, keys: &[&str]) -> Option<SystemTime> {
     keys.iter()
         .find_map(|k| record.get(*k).and_then(parse_time))
+}
+
+/// `uploads.json` is read up to this size: a collection's index, not evidence whose
+/// every byte matters; a larger (or hostile) one has its first records used.
+pub const MAX_UPLOADS_JSON: u64 = 256 << 20;
+
+/// Reads at most `limit` bytes of `uploads.json` and parses them.
+pub fn read_uploads_json(reader: &mut dyn Read, limit: u64) -> HashMap<String, FileTimes> {
+    let mut bytes = Vec::new();
+    match reader.take(limit).read_to_end(&mut bytes) {
+        Ok(_) => parse_uploads_json(&bytes),
+        Err(_) => HashMap::new(),
+    }
 }
 
 /// Reads `uploads.json` (one JSON object a line, or one array) into true file times
@@ -139,6 +155,21 @@ mod tests {
     }
 
     #[test]
+    fn uploads_json_is_read_up_to_its_cap() {
+        let line = br#"{"vfs_path":"C:\\x","mtime":"2021-03-03T04:05:06Z"}"#;
+        let mut many = Vec::new();
+        for _ in 0..100 {
+            many.extend_from_slice(line);
+            many.push(b'\n');
+        }
+        // Cut in the middle of a record: the records before it are read.
+        let cut = line.len() as u64 * 3 + 10;
+        let times = read_uploads_json(&mut many.as_slice(), cut);
+        assert_eq!(times.len(), 1);
+        assert!(read_uploads_json(&mut many.as_slice(), 5).is_empty());
+    }
+
+    #[test]
     fn reads_times_from_uploads_json() {
         let json =
             br#"{"_Components":["C:","inetpub","wwwroot","x.aspx"],"mtime":"2021-03-03T04:05:06Z"}
@@ -146,6 +177,14 @@ not json at all
 {"vfs_path":"C:\\Windows\\Temp\\a.txt","mtime":1614744306}"#;
         let times = parse_uploads_json(json);
         let t = &times[&winpath::key(r"C:\inetpub\wwwroot\x.aspx")];
+        // Absurd and negative times are no times; the scan goes on.
+        let absurd = br#"{"vfs_path":"C:\\a","mtime":1e300}
+{"vfs_path":"C:\\b","mtime":-5}
+{"vfs_path":"C:\\c","mtime":"-999999-01-01T00:00:00Z","atime":1614744306}"#;
+        let odd = parse_uploads_json(absurd);
+        assert!(!odd.contains_key(&winpath::key(r"C:\a")));
+        assert!(!odd.contains_key(&winpath::key(r"C:\b")));
+        assert!(odd[&winpath::key(r"C:\c")].modified.is_none());
         assert_eq!(
             exsweep_model::rfc3339(t.modified.unwrap()),
             "2021-03-03T04:05:06Z"

@@ -194,11 +194,12 @@ impl ZipSource {
         let Some(i) = self.uploads_json else {
             return HashMap::new();
         };
-        let mut buf = Vec::new();
-        match self.read(i, 256 << 20, &mut buf) {
-            Ok(()) => velociraptor::parse_uploads_json(&buf),
-            Err(_) => HashMap::new(),
-        }
+        let mut times = HashMap::new();
+        let _ = self.archive.with_entry(i, &mut |entry| {
+            times = velociraptor::read_uploads_json(entry, velociraptor::MAX_UPLOADS_JSON);
+            Ok(())
+        });
+        times
     }
 
     pub fn drives(&self) -> Vec<char> {

@@ -108,6 +108,19 @@ pub struct Columns {
 /// The names of the time column a header of an Exchange CSV log starts with.
 const TIME_COLUMNS: [&str; 4] = ["datetime", "timestamp", "date-time", "starttime"];
 
+/// How a bare CSV header line starts (lower case, as the line selector compares),
+/// plain or quoted by `Export-Csv`: what finds a header repeated mid-file.
+pub const CSV_HEADER_STARTS: [&str; 8] = [
+    "datetime,",
+    "\"datetime\",",
+    "timestamp,",
+    "\"timestamp\",",
+    "date-time,",
+    "\"date-time\",",
+    "starttime,",
+    "\"starttime\",",
+];
+
 impl Columns {
     pub fn new<'a>(names: impl IntoIterator<Item = &'a str>) -> Columns {
         let mut count = 0;
@@ -220,6 +233,45 @@ pub fn exchange_csv(columns: &Columns, record: &[String]) -> Fields {
     }
 }
 
+/// The W3C fields whose values are free text: a writer that did not encode their
+/// spaces (IIS writes `+`) splits one value into several fields.
+const W3C_FREE_TEXT: [&str; 3] = ["cs(user-agent)", "cs(referer)", "cs(cookie)"];
+
+/// A W3C record with more fields than its header, laid out by the safe rule: the
+/// fields before the first free-text column are read from the start, those after
+/// the last from the end, and the surplus belongs to the free-text span between
+/// them: joined into its first column when the others are empty (`-`), else, as
+/// their split cannot be told, read as absent. No value lands in another column. A record without a free-text column, or a shorter one (a line cut
+/// short), is read from the start.
+pub fn fit_w3c(columns: &Columns, record: Vec<String>) -> Vec<String> {
+    let wanted = columns.len();
+    let free: Vec<usize> = W3C_FREE_TEXT
+        .iter()
+        .filter_map(|name| columns.index.get(*name).copied())
+        .collect();
+    let (Some(&first), Some(&last)) = (free.iter().min(), free.iter().max()) else {
+        return record;
+    };
+    if record.len() <= wanted {
+        return record;
+    }
+    let surplus = record.len() - wanted;
+    let mut fitted: Vec<String> = record[..first].to_vec();
+    let span = &record[first..=last + surplus];
+    // The columns after the first of the span, when each is empty (`-`, as a missing
+    // referer is), take one `-` from its end; the first takes the rest.
+    let after = last - first;
+    let all_free = (first..=last).all(|i| free.contains(&i));
+    if all_free && span[span.len() - after..].iter().all(|v| v == "-") {
+        fitted.push(span[..span.len() - after].join(" "));
+        fitted.extend((0..after).map(|_| "-".to_string()));
+    } else {
+        fitted.extend((first..=last).map(|_| "-".to_string()));
+    }
+    fitted.extend_from_slice(&record[last + surplus + 1..]);
+    fitted
+}
+
 /// Fields of an IIS W3C record (space-separated, `+` for spaces in values).
 pub fn iis(columns: &Columns, record: &[String]) -> Fields {
     let get = |names: &[&str]| owned(columns.get(record, names));
@@ -302,6 +354,37 @@ mod tests {
         assert!(csv_header(r#""2021-03-03T02:50:12.000Z","r1""#).is_none());
         assert!(csv_header("2021-03-03T02:50:12.000Z,r1").is_none());
         assert!(csv_header("").is_none());
+    }
+
+    #[test]
+    fn longer_w3c_records_are_realigned_around_their_free_text() {
+        let columns = Columns::new(IIS_DEFAULT_FIELDS.split(' '));
+        let line = |l: &str| l.split(' ').map(str::to_string).collect::<Vec<_>>();
+        // A user agent with raw spaces: everything after it stays in place.
+        let record = line("2021-03-03 02:50:12 10.0.0.5 POST /aspnet_client/x.aspx - 443 - 203.0.113.9 python requests/2.25 - 200 0 0 15");
+        let fields = iis(&columns, &fit_w3c(&columns, record));
+        assert_eq!(fields.status.as_deref(), Some("200"));
+        assert_eq!(fields.user_agent.as_deref(), Some("python requests/2.25"));
+        assert_eq!(fields.client_ip.as_deref(), Some("203.0.113.9"));
+        // Two free-text columns share the surplus: neither is guessed, the rest holds.
+        let both = Columns::new(
+            "date time cs-method cs-uri-stem cs(User-Agent) cs(Referer) sc-status".split(' '),
+        );
+        let fields = iis(
+            &both,
+            &fit_w3c(&both, line("2021-03-03 02:50:12 GET /owa/ a b c 302")),
+        );
+        assert_eq!(fields.status.as_deref(), Some("302"));
+        assert_eq!(fields.user_agent, None);
+        let fields = iis(
+            &both,
+            &fit_w3c(&both, line("2021-03-03 02:50:12 GET /owa/ a b - 302")),
+        );
+        assert_eq!(fields.user_agent.as_deref(), Some("a b"));
+        assert_eq!(fields.status.as_deref(), Some("302"));
+        // A line cut short is read from its start.
+        let cut = line("2021-03-03 02:50:12 10.0.0.5 GET /owa/");
+        assert_eq!(fit_w3c(&columns, cut.clone()), cut);
     }
 
     #[test]

@@ -5,8 +5,23 @@ use std::time::SystemTime;
 /// UTC RFC 3339, the form every output uses: whole seconds as `02:50:12Z`, and the
 /// fraction a log recorded (`02:50:12.345Z`) kept, so requests in one second stay apart.
 pub fn rfc3339(t: SystemTime) -> String {
-    let dt: chrono::DateTime<chrono::Utc> = t.into();
-    dt.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
+    // Seconds from 1970 either way: file systems store times far outside what a
+    // calendar date can show (btrfs and XFS hold 64-bit seconds), and evidence may.
+    let (secs, nanos) = match t.duration_since(SystemTime::UNIX_EPOCH) {
+        Ok(after) => (i64::try_from(after.as_secs()).ok(), after.subsec_nanos()),
+        Err(before) => {
+            let before = before.duration();
+            let (secs, nanos) = match before.subsec_nanos() {
+                0 => (before.as_secs(), 0),
+                n => (before.as_secs() + 1, 1_000_000_000 - n),
+            };
+            (i64::try_from(secs).ok().map(|s| -s), nanos)
+        }
+    };
+    match secs.and_then(|s| chrono::DateTime::from_timestamp(s, nanos)) {
+        Some(dt) => dt.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true),
+        None => format!("(time out of range: {secs:?} s from 1970)"),
+    }
 }
 
 /// Serialises an optional time as [`rfc3339`].
@@ -82,6 +97,14 @@ mod tests {
     #[test]
     fn rfc3339_is_utc_and_keeps_fractions() {
         let t = SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_614_729_600);
+        // Before 1970, and beyond any calendar, are shown, never a panic.
+        let before = SystemTime::UNIX_EPOCH - std::time::Duration::from_millis(1500);
+        assert_eq!(rfc3339(before), "1969-12-31T23:59:58.500Z");
+        if let Some(absurd) =
+            SystemTime::UNIX_EPOCH.checked_add(std::time::Duration::from_secs(i64::MAX as u64 / 2))
+        {
+            assert!(rfc3339(absurd).starts_with("(time out of range"));
+        }
         assert_eq!(rfc3339(t), "2021-03-03T00:00:00Z");
         let t = t + std::time::Duration::from_millis(345);
         assert_eq!(rfc3339(t), "2021-03-03T00:00:00.345Z");

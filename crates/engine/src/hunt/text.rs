@@ -71,7 +71,8 @@ impl<'a> FileHunt<'a> {
             let expected = self.columns.as_ref().map_or(0, Columns::len);
             self.read.warnings.push(format!(
                 "{}: {} record(s) with another number of fields than the header's {expected}: \
-                 their fields were read by position, so values after a missing or extra field may be misplaced",
+                 longer IIS records were re-aligned around their free-text fields (user agent, referer), \
+                 others read from their start as lines cut short",
                 self.file.entry.windows_path, self.misfits
             ));
         }
@@ -117,9 +118,16 @@ impl<'a> FileHunt<'a> {
         if columns.is_empty() {
             return None;
         }
-        if record.len() != columns.len() {
+        let record = if record.len() == columns.len() {
+            record
+        } else {
             self.misfits += 1;
-        }
+            if source.is_w3c() {
+                parse::fit_w3c(columns, record)
+            } else {
+                record
+            }
+        };
         let mut fields = if source.is_w3c() {
             parse::iis(columns, &record)
         } else {
