@@ -12,6 +12,7 @@
 use exsweep_engine::progress::Silent;
 use exsweep_engine::scan::{self, ScanRequest};
 use exsweep_model::{Evidence, Report};
+use exsweep_testkit::logs::Rng;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 
@@ -184,37 +185,21 @@ fn cve_26858(text: &str) -> BTreeSet<u64> {
 
 // ---- Generated logs ----------------------------------------------------------------
 
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
-        items[(self.next() % items.len() as u64) as usize]
-    }
-    fn chance(&mut self, percent: u64) -> bool {
-        self.next() % 100 < percent
-    }
-    /// The text with the case of some letters flipped.
-    fn recase(&mut self, text: &str) -> String {
-        text.chars()
-            .map(|c| {
-                if self.chance(20) {
-                    if c.is_ascii_lowercase() {
-                        c.to_ascii_uppercase()
-                    } else {
-                        c.to_ascii_lowercase()
-                    }
+/// The text with the case of some letters flipped.
+fn recase(rng: &mut Rng, text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if rng.chance(20) {
+                if c.is_ascii_lowercase() {
+                    c.to_ascii_uppercase()
                 } else {
-                    c
+                    c.to_ascii_lowercase()
                 }
-            })
-            .collect()
-    }
+            } else {
+                c
+            }
+        })
+        .collect()
 }
 
 fn csv_value(v: &str) -> String {
@@ -265,14 +250,14 @@ fn anchor(rng: &mut Rng) -> String {
         "/ecp/autodiscovery",
         "\\ecp\\y.js",
     ]);
-    rng.recase(&format!("{prefix}{host}{path}"))
+    recase(rng, &format!("{prefix}{host}{path}"))
 }
 
 /// An HttpProxy file of `rows` rows with one of the header forms the script reads
 /// (bare, Export-Csv's quoted one after `#TYPE`, or bare with the comment block
 /// after it); returns the text and how many rows it holds.
 fn httpproxy_file(rng: &mut Rng, rows: usize) -> String {
-    let mut text = match rng.next() % 3 {
+    let mut text = match rng.next_u64() % 3 {
         0 => format!("{HTTPPROXY_HEADER}\r\n"),
         1 => format!(
             "#TYPE System.Management.Automation.PSCustomObject\r\n{}\r\n",
@@ -287,7 +272,7 @@ fn httpproxy_file(rng: &mut Rng, rows: usize) -> String {
         ),
     };
     for i in 0..rows {
-        let time = match rng.next() % 20 {
+        let time = match rng.next_u64() % 20 {
             0 => "not-a-time".to_string(),
             1 => String::new(),
             _ => format!("2021-03-03T{:02}:{:02}:12.345Z", i % 24, i % 60),
@@ -297,7 +282,7 @@ fn httpproxy_file(rng: &mut Rng, rows: usize) -> String {
         let values = [
             time,
             // Unique, as the server's GUIDs are.
-            format!("6f2a1d70-{:016x}", rng.next()),
+            format!("6f2a1d70-{:016x}", rng.next_u64()),
             "15".into(),
             "2".into(),
             "858".into(),
@@ -321,7 +306,7 @@ fn httpproxy_file(rng: &mut Rng, rows: usize) -> String {
             "POST".into(),
         ];
         let mut row: Vec<String> = values.iter().map(|v| csv_value(v)).collect();
-        match rng.next() % 25 {
+        match rng.next_u64() % 25 {
             // Cut before AnchorMailbox, or after it.
             0 => row.truncate(10),
             1 => row.truncate(17),
@@ -361,7 +346,7 @@ fn ecp_line(rng: &mut Rng) -> String {
         "",
     ]);
     let event = format!("S:TIME=120;S:SID=x;S:CMD={cmd}{url}{tail};S:BLD=15.2.858.5");
-    match rng.next() % 6 {
+    match rng.next_u64() % 6 {
         0 => format!("garbage {event}"),
         1 => format!("not-a-time,EXCH01,ECP.Request,{}", csv_value(&event)),
         _ => format!(

@@ -337,11 +337,7 @@ impl<'a> Walk<'a> {
                                 windows_path: child_windows,
                                 location: Location::Local(entry.path()),
                                 size: meta.len(),
-                                times: FileTimes {
-                                    modified: meta.modified().ok(),
-                                    accessed: meta.accessed().ok(),
-                                    created: meta.created().ok(),
-                                },
+                                times: times_of(&meta),
                             }),
                             Err(e) => {
                                 report.unreadable += 1;
@@ -397,6 +393,15 @@ pub fn open_read_only(path: &Path) -> io::Result<fs::File> {
         }
     }
     fs::File::open(path)
+}
+
+/// A file's times as this machine's file system keeps them.
+pub fn times_of(meta: &fs::Metadata) -> FileTimes {
+    FileTimes {
+        modified: meta.modified().ok(),
+        accessed: meta.accessed().ok(),
+        created: meta.created().ok(),
+    }
 }
 
 pub fn read_local(path: &Path, limit: u64, buf: &mut Vec<u8>) -> io::Result<()> {

@@ -12,7 +12,7 @@ pub mod known;
 mod live;
 mod loose;
 pub mod registry;
-mod velociraptor;
+pub mod velociraptor;
 pub mod winpath;
 mod zip;
 

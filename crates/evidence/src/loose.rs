@@ -59,11 +59,7 @@ impl LooseSource {
             windows_path: name,
             location: Location::Local(path.to_path_buf()),
             size: meta.len(),
-            times: FileTimes {
-                modified: meta.modified().ok(),
-                accessed: meta.accessed().ok(),
-                created: meta.created().ok(),
-            },
+            times: folder::times_of(&meta),
         });
         Ok(source)
     }

@@ -243,15 +243,20 @@ impl IndicatorSet {
     pub fn load_feed(&mut self, path: &Path) -> Result<FeedStats, String> {
         let bytes =
             std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-        let text = String::from_utf8_lossy(&bytes);
         let source = path
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
+        self.load_feed_bytes(&source, &bytes)
+    }
+
+    /// Loads a feed's content; `source` names it in the provenance of its hits.
+    pub fn load_feed_bytes(&mut self, source: &str, bytes: &[u8]) -> Result<FeedStats, String> {
+        let text = String::from_utf8_lossy(bytes);
         let stats = if text.trim_start().starts_with('{') {
-            self.load_stix(&text, &source)?
+            self.load_stix(&text, source)?
         } else {
-            self.load_lines(&text, &source)
+            self.load_lines(&text, source)
         };
         self.rebuild_regex_set();
         Ok(stats)

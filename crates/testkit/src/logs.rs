@@ -22,18 +22,23 @@ pub struct Trace {
     pub check_ids: &'static [&'static str],
 }
 
-/// A tiny deterministic generator (xorshift), so fixtures are the same every run.
-struct Rng(u64);
+/// A tiny deterministic generator (xorshift), so fixtures (and the tests' generated
+/// logs) are the same every run.
+pub struct Rng(pub u64);
 
 impl Rng {
-    fn next(&mut self) -> u64 {
+    pub fn next_u64(&mut self) -> u64 {
         self.0 ^= self.0 << 13;
         self.0 ^= self.0 >> 7;
         self.0 ^= self.0 << 17;
         self.0
     }
-    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
-        items[(self.next() % items.len() as u64) as usize]
+    pub fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
+        items[(self.next_u64() % items.len() as u64) as usize]
+    }
+    /// True `percent` times in a hundred.
+    pub fn chance(&mut self, percent: u64) -> bool {
+        self.next_u64() % 100 < percent
     }
 }
 
@@ -217,11 +222,11 @@ pub fn write(root: &Path, target_bytes: u64) -> io::Result<Vec<Trace>> {
         let agent = rng.pick(&AGENTS);
         let request_id = format!(
             "{:08x}-{:04x}-4{:03x}-a{:03x}-{:012x}",
-            rng.next() as u32,
-            rng.next() as u16,
+            rng.next_u64() as u32,
+            rng.next_u64() as u16,
             n % 4096,
             n % 4093,
-            rng.next() % (1 << 48)
+            rng.next_u64() % (1 << 48)
         );
         let mailbox = format!("Smtp~{user}@corp.example");
         let (writer, stem, protocol) = match n % 10 {
