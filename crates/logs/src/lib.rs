@@ -57,12 +57,33 @@ impl LogSource {
         )
     }
 
-    pub fn default_columns(&self) -> Columns {
+    /// The layout of a file whose header was lost, chosen by its first record's field
+    /// count where the versions differ (HttpProxy: Exchange 2013's 53 columns, else
+    /// 2016/2019's 74), with the name of the layout for the coverage; no columns for a
+    /// kind with no default.
+    pub fn default_columns(&self, fields: usize) -> (Columns, &'static str) {
         match self {
-            LogSource::HttpProxy { .. } => Columns::new(parse::HTTPPROXY_DEFAULT_FIELDS.split(',')),
-            LogSource::EcpServer => Columns::new(parse::ECP_SERVER_DEFAULT_FIELDS.split(',')),
-            LogSource::Iis => Columns::new(parse::IIS_DEFAULT_FIELDS.split(' ')),
-            _ => Columns::default(),
+            LogSource::HttpProxy { .. }
+                if fields == parse::HTTPPROXY_2013_FIELDS.split(',').count() =>
+            {
+                (
+                    Columns::new(parse::HTTPPROXY_2013_FIELDS.split(',')),
+                    "Exchange 2013",
+                )
+            }
+            LogSource::HttpProxy { .. } => (
+                Columns::new(parse::HTTPPROXY_DEFAULT_FIELDS.split(',')),
+                "Exchange 2016/2019",
+            ),
+            LogSource::EcpServer => (
+                Columns::new(parse::ECP_SERVER_DEFAULT_FIELDS.split(',')),
+                "Exchange 2013-2019",
+            ),
+            LogSource::Iis => (
+                Columns::new(parse::IIS_DEFAULT_FIELDS.split(' ')),
+                "IIS 7-10",
+            ),
+            _ => (Columns::default(), ""),
         }
     }
 }

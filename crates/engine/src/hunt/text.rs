@@ -79,9 +79,10 @@ impl<'a> FileHunt<'a> {
         self.read
     }
 
-    /// The kind's default layout, for a file whose first record comes before any header.
-    fn default_columns(&mut self) -> Columns {
-        let columns = self.file.source.default_columns();
+    /// The kind's default layout, for a file whose first record comes before any
+    /// header: by that record's field count where the versions differ.
+    fn default_columns(&mut self, first_record: &[String]) -> Columns {
+        let (columns, layout) = self.file.source.default_columns(first_record.len());
         self.read.warnings.push(if columns.is_empty() {
             format!(
                 "{}: no header line before the first record, and {} logs have no default layout: its records could not be read",
@@ -90,9 +91,10 @@ impl<'a> FileHunt<'a> {
             )
         } else {
             format!(
-                "{}: no header line before the first record; read with the default {} layout of Exchange 2016/2019 and IIS 10",
+                "{}: no header line before the first record; read with the default {} layout of {layout} ({} columns)",
                 self.file.entry.windows_path,
-                self.file.source.name()
+                self.file.source.name(),
+                columns.len()
             )
         });
         columns
@@ -106,15 +108,15 @@ impl<'a> FileHunt<'a> {
         if source == &LogSource::OabGenerator {
             return Some((parse::free_text(text), true));
         }
-        if self.columns.is_none() {
-            self.columns = Some(self.default_columns());
-        }
-        let columns = self.columns.as_ref().expect("set above");
         let record: Vec<String> = if source.is_w3c() {
             text.split(' ').map(str::to_string).collect()
         } else {
             parse::split_csv(text)
         };
+        if self.columns.is_none() {
+            self.columns = Some(self.default_columns(&record));
+        }
+        let columns = self.columns.as_ref().expect("set above");
         if columns.is_empty() {
             return None;
         }
@@ -342,5 +344,48 @@ mod tests {
         assert_eq!(trail.len(), 1);
         assert_eq!(trail[0].entities.request_id.as_deref(), Some("r2"));
         assert_eq!(read.coverage.parse_failures, 0);
+    }
+
+    #[test]
+    fn a_headerless_file_gets_the_layout_of_its_field_count() {
+        // An Exchange 2013 row (53 columns, no UrlHost): AnchorMailbox is the 15th.
+        let mut row2013 = vec![String::new(); 53];
+        row2013[0] = "2021-03-03T02:50:12.000Z".into();
+        row2013[14] = "ServerInfo~a]@exch01:444/ecp/y.js#".into();
+        row2013[18] = "200".into();
+        // The same request in the 74 columns of 2016/2019: AnchorMailbox is the 16th.
+        let mut row2019 = vec![String::new(); 74];
+        row2019[0] = "2021-03-03T02:50:12.000Z".into();
+        row2019[15] = "ServerInfo~a]@exch01:444/ecp/y.js#".into();
+        row2019[19] = "200".into();
+        for (row, layout) in [
+            (row2013, "Exchange 2013 (53"),
+            (row2019, "Exchange 2016/2019 (74"),
+        ] {
+            let line = row.join(",");
+            let read = hunt_lines(
+                LogSource::HttpProxy {
+                    protocol: "Ecp".into(),
+                },
+                &[line.as_str()],
+                &HuntOptions::default(),
+            );
+            let ssrf: Vec<&Finding> = read
+                .findings
+                .iter()
+                .filter(|f| f.check_id == "EXS-LOG-001")
+                .collect();
+            assert_eq!(ssrf.len(), 1, "{layout}");
+            assert_eq!(
+                ssrf[0].severity,
+                exsweep_model::Severity::Critical,
+                "{layout}"
+            );
+            assert!(
+                read.warnings.iter().any(|w| w.contains(layout)),
+                "{:?}",
+                read.warnings
+            );
+        }
     }
 }
