@@ -804,8 +804,8 @@ fn a_header_repeated_deep_in_the_file_takes_over() {
             i % 60
         ));
     }
-    text.push_str("DateTime,AnchorMailbox,RequestId,HttpStatus\n");
-    text.push_str("2021-03-03T02:50:12.000Z,ServerInfo~a]@exch01:444/ecp/y.js#,late,241\n");
+    text.push_str("DateTime,RequestId,AnchorMailbox,HttpStatus\n");
+    text.push_str("2021-03-03T02:50:12.000Z,late,ServerInfo~a]@exch01:444/ecp/y.js#,241\n");
     fs::write(ecp.join("HttpProxy_2021030302-1.LOG"), text).unwrap();
     let report = scan(dir.path(), HuntOptions::default());
     let ssrf: Vec<_> = report

@@ -108,18 +108,17 @@ pub struct Columns {
 /// The names of the time column a header of an Exchange CSV log starts with.
 const TIME_COLUMNS: [&str; 4] = ["datetime", "timestamp", "date-time", "starttime"];
 
-/// How a bare CSV header line starts (lower case, as the line selector compares),
-/// plain or quoted by `Export-Csv`: what finds a header repeated mid-file.
-pub const CSV_HEADER_STARTS: [&str; 8] = [
-    "datetime,",
-    "\"datetime\",",
-    "timestamp,",
-    "\"timestamp\",",
-    "date-time,",
-    "\"date-time\",",
-    "starttime,",
-    "\"starttime\",",
-];
+/// How each kind's bare CSV header starts (lower case, as the line selector
+/// compares): what finds a header repeated mid-file.
+pub fn csv_header_start(source: &crate::LogSource) -> Option<&'static str> {
+    match source {
+        crate::LogSource::HttpProxy { .. } => Some("datetime,requestid,"),
+        crate::LogSource::EcpServer | crate::LogSource::EcpActivity => {
+            Some("timestamp,servername,")
+        }
+        _ => None,
+    }
+}
 
 impl Columns {
     pub fn new<'a>(names: impl IntoIterator<Item = &'a str>) -> Columns {

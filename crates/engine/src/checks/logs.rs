@@ -260,7 +260,7 @@ const CRAWLER_AGENTS: [&str; 7] = [
 pub fn needles(source: &LogSource) -> Option<Vec<Needle>> {
     let only = |text: &str| Some(vec![Needle::plain(text)]);
     match source {
-        LogSource::HttpProxy { .. } | LogSource::Iis => Some(request_needles()),
+        LogSource::HttpProxy { .. } | LogSource::Iis => Some(request_needles(source)),
         LogSource::EcpServer | LogSource::EcpActivity => only("virtualdirectory"),
         LogSource::OabGenerator => only("download failed and temporary file"),
         LogSource::RpsHttp => None,
@@ -269,81 +269,81 @@ pub fn needles(source: &LogSource) -> Option<Vec<Needle>> {
 
 /// The needles of the request logs (HttpProxy, IIS): every request check fires only on
 /// a line holding one of them. A busy server's benign traffic must not be parsed, and the
-/// SIMD search slows with every needle and with every benign line a needle hits, so:
-/// few needles, each starting with bytes benign lines rarely hold (the search screens on
-/// a needle's first bytes), and a second condition where benign traffic shares a
-/// needle (`/ecp/`, `/owa/auth/`, `autodiscover.json`). The web-shell POSTs are found as
-/// IIS writes them (`cs-method cs-uri-stem`, adjacent in its default layout). The
-/// attacker IPs are searched from their second octet on (`.77.192.219`): leading digits
-/// are everywhere in a log and would make the search screen far more.
-fn request_needles() -> Vec<Needle> {
+/// SIMD search (Teddy) slows with every needle and with every benign line a needle hits:
+/// past 32 needles it searches half as many bytes at a time, past 64 it is off. So: few
+/// needles of four bytes at least (it screens on as many bytes as the shortest has),
+/// each starting with bytes benign lines rarely hold, and a second condition where
+/// benign traffic shares a needle (`/ecp/`, `/owa/auth/`, `autodiscover.json`, `cmd=`).
+/// Each log gets only what its checks can see there: the HttpProxy columns
+/// (`AnchorMailbox`, `RoutingHint`) only in HttpProxy logs; the attacker IPs, searched
+/// from their second octet on (`.77.192.219`: leading digits are everywhere in a log),
+/// only in IIS logs, which log every front-end request HttpProxy proxies; on HttpProxy
+/// lines selected otherwise, the IP check still runs. The commands a shell takes in
+/// its query are searched by the ones recon starts with; the checks know more
+/// (`ipconfig`, `tasklist`, `cmd /c` ...) on lines selected otherwise.
+fn request_needles(source: &LogSource) -> Vec<Needle> {
+    let http_proxy = matches!(source, LogSource::HttpProxy { .. });
     let mut n: Vec<Needle> = Vec::new();
+    if http_proxy {
+        n.extend(
+            ["serverinfo~", "x-beresource", "x-anonresource", "?proxy"]
+                .into_iter()
+                .map(Needle::plain),
+        );
+    }
     n.extend(
         [
-            "serverinfo~",
-            "x-beresource",
-            "x-anonresource",
             "/aspnet_client/",
-            "email=autodiscover",
-            "x-rps-cat",
-            // `/powershell` (OWASSRF, ProxyShell) and `powershell -enc` in a query.
+            // `/powershell` (OWASSRF, ProxyShell, whose `X-Rps-CAT` follows it) and
+            // `powershell -enc` in a query.
             "powershell",
             // `exchangeservicesclient/0.0.0.0`, from its rarer part.
             "client/0.0.0.0",
             "python-requests",
             "antsword",
-            // Commands in query strings (`net user` from its rarer part, in both
-            // encodings of its space).
             "whoami",
             "dsquery",
             "certutil",
             "nltest",
-            "systeminfo",
-            "ipconfig",
-            "tasklist",
-            "rundll32",
-            "localgroup",
-            "et+user",
-            "et%20user",
-            "et+group",
-            "et%20group",
-            // Tunnel pages by their default names.
+            // Tunnel pages by their default names (`tunnel.aspx`, `tunnel.ashx`).
             "tunnel.as",
-            "tunnel.nosocket",
             "/conn.aspx",
         ]
         .into_iter()
         .map(Needle::plain),
     );
-    // `cmd=` (reGeorg, shells) but not ActiveSync's `Cmd=Sync`, and `cmd.exe`, `cmd /c`.
-    n.push(Needle {
-        text: "cmd".into(),
-        confirm: Some(|text, needle| {
-            let rest = &text[needle.end..];
-            match rest.strip_prefix(b"=") {
-                Some(value) => {
-                    let value = url_stem_at(value, 0);
-                    let value = value.split(|&b| b == b'&').next().unwrap_or(value);
-                    !ACTIVESYNC_COMMANDS.iter().any(|c| c.as_bytes() == value)
-                }
-                None => [&b".exe"[..], b"+/", b"%20/", b"+%2f", b"%20%2f", b" /"]
+    // `net user`, `net group`, `net localgroup`, the space in either encoding
+    // (`.NET+CLR` in user agents shares the needle, not the condition).
+    for text in ["net+", "net%20"] {
+        n.push(Needle {
+            text: text.into(),
+            confirm: Some(|text, needle| {
+                let rest = &text[needle.end..];
+                ["user", "group", "localgroup"]
                     .iter()
-                    .any(|p| rest.starts_with(p)),
-            }
+                    .any(|w| rest.starts_with(w.as_bytes()))
+            }),
+        });
+    }
+    // `cmd=` (reGeorg, shells) but not ActiveSync's `Cmd=Sync`.
+    n.push(Needle {
+        text: "cmd=".into(),
+        confirm: Some(|text, needle| {
+            let value = url_stem_at(text, needle.end);
+            let value = value.split(|&b| b == b'&').next().unwrap_or(value);
+            !ACTIVESYNC_COMMANDS.iter().any(|c| c.as_bytes() == value)
         }),
     });
-    // Tunna's `?proxy` query: after the stem (IIS's space, HttpProxy's `?`), alone
-    // or followed by its parameters.
+    // Tunna's `?proxy` query (HttpProxy's `?` is among its needles above, as its
+    // every row holds `,Proxy,`): after the IIS stem's space, alone or followed by
+    // its parameters.
     n.push(Needle {
-        text: "proxy".into(),
+        text: " proxy".into(),
         confirm: Some(|text, needle| {
-            let before = needle.start.checked_sub(1).map(|i| text[i]);
-            let after = text.get(needle.end).copied();
-            matches!(before, Some(b'?' | b' '))
-                && matches!(
-                    after,
-                    None | Some(b'&' | b' ' | b',' | b'"' | b'\r' | b'\n')
-                )
+            matches!(
+                text.get(needle.end),
+                None | Some(b'&' | b' ' | b'\r' | b'\n')
+            )
         }),
     });
     n.push(Needle {
@@ -379,10 +379,12 @@ fn request_needles() -> Vec<Needle> {
             page_in_build_folder(text, needle.start, stem)
         }),
     });
-    n.extend(VOLEXITY_IPS.iter().map(|ip| {
-        let from_second_octet = ip.find('.').expect("dotted quad");
-        Needle::plain(&ip[from_second_octet..])
-    }));
+    if !http_proxy {
+        n.extend(VOLEXITY_IPS.iter().map(|ip| {
+            let from_second_octet = ip.find('.').expect("dotted quad");
+            Needle::plain(&ip[from_second_octet..])
+        }));
+    }
     n.push(Needle {
         text: "autodiscover.json".into(),
         confirm: Some(|text, needle| {
@@ -1192,7 +1194,8 @@ mod tests {
 
     #[test]
     fn needles_select_the_attack_lines_and_pass_over_benign_traffic() {
-        let needles = exsweep_logs::lines::Needles::new(&request_needles());
+        let needles = exsweep_logs::lines::Needles::new(&request_needles(&LogSource::Iis));
+        let proxy_needles = exsweep_logs::lines::Needles::new(&request_needles(&proxy("Ecp")));
         for wanted in [
             "2021-03-03 POST /ecp/y.js - 443",
             "2021-03-03,GET,/ECP/Default.flt,",
@@ -1207,10 +1210,30 @@ mod tests {
             "x /autodiscover/autodiscover.json%3F@evil.com x",
             "x ?&Email=Autodiscover/autodiscover.json%3f@evil.com x",
             "x GET /owa/ - 443 - 104.250.191.110 Mozilla",
-            "x,ServerInfo~a]@exch:444/ecp/y.js,x",
             "x python-requests/2.25 x",
+            "x GET /owa/x.aspx cmd=whoami 443",
+            "x GET /owa/x.aspx c=net+user+/domain 443",
+            "x GET /owa/x.aspx c=NET%20GROUP%20%22domain+admins%22 443",
+            "x POST /ecp/x.aspx cmd=connect&target=10.0.0.9&port=3389 443",
+            "x POST /owa/x.aspx proxy&port=445&ip=10.0.0.9 443",
+            "x POST /owa/x.aspx proxy 443",
+            "x GET /owa/tunnel.ashx - 443",
+            "x GET /owa/15.2.858.5/x.aspx - 443",
         ] {
             assert!(needles.selects(wanted.as_bytes()), "{wanted}");
+        }
+        for wanted in [
+            "x,ServerInfo~a]@exch:444/mapi/x,x",
+            "x,/owa/x.aspx,?proxy&port=445,x",
+            "x,X-BEResource-Cookie,x",
+        ] {
+            assert!(proxy_needles.selects(wanted.as_bytes()), "{wanted}");
+        }
+        for benign in [
+            "2021-03-03T00:00:00.000Z,r1,15,2,858,5,,Mapi,mail,/mapi/emsmdb/,,Negotiate,True,alice,,smtp:alice@corp,Outlook,10.0.0.9,EXCH01,200,200,,POST,Proxy,exch01.corp,15.02.0858.005,x",
+            "x,/Microsoft-Server-ActiveSync/default.eas,?Cmd=Sync&User=alice,x",
+        ] {
+            assert!(!proxy_needles.selects(benign.as_bytes()), "{benign}");
         }
         for benign in [
             "x POST /ecp/DDI/DDIService.svc/GetList reqId=1 443",
@@ -1220,6 +1243,9 @@ mod tests {
             "x POST /owa/auth.owa - 443",
             "x GET /autodiscover/autodiscover.json Email=alice%40corp.example&Protocol=ActiveSync 443",
             "x GET /owa/ - 443 - 10.104.250.19 Mozilla",
+            "x POST /Microsoft-Server-ActiveSync/default.eas Cmd=Sync&User=alice 443",
+            "x GET /owa/ - 443 - 10.0.0.9 Mozilla/4.0+(compatible;+.NET+CLR+4.0.30319) 200",
+            "x GET /owa/15.2.858.5/scripts/premium/boot.js - 443",
         ] {
             assert!(!needles.selects(benign.as_bytes()), "{benign}");
         }

@@ -74,11 +74,9 @@ pub fn hunt(
             None => Needles::every_line(),
             Some(mut needles) => {
                 needles.push(Needle::plain("#fields"));
-                if dir.source.is_csv() {
-                    // A header repeated anywhere in the file (logs of two builds put
-                    // together) changes the columns of the rows after it.
-                    needles.extend(parse::CSV_HEADER_STARTS.iter().map(|s| Needle::plain(*s)));
-                }
+                // A header repeated anywhere in the file (logs of two builds put
+                // together) changes the columns of the rows after it.
+                needles.extend(parse::csv_header_start(&dir.source).map(Needle::plain));
                 needles.extend(
                     shells
                         .iter()
