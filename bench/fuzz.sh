@@ -19,11 +19,13 @@ mkdir -p "$work"
 cargo build --release --quiet
 # The demo server (kept) and a small log fixture.
 if [ ! -d "$work/demo" ]; then
-  kept=$(./target/release/exsweep demo --keep -q 2>&1 >/dev/null | sed -n 's/.*evidence kept at \(.*\); scan.*/\1/p')
+  # The demo exits 1 (it finds what it planted): its message says where the tree is.
+  kept=$( (./target/release/exsweep demo --keep -q 2>&1 >/dev/null || true) |
+    sed -n 's/.*evidence kept at \(.*\); scan.*/\1/p')
   mv "$kept/EXCH01" "$work/demo"
   rm -rf "$kept"
 fi
-[ -d "$work/logs" ] || ./target/release/exsweep fixture "$work/logs" --log-mib 1 >/dev/null
+[ -d "$work/logs" ] || ./target/release/exsweep fixture "$work/logs" --log-mib 1 >/dev/null 2>&1
 
 corpus=fuzz/corpus
 seed() { # seed TARGET FILE...: the first 64 KiB of each file
