@@ -6,7 +6,11 @@ use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     let dir = tempfile::tempdir().expect("temp folder");
-    let name = if data.starts_with(&[0x1f, 0x8b]) { "logs.gz" } else { "collection.zip" };
+    let name = if data.starts_with(&[0x1f, 0x8b]) {
+        "logs.gz"
+    } else {
+        "collection.zip"
+    };
     let path = dir.path().join(name);
     std::fs::write(&path, data).expect("written");
     let Ok(evidence) = Evidence::open(&path, None, &[]) else {

@@ -8,9 +8,8 @@ use exsweep_logs::LogSource;
 use libfuzzer_sys::fuzz_target;
 use std::sync::LazyLock;
 
-static REQUESTS: LazyLock<Needles> = LazyLock::new(|| {
-    Needles::new(&needles(&LogSource::Iis).expect("request logs have needles"))
-});
+static REQUESTS: LazyLock<Needles> =
+    LazyLock::new(|| Needles::new(&needles(&LogSource::Iis).expect("request logs have needles")));
 
 struct Lines(u64);
 

@@ -34,7 +34,9 @@ fuzz_target!(|data: &[u8]| {
         let w3c: Vec<String> = line.split(' ').map(str::to_string).collect();
         let cases = [
             (
-                LogSource::HttpProxy { protocol: "Ecp".into() },
+                LogSource::HttpProxy {
+                    protocol: "Ecp".into(),
+                },
                 parse::exchange_csv(&http_proxy, &csv),
             ),
             (LogSource::Iis, parse::iis(&iis, &parse::fit_w3c(&iis, w3c))),

@@ -5,7 +5,10 @@ use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     for times in parse_uploads_json(data).values() {
-        for t in [times.modified, times.accessed, times.created].into_iter().flatten() {
+        for t in [times.modified, times.accessed, times.created]
+            .into_iter()
+            .flatten()
+        {
             let _ = exsweep_model::rfc3339(t);
         }
     }
