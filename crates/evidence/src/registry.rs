@@ -22,6 +22,17 @@ fn open(bytes: &[u8]) -> Result<(Hive<&[u8]>, bool), String> {
     if bytes.len() < 4096 || !bytes.starts_with(b"regf") {
         return Err("not a registry hive (no regf header)".into());
     }
+    // nt-hive 0.3 subtracts the cell header from a cell's size before checking it is
+    // that large (an overflow panic where overflow is checked): the root cell, which
+    // every read starts from, is checked here. Other cells are guarded by `guarded`.
+    let root = u32::from_le_bytes(bytes[36..40].try_into().expect("four bytes")) as usize;
+    let size_at = 4096 + root;
+    let root_size = bytes
+        .get(size_at..size_at + 4)
+        .map(|b| i32::from_le_bytes(b.try_into().expect("four bytes")).unsigned_abs());
+    if root_size.is_none_or(|s| s < 8) {
+        return Err("damaged registry hive: its root cell is missing or empty".into());
+    }
     match Hive::new(bytes) {
         Ok(h) => Ok((h, true)),
         Err(_) => Hive::without_validation(bytes)
@@ -117,5 +128,53 @@ mod tests {
         let _ = exchange_setup(&fake);
         assert_eq!(computer_name(&fake), None);
         assert_eq!(computer_name(b"regf garbage"), None);
+    }
+
+    /// Found by the `hive` fuzz target: a key cell smaller than its own header, on
+    /// which nt-hive 0.3 overflows (a panic where overflow is checked, a wrapped size
+    /// and an error where it is not): the read ends in an error or an answer, never
+    /// a panic out of the reader.
+    #[test]
+    fn a_cell_smaller_than_its_header_does_not_end_the_read() {
+        let hive = include_bytes!("../fuzz-regressions/hive-cell-smaller-than-its-header.bin");
+        let _ = exchange_setup(hive);
+        let _ = computer_name(hive);
+    }
+
+    /// Found by the `hive` fuzz target: a root cell of size 0 overflowed in nt-hive.
+    #[test]
+    fn an_empty_root_cell_is_an_error() {
+        let mut hive = vec![0u8; 5387];
+        for (at, byte) in [
+            (0, b'r'),
+            (1, b'e'),
+            (2, b'g'),
+            (3, b'f'),
+            (4, 1),
+            (8, 1),
+            (20, 1),
+            (24, 5),
+            (32, 1),
+            (36, 32),
+            (37, 2),
+            (41, 16),
+            (44, 1),
+            (508, 86),
+            (509, 119),
+            (510, 103),
+            (511, 102),
+            (4096, b'h'),
+            (4097, b'b'),
+            (4098, b'i'),
+            (4099, b'n'),
+            (4105, 16),
+            (4128, 232),
+            (4129, 255),
+        ] {
+            hive[at] = byte;
+        }
+        let error = exchange_setup(&hive).expect_err("an error");
+        assert!(error.contains("root cell"), "{error}");
+        assert_eq!(computer_name(&hive), None);
     }
 }
