@@ -101,41 +101,40 @@ fn import_csv(text: &str) -> Vec<(u64, BTreeMap<String, String>)> {
         .collect()
 }
 
-/// `Get-Cve26855`: files containing `ServerInfo~`, rows by the three `-like` patterns.
-fn cve_26855(text: &str) -> BTreeSet<u64> {
+/// The rows of an HttpProxy file the script reads (one holding `ServerInfo~`, as its
+/// `Select-String -Quiet` asks first) that pass `wanted`, by line number.
+fn rows_where(text: &str, wanted: impl Fn(&BTreeMap<String, String>) -> bool) -> BTreeSet<u64> {
     if !text.to_lowercase().contains("serverinfo~") {
         return BTreeSet::new();
     }
     import_csv(text)
         .into_iter()
-        .filter(|(_, row)| {
-            row.get("anchormailbox").is_some_and(|a| {
-                like(a, "ServerInfo~*/*")
-                    && !like(a, "ServerInfo~*/autodiscover*")
-                    && !like(a, "ServerInfo~localhost*/*")
-            })
-        })
+        .filter(|(_, row)| wanted(row))
         .map(|(n, _)| n)
         .collect()
+}
+
+/// `Get-Cve26855`: rows by the three `-like` patterns.
+fn cve_26855(text: &str) -> BTreeSet<u64> {
+    rows_where(text, |row| {
+        row.get("anchormailbox").is_some_and(|a| {
+            like(a, "ServerInfo~*/*")
+                && !like(a, "ServerInfo~*/autodiscover*")
+                && !like(a, "ServerInfo~localhost*/*")
+        })
+    })
 }
 
 /// `Get-Cve27065`'s HttpProxy\Ecp part: a reset through the SSRF answered 200
 /// (`-eq 200` compares the string `200`).
 fn cve_27065_reset(text: &str) -> BTreeSet<u64> {
-    if !text.to_lowercase().contains("serverinfo~") {
-        return BTreeSet::new();
-    }
-    import_csv(text)
-        .into_iter()
-        .filter(|(_, row)| {
-            row.get("anchormailbox")
-                .is_some_and(|a| like(a, "ServerInfo~*/*Reset*VirtualDirectory#"))
-                && row
-                    .get("httpstatus")
-                    .is_some_and(|s| s.eq_ignore_ascii_case("200"))
-        })
-        .map(|(n, _)| n)
-        .collect()
+    rows_where(text, |row| {
+        row.get("anchormailbox")
+            .is_some_and(|a| like(a, "ServerInfo~*/*Reset*VirtualDirectory#"))
+            && row
+                .get("httpstatus")
+                .is_some_and(|s| s.eq_ignore_ascii_case("200"))
+    })
 }
 
 /// Lines as `Select-String` reads them, numbered.
