@@ -247,7 +247,7 @@ fn broken_logs_are_warned_about_and_the_hunt_goes_on() {
     let warnings = report.coverage.warnings.join("\n");
     assert!(warnings.contains("NUL byte"), "{warnings}");
     assert!(warnings.contains("over 1 MiB skipped"), "{warnings}");
-    let iis = log_coverage(&report, "IIS");
+    let iis = log_coverage(&report, "IIS W3SVC1");
     assert!(iis.parse_failures >= 1 && iis.parsed >= 2, "{iis:?}");
     // Its only row does not fit the header it names: nothing in it could be read.
     let proxy = log_coverage(&report, r"HttpProxy\Ecp");

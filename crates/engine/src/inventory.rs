@@ -85,12 +85,17 @@ pub struct LogDir {
 }
 
 impl LogDir {
-    /// How the coverage names it: the kind, and for HttpProxy the protocol folder.
+    /// How the coverage names it: the kind, and for HttpProxy the protocol folder, for
+    /// IIS the site's folder (`W3SVC1`, `W3SVC2` for Exchange's back end).
     pub fn label(&self) -> String {
         match &self.source {
             LogSource::HttpProxy { protocol } if !protocol.is_empty() => {
                 format!(r"HttpProxy\{protocol}")
             }
+            LogSource::Iis => match self.windows_path.strip_prefix(&format!(r"{IIS_LOG_DIR}\")) {
+                Some(site) => format!("IIS {site}"),
+                None => "IIS".into(),
+            },
             source => source.name().to_string(),
         }
     }
@@ -260,50 +265,65 @@ fn belongs_to(source: &LogSource, file_name: &str) -> bool {
     }
 }
 
-/// The protocol folder below `HttpProxy` a file sits in, as the server spelled it
-/// (empty for a file directly in `HttpProxy`).
-fn httpproxy_protocol<'p>(windows_path: &'p str, httpproxy_dir: &str) -> &'p str {
-    let rest = windows_path[httpproxy_dir.len()..].trim_start_matches('\\');
+/// The folder directly below `dir_key` (a [`winpath::key`]) a file sits in, as the
+/// server spelled it: the HttpProxy protocol, the IIS site; empty for a file directly
+/// in it or not below it at all (loose logs).
+fn folder_below<'p>(windows_path: &'p str, dir_key: &str) -> &'p str {
+    if !winpath::key(windows_path).starts_with(dir_key) {
+        return "";
+    }
+    let rest = windows_path
+        .get(dir_key.len()..)
+        .unwrap_or("")
+        .trim_start_matches('\\');
     match rest.split_once('\\') {
-        Some((protocol, _)) => protocol,
+        Some((folder, _)) => folder,
         None => "",
     }
 }
 
-/// One log folder per HttpProxy protocol found (`HttpProxy\Ecp`, `HttpProxy\Mapi` ...),
-/// so that each protocol's span is judged on its own, as Test-ProxyLogon reports them:
-/// a late `Ecp` must not hide behind an older `Mapi`.
-fn split_by_protocol(dir: LogDir) -> Vec<LogDir> {
-    let mut by_protocol: Vec<LogDir> = Vec::new();
+/// One log folder per folder below it: per HttpProxy protocol (`HttpProxy\Ecp`,
+/// `HttpProxy\Mapi` ...) and per IIS site (`W3SVC1` ...), so that each one's span is
+/// judged on its own, as Test-ProxyLogon reports them: a late `Ecp` must not hide
+/// behind an older `Mapi`. Files directly in the folder stay under its own name.
+fn split_by_folder(dir: LogDir) -> Vec<LogDir> {
+    let dir_key = winpath::key(&dir.windows_path);
+    let mut by_folder: Vec<LogDir> = Vec::new();
     for file in dir.files {
-        let protocol = match &file.source {
+        let folder = match &file.source {
             LogSource::HttpProxy { protocol } => protocol.clone(),
-            _ => String::new(),
+            _ => folder_below(&file.entry.windows_path, &dir_key).to_string(),
         };
-        match by_protocol.iter_mut().find(|d| {
-            matches!(&d.source, LogSource::HttpProxy { protocol: p } if p.eq_ignore_ascii_case(&protocol))
-        }) {
+        let windows_path = if folder.is_empty() {
+            dir.windows_path.clone()
+        } else {
+            format!(r"{}\{folder}", dir.windows_path)
+        };
+        let key = winpath::key(&windows_path);
+        match by_folder
+            .iter_mut()
+            .find(|d| winpath::key(&d.windows_path) == key)
+        {
             Some(known) => known.files.push(file),
-            None => by_protocol.push(LogDir {
-                windows_path: if protocol.is_empty() {
-                    dir.windows_path.clone()
-                } else {
-                    format!(r"{}\{protocol}", dir.windows_path)
+            None => by_folder.push(LogDir {
+                windows_path,
+                source: match &dir.source {
+                    LogSource::HttpProxy { .. } => LogSource::HttpProxy { protocol: folder },
+                    other => other.clone(),
                 },
-                source: LogSource::HttpProxy { protocol },
                 consequence: dir.consequence,
                 files: vec![file],
             }),
         }
     }
-    if by_protocol.is_empty() {
+    if by_folder.is_empty() {
         return vec![LogDir {
             files: Vec::new(),
             ..dir
         }];
     }
-    by_protocol.sort_by_key(|d| d.windows_path.to_lowercase());
-    by_protocol
+    by_folder.sort_by_key(|d| d.windows_path.to_lowercase());
+    by_folder
 }
 
 fn find_logs(evidence: &Evidence, exchange_root: &str, warnings: &mut Vec<String>) -> Vec<LogDir> {
@@ -318,14 +338,14 @@ fn find_logs(evidence: &Evidence, exchange_root: &str, warnings: &mut Vec<String
             }
             let source = match &dir.source {
                 LogSource::HttpProxy { .. } => LogSource::HttpProxy {
-                    protocol: httpproxy_protocol(&entry.windows_path, &dir_key).to_string(),
+                    protocol: folder_below(&entry.windows_path, &dir_key).to_string(),
                 },
                 other => other.clone(),
             };
             dir.files.push(LogFile { source, entry });
         }
-        if matches!(dir.source, LogSource::HttpProxy { .. }) {
-            found.extend(split_by_protocol(dir));
+        if matches!(dir.source, LogSource::HttpProxy { .. } | LogSource::Iis) {
+            found.extend(split_by_folder(dir));
         } else {
             found.push(dir);
         }
@@ -481,7 +501,7 @@ fn loose_inventory(
     let logs = logs
         .into_iter()
         .flat_map(|dir| match dir.source {
-            LogSource::HttpProxy { .. } => split_by_protocol(dir),
+            LogSource::HttpProxy { .. } => split_by_folder(dir),
             _ => vec![dir],
         })
         .collect();
@@ -715,7 +735,7 @@ mod tests {
         let dir = r"c:\exchange\logging\httpproxy";
         LogFile {
             source: LogSource::HttpProxy {
-                protocol: httpproxy_protocol(windows_path, dir).to_string(),
+                protocol: folder_below(windows_path, dir).to_string(),
             },
             entry: FileEntry {
                 windows_path: windows_path.into(),
@@ -744,7 +764,7 @@ mod tests {
             .map(log_file)
             .collect(),
         };
-        let split = split_by_protocol(dir);
+        let split = split_by_folder(dir);
         let labels: Vec<(String, usize)> =
             split.iter().map(|d| (d.label(), d.files.len())).collect();
         assert_eq!(
@@ -756,7 +776,7 @@ mod tests {
             ]
         );
         assert_eq!(split[1].windows_path, r"C:\Exchange\Logging\HttpProxy\Ecp");
-        let none = split_by_protocol(LogDir {
+        let none = split_by_folder(LogDir {
             source: LogSource::HttpProxy {
                 protocol: String::new(),
             },
@@ -766,6 +786,28 @@ mod tests {
         });
         assert_eq!(none.len(), 1);
         assert_eq!(none[0].label(), "HttpProxy");
+        // IIS sites likewise: the front end's W3SVC1 and the back end's W3SVC2.
+        let iis = |site: &str| LogFile {
+            source: LogSource::Iis,
+            entry: FileEntry {
+                windows_path: format!(r"{IIS_LOG_DIR}\{site}\u_ex210303.log"),
+                location: exsweep_evidence::Location::Local("/x".into()),
+                size: 0,
+                times: Default::default(),
+            },
+        };
+        let sites = split_by_folder(LogDir {
+            source: LogSource::Iis,
+            windows_path: IIS_LOG_DIR.into(),
+            consequence: "c",
+            files: vec![iis("W3SVC2"), iis("W3SVC1"), iis("w3svc1")],
+        });
+        let labels: Vec<(String, usize)> =
+            sites.iter().map(|d| (d.label(), d.files.len())).collect();
+        assert_eq!(
+            labels,
+            [("IIS W3SVC1".to_string(), 2), ("IIS W3SVC2".to_string(), 1)]
+        );
     }
 
     #[test]
