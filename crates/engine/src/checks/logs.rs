@@ -695,8 +695,10 @@ fn request_checks(fields: &Fields, ctx: &LogContext, out: &mut Vec<Hit>) {
     }
 
     page_where_none_should_be(&stem, &method, status, &url, ctx, out);
-    shell_command(&query, status, &url, out);
-    tunnel(&stem, &query, status, &url, out);
+    // The query as a shell or tunnel reads it, decoded once for both.
+    let decoded_query = query_text(&query);
+    shell_command(&decoded_query, status, &url, out);
+    tunnel(&stem, &decoded_query, status, &url, out);
 
     // ProxyShell / ProxyNotShell.
     let full = format!("{stem}?{query}");
@@ -903,10 +905,9 @@ static SHELL_COMMAND: LazyLock<Regex> = LazyLock::new(|| {
 });
 
 /// An OS command in a request's query string: a shell taking its command in the URL
-/// (`?cmd=whoami`, `?c=powershell -enc ...`).
+/// (`?cmd=whoami`, `?c=powershell -enc ...`); `query` is decoded ([`query_text`]).
 fn shell_command(query: &str, status: &str, url: &str, out: &mut Vec<Hit>) {
-    let text = query_text(query);
-    let Some(command) = SHELL_COMMAND.find(&text) else {
+    let Some(command) = SHELL_COMMAND.find(query) else {
         return;
     };
     let command = command.as_str().trim();
@@ -963,10 +964,10 @@ fn tunnel_shape(name: &str, query: &str) -> Option<&'static str> {
 }
 
 /// Traffic through a web tunnel: the attacker reaching the internal network through
-/// the web server.
+/// the web server; `query` is decoded ([`query_text`]).
 fn tunnel(stem: &str, query: &str, status: &str, url: &str, out: &mut Vec<Hit>) {
     let name = stem.rsplit('/').next().unwrap_or("");
-    let Some(shape) = tunnel_shape(name, &query_text(query)) else {
+    let Some(shape) = tunnel_shape(name, query) else {
         return;
     };
     out.push(match answer(status) {
