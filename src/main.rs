@@ -60,9 +60,25 @@ fn print_checks() -> Result<(), String> {
     }
     writeln!(
         out,
-        "Rule matches (EXS-FILE-009) take their severity from the rule's `severity` or `score` meta."
+        "Rule matches (EXS-FILE-009) take their severity from the rule's `severity` or `score` meta.\n\
+         exsweep's own rules (rules/, built in):\n"
     )
-    .map_err(|e| e.to_string())
+    .map_err(|e| e.to_string())?;
+    for rule in exsweep_engine::builtin_rules() {
+        let refs: Vec<String> = rule.references.iter().map(|r| r.to_string()).collect();
+        writeln!(
+            out,
+            "{}  {:<8}  {}  ({})\n    {}\n    refs: {}\n",
+            rule.id,
+            rule.severity,
+            rule.identifier,
+            rule.family,
+            rule.description,
+            refs.join(", ")
+        )
+        .map_err(|e| e.to_string())?;
+    }
+    Ok(())
 }
 
 fn run_demo(args: DemoArgs) -> Result<ExitCode, String> {

@@ -18,3 +18,6 @@ pub mod recognise;
 pub mod scan;
 pub mod sweep;
 pub mod webmap;
+
+/// exsweep's own YARA-X rules, as `exsweep checks` lists them.
+pub use exsweep_rules::{builtin_rules, BuiltinRule};

@@ -20,16 +20,55 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 use yara_x::MetaValue;
 
-/// exsweep's own rules, by file name.
+/// exsweep's own rules (`rules/`, one file per family), by file name.
 const BUILTIN_RULES: &[(&str, &str)] = &[
     (
-        "webshells.yar",
-        include_str!("../../../rules/webshells.yar"),
+        "china_chopper.yar",
+        include_str!("../../../rules/china_chopper.yar"),
     ),
     (
-        "post_exploitation.yar",
-        include_str!("../../../rules/post_exploitation.yar"),
+        "classic_asp.yar",
+        include_str!("../../../rules/classic_asp.yar"),
     ),
+    (
+        "command_runners.yar",
+        include_str!("../../../rules/command_runners.yar"),
+    ),
+    (
+        "compiled_remnants.yar",
+        include_str!("../../../rules/compiled_remnants.yar"),
+    ),
+    (
+        "credential_dumps.yar",
+        include_str!("../../../rules/credential_dumps.yar"),
+    ),
+    ("droppers.yar", include_str!("../../../rules/droppers.yar")),
+    (
+        "dynamic_code.yar",
+        include_str!("../../../rules/dynamic_code.yar"),
+    ),
+    (
+        "encrypted_loaders.yar",
+        include_str!("../../../rules/encrypted_loaders.yar"),
+    ),
+    (
+        "exchange_payloads.yar",
+        include_str!("../../../rules/exchange_payloads.yar"),
+    ),
+    (
+        "file_managers.yar",
+        include_str!("../../../rules/file_managers.yar"),
+    ),
+    ("jsp_php.yar", include_str!("../../../rules/jsp_php.yar")),
+    (
+        "memory_shells.yar",
+        include_str!("../../../rules/memory_shells.yar"),
+    ),
+    (
+        "powershell_implants.yar",
+        include_str!("../../../rules/powershell_implants.yar"),
+    ),
+    ("tunnels.yar", include_str!("../../../rules/tunnels.yar")),
 ];
 
 const EXTERNALS: [&str; 6] = [
@@ -335,6 +374,50 @@ fn rule_severity(meta: &[(&str, MetaValue)]) -> Option<(Severity, u8)> {
         .map(|score| (Severity::from_score(score), score.clamp(0, 100) as u8))
 }
 
+/// One of exsweep's own rules, as its metadata describes it (`rules/README.md`).
+#[derive(Clone, Debug)]
+pub struct BuiltinRule {
+    /// The stable `id` meta, `EXR-<family>-<n>`.
+    pub id: String,
+    pub identifier: String,
+    pub description: String,
+    pub severity: Severity,
+    pub family: String,
+    /// From the `cve`, `attack`, `reference` and `author` meta.
+    pub references: Vec<Reference>,
+}
+
+/// exsweep's own rules, in the order of their files, for `exsweep checks` and the
+/// tests that hold every rule to its metadata. A rule missing a meta gets it empty.
+pub fn builtin_rules() -> Vec<BuiltinRule> {
+    let mut compiler = yara_x::Compiler::new();
+    for (name, source) in BUILTIN_RULES {
+        compiler
+            .add_source(yara_x::SourceCode::from(*source).with_origin(*name))
+            .expect("built-in rules compile");
+    }
+    let rules = compiler.build();
+    rules
+        .iter()
+        .map(|rule| {
+            let meta: Vec<(&str, MetaValue)> = rule.metadata().collect();
+            let text = |key: &str| {
+                meta_str(&meta, key)
+                    .map(Cow::into_owned)
+                    .unwrap_or_default()
+            };
+            BuiltinRule {
+                id: text("id"),
+                identifier: rule.identifier().to_string(),
+                description: text("description"),
+                severity: rule_severity(&meta).map_or(Severity::Info, |(severity, _)| severity),
+                family: text("family"),
+                references: references_of(&meta),
+            }
+        })
+        .collect()
+}
+
 /// One rule that matched one file, with what the rule says about itself.
 #[derive(Clone, Debug)]
 pub struct RuleHit {
@@ -394,21 +477,48 @@ impl RuleScanner<'_> {
         }
     }
 
-    /// Scans a file's content. `md5` is called only when a loaded rule may need it.
+    /// Scans a file's content (and a UTF-16 file's text decoded). `md5` is called
+    /// only when a loaded rule may need it.
     pub fn scan(
         &mut self,
         windows_path: &str,
         data: &[u8],
         md5: impl FnOnce() -> String,
     ) -> Result<Vec<RuleHit>, ScanError> {
-        if let Some(prefilter) = self.prefilter {
-            if !prefilter.may_match(data, &mut self.scratch) {
-                return Ok(Vec::new());
-            }
+        let decoded = utf16_as_utf8(data);
+        let may_match = |scratch: &mut Vec<u8>, bytes: &[u8]| {
+            self.prefilter
+                .is_none_or(|prefilter| prefilter.may_match(bytes, scratch))
+        };
+        let scan_data = may_match(&mut self.scratch, data);
+        let scan_decoded = decoded
+            .as_deref()
+            .is_some_and(|text| may_match(&mut self.scratch, text));
+        if !scan_data && !scan_decoded {
+            return Ok(Vec::new());
         }
         if self.sets_externals {
             self.set_externals(windows_path, md5);
         }
+        let mut hits = if scan_data {
+            self.scan_bytes(data)?
+        } else {
+            Vec::new()
+        };
+        if let Some(text) = decoded.filter(|_| scan_decoded) {
+            for mut hit in self.scan_bytes(&text)? {
+                if hits.iter().all(|h| h.rule != hit.rule) {
+                    for m in &mut hit.matches {
+                        m.identifier.push_str(" (in the UTF-16 text, decoded)");
+                    }
+                    hits.push(hit);
+                }
+            }
+        }
+        Ok(hits)
+    }
+
+    fn scan_bytes(&mut self, data: &[u8]) -> Result<Vec<RuleHit>, ScanError> {
         let results = self.scanner.scan(data).map_err(|e| match e {
             yara_x::ScanError::Timeout => ScanError::Timeout,
             other => ScanError::Failed(other.to_string()),
@@ -420,8 +530,33 @@ impl RuleScanner<'_> {
     }
 }
 
-fn rule_hit(rule: &yara_x::Rule) -> RuleHit {
-    let meta: Vec<(&str, MetaValue)> = rule.metadata().collect();
+/// A file that starts with a UTF-16 byte-order mark, as UTF-8 text. ASP.NET runs pages
+/// saved in UTF-16, and a rule written for a page's text (almost every rule) does not
+/// see through the encoding: the decoded text is scanned as well.
+fn utf16_as_utf8(data: &[u8]) -> Option<Vec<u8>> {
+    let (little_endian, body) = if let Some(body) = data.strip_prefix(b"\xFF\xFE") {
+        (true, body)
+    } else if let Some(body) = data.strip_prefix(b"\xFE\xFF") {
+        (false, body)
+    } else {
+        return None;
+    };
+    let units = body.chunks_exact(2).map(|pair| {
+        let pair = [pair[0], pair[1]];
+        if little_endian {
+            u16::from_le_bytes(pair)
+        } else {
+            u16::from_be_bytes(pair)
+        }
+    });
+    let text: String = char::decode_utf16(units)
+        .map(|c| c.unwrap_or(char::REPLACEMENT_CHARACTER))
+        .collect();
+    Some(text.into_bytes())
+}
+
+/// The references a rule's `cve`, `attack`, `reference` and `author` meta name.
+fn references_of(meta: &[(&str, MetaValue)]) -> Vec<Reference> {
     let mut references = Vec::new();
     for (key, make) in [
         ("cve", Reference::Cve as fn(Cow<'static, str>) -> Reference),
@@ -429,10 +564,16 @@ fn rule_hit(rule: &yara_x::Rule) -> RuleHit {
         ("reference", Reference::Url),
         ("author", Reference::Author),
     ] {
-        if let Some(v) = meta_str(&meta, key) {
+        if let Some(v) = meta_str(meta, key) {
             references.push(make(Cow::Owned(v.into_owned())));
         }
     }
+    references
+}
+
+fn rule_hit(rule: &yara_x::Rule) -> RuleHit {
+    let meta: Vec<(&str, MetaValue)> = rule.metadata().collect();
+    let references = references_of(&meta);
     let mut matches = Vec::new();
     for pattern in rule.patterns() {
         for m in pattern.matches() {

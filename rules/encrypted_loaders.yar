@@ -1,0 +1,48 @@
+// Encrypted in-memory loaders: Godzilla, Behinder (Ice Scorpion), AntSword and their
+// kin receive an encrypted .NET assembly, decrypt it with AES or XOR and load it into
+// the worker process, so the page itself holds no command at all.
+
+rule exsweep_assembly_load_from_request
+{
+    meta:
+        id = "EXR-LOAD-1"
+        description = "Server page that loads a .NET assembly from request data, decrypted (AES/Rijndael, XOR) or decoded on the way (Godzilla, Behinder, AntSword and similar in-memory shells)"
+        severity = "critical"
+        family = "encrypted loader"
+        attack = "T1620"
+        reference = "https://www.microsoft.com/en-us/security/blog/2021/02/11/web-shell-attacks-continue-to-rise/"
+        author = "exsweep"
+    strings:
+        $load1 = /Assembly\s*\.\s*Load\s*\(/ nocase
+        $load2 = /GetMethod\s*\(\s*"Load"/ nocase
+        $load3 = /\bAssembly\)?\s*\.\s*(Load|LoadFrom|UnsafeLoadFrom)\b/ nocase
+        $source1 = /Request\s*\.\s*(BinaryRead|InputStream|Form|Item|Params|Cookies|Headers|QueryString)\b/ nocase
+        $source2 = /Request\s*\[/ nocase
+        $source3 = "CreateDecryptor" nocase
+        $source4 = "TransformFinalBlock" nocase
+        $source5 = "FromBase64String" nocase
+        $server1 = /<\s?%\s*@/
+        $server2 = /runat\s*=\s*["']?server/ nocase
+        $server3 = "IHttpHandler" nocase
+        $server4 = "WebMethod" nocase
+    condition:
+        filesize < 2MB and any of ($load*) and any of ($source*) and any of ($server*)
+}
+
+rule exsweep_session_cached_payload
+{
+    meta:
+        id = "EXR-LOAD-2"
+        description = "A decrypted payload kept in the ASP.NET session and invoked on later requests (Godzilla's `payload` session slot and its copies)"
+        severity = "critical"
+        family = "encrypted loader"
+        attack = "T1620"
+        reference = "https://unit42.paloaltonetworks.com/manageengine-godzilla-nglite-kdcsponge/"
+        author = "exsweep"
+    strings:
+        $session = /Session\s*\[\s*"[^"]{1,40}"\s*\]\s*=\s*\(?\s*(System\.Reflection\.)?Assembly/ nocase
+        $decrypt1 = "CreateDecryptor" nocase
+        $decrypt2 = "TransformFinalBlock" nocase
+    condition:
+        filesize < 2MB and $session and any of ($decrypt*)
+}
