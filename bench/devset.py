@@ -23,12 +23,15 @@ import tempfile
 import zipfile
 
 SEVERITIES = ["info", "low", "medium", "high", "critical"]
+# The folders of a sample zip: shells (`dev2/` is the inspectable half of the held-out
+# set) and benign pages.
+SETS = ("webshells", "dev2", "benign")
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_ZIP = os.path.join(HERE, "..", "..", "shared", "data", "webshell-devset", "devset.zip")
 
 
 def extract(zip_path, password, root):
-    """Writes each `webshells/` and `benign/` member below `root/Samples`, returning
+    """Writes each `webshells/`, `dev2/` and `benign/` member below `root/Samples`, returning
     {set name: [member names]}."""
     sets = collections.defaultdict(list)
     with zipfile.ZipFile(zip_path) as z:
@@ -36,7 +39,7 @@ def extract(zip_path, password, root):
             if info.is_dir():
                 continue
             top = info.filename.split("/", 1)[0]
-            if top not in ("webshells", "benign"):
+            if top not in SETS:
                 continue
             target = os.path.join(root, "Samples", info.filename)
             os.makedirs(os.path.dirname(target), exist_ok=True)
@@ -93,18 +96,20 @@ def main():
                 if sev > best.get(member, (-1, ""))[0]:
                     best[member] = (sev, label)
 
-    for name in ("webshells", "benign"):
+    for name in SETS:
+        if name not in sets:
+            continue
         members = sets.get(name, [])
         flagged = [m for m in members if best.get(m, (-1,))[0] >= floor]
         share = 100.0 * len(flagged) / max(1, len(members))
         print(f"{name}: {len(flagged)}/{len(members)} at {args.min_severity} or above ({share:.1f}%)")
         for label, found in sorted(labels[name].items(), key=lambda kv: -len(kv[1])):
             print(f"  {len(found):4}  {label}")
-        shown = sorted(set(members) - set(flagged)) if name == "webshells" else sorted(flagged)
+        shown = sorted(set(members) - set(flagged)) if name != "benign" else sorted(flagged)
         if args.list_misses or name == "benign":
             for m in shown:
                 sev, label = best.get(m, (-1, "-"))
-                print(f"    {'missed' if name == 'webshells' else 'flagged'} {m} ({label})")
+                print(f"    {'missed' if name != 'benign' else 'flagged'} {m} ({label})")
 
 
 if __name__ == "__main__":

@@ -24,7 +24,7 @@ rule exsweep_asp_indirect_execute
 {
     meta:
         id = "EXR-ASP-2"
-        description = "Classic ASP code that builds the name of Execute, Eval or an object from pieces (string concatenation, Chr() chains) or calls it through CallByName: the usual ASP antivirus bypasses"
+        description = "Classic ASP code that builds the name of Execute or Eval from pieces of strings, or calls a method named by the request through CallByName: the usual ASP antivirus bypasses"
         severity = "high"
         family = "classic ASP"
         attack = "T1027"
@@ -32,20 +32,19 @@ rule exsweep_asp_indirect_execute
         author = "exsweep"
     strings:
         $split_keyword = /"(e|ex|exe|exec|execu|execut|ev|eva)"\s*&\s*"(xecute|ecute|cute|ute|te|e|al|l)\b/ nocase
-        $chr_chain = /(chrw?\s*\(\s*\d{2,3}\s*\)\s*&\s*){6,}/ nocase
         $callbyname = /CallByName\s*\(/ nocase
         $request = /\brequest\s*(\.\s*(form|querystring|item))?\s*[\(\[]/ nocase
         $asp = /<\s?%/
     condition:
-        filesize < 2MB and $asp and ($split_keyword or $chr_chain or ($callbyname and $request))
+        filesize < 2MB and $asp and ($split_keyword or ($callbyname and $request))
 }
 
 rule exsweep_asp_script_encoded
 {
     meta:
         id = "EXR-ASP-3"
-        description = "A script-encoded classic ASP page (VBScript.Encode / JScript.Encode, `#@~^` blocks): the encoding hides code from readers and scanners and is rare in pages still in use"
-        severity = "high"
+        description = "A script-encoded classic ASP page (VBScript.Encode / JScript.Encode, `#@~^` blocks): the encoding hides code from readers and scanners; commercial ASP applications use it too, so alone it is a lead, not a finding"
+        severity = "low"
         family = "classic ASP"
         attack = "T1027"
         reference = "https://attack.mitre.org/techniques/T1027/"
@@ -61,7 +60,7 @@ rule exsweep_asp_fso_writer
 {
     meta:
         id = "EXR-ASP-4"
-        description = "Classic ASP code that writes request data to a file through Scripting.FileSystemObject or ADODB.Stream: an uploader or shell planter"
+        description = "Classic ASP code that writes a file at a path the request names, through Scripting.FileSystemObject or ADODB.Stream: an uploader or shell planter"
         severity = "high"
         family = "classic ASP"
         attack = "T1105"
@@ -69,9 +68,103 @@ rule exsweep_asp_fso_writer
         author = "exsweep"
     strings:
         $fso = /(Scripting\.FileSystemObject|ADODB\.Stream)/ nocase
-        $write = /\.(CreateTextFile|OpenTextFile|SaveToFile)\s*\(/ nocase
-        $request = /\brequest\s*(\.\s*(form|querystring|item|binaryread))?\s*[\(\[]/ nocase
+        $write_to_request_path = /\.(CreateTextFile|OpenTextFile|SaveToFile)\s*[\(\s]\s*(Server\.MapPath\s*\(\s*)?request\s*(\.\s*(form|querystring|item))?\s*[\(\[]/ nocase
         $asp = /<\s?%/
     condition:
-        filesize < 2MB and $asp and $fso and $write and $request
+        filesize < 2MB and $asp and $fso and $write_to_request_path
+}
+
+rule exsweep_asp_chr_chain
+{
+    meta:
+        id = "EXR-ASP-5"
+        description = "Classic ASP code that spells text out as a long chain of Chr() calls: a way to hide keywords from scanners, also used by commercial applications to hide licence checks"
+        severity = "low"
+        family = "classic ASP"
+        attack = "T1027"
+        reference = "https://attack.mitre.org/techniques/T1027/"
+        author = "exsweep"
+    strings:
+        $chr_chain = /(chrw?\s*\(\s*\d{2,3}\s*\)\s*&\s*){6,}/ nocase
+        $asp = /<\s?%/
+    condition:
+        filesize < 2MB and $asp and $chr_chain
+}
+
+rule exsweep_asp_shell_object
+{
+    meta:
+        id = "EXR-ASP-6"
+        description = "Classic ASP page that creates the WScript.Shell or Shell.Application object (by ProgID or by CLSID in an <object runat=server> tag): command execution, which a web page has no use for"
+        severity = "high"
+        family = "classic ASP"
+        attack = "T1059.005"
+        reference = "https://attack.mitre.org/techniques/T1505/003/"
+        author = "exsweep"
+    strings:
+        $progid1 = /CreateObject\s*\(\s*"wscript\.shell/ nocase
+        $progid2 = /CreateObject\s*\(\s*"shell\.application/ nocase
+        $clsid1 = "72C24DD5-D70A-438B-8A42-98424B88AFB8" nocase
+        $clsid2 = "13709620-C279-11CE-A49E-444553540000" nocase
+        $asp = /<\s?%/
+    condition:
+        filesize < 2MB and $asp and any of ($progid*, $clsid*)
+}
+
+rule exsweep_asp_execute_variable
+{
+    meta:
+        id = "EXR-ASP-7"
+        description = "Classic ASP code that runs a variable or a decoding function's result as VBScript (Execute x, Eval(f(\"...\"))) in a page that reads the request: the one-line shell with one step of indirection"
+        severity = "high"
+        family = "classic ASP"
+        attack = "T1505.003"
+        reference = "https://attack.mitre.org/techniques/T1505/003/"
+        author = "exsweep"
+    strings:
+        $exec_variable = /(^|[\s:;%>(])(execute|executeglobal|eval)\s*\(?\s*[a-z_]\w{0,30}\s*\)?\s*(\r|\n|%>|:|$)/ nocase
+        $exec_decoded = /(^|[\s:;%>(])(execute|executeglobal|eval)\s*\(\s*[a-z_]\w{0,30}\s*\(\s*"/ nocase
+        $request = /\brequest\s*(\.\s*(form|querystring|item))?\s*[\(\[]/ nocase
+        $asp = /<\s?%/
+    condition:
+        filesize < 2MB and $asp and $request and any of ($exec*)
+}
+
+rule exsweep_asp_password_gate
+{
+    meta:
+        id = "EXR-ASP-8"
+        description = "Classic ASP page gated by a password written into it (a request value compared with a literal before a session flag is set, or a UserPass constant): how ASP shells keep other attackers out; applications check passwords against a store"
+        severity = "medium"
+        family = "classic ASP"
+        attack = "T1505.003"
+        reference = "https://attack.mitre.org/techniques/T1505/003/"
+        author = "exsweep"
+    strings:
+        $gate = /if\s+(trim\s*\(\s*)?request\s*(\.\s*(form|querystring))?\s*\(\s*"[^"]{1,20}"\s*\)\s*\)?\s*=\s*"[^"]{3,40}"\s+then\s{0,20}(session|response\.cookies)\s*\(/ nocase
+        $userpass = /\b(UserPass|PassWord|pass)\s*=\s*"[^"]{3,40}"/ nocase
+        $timeout = /Server\.ScriptTimeout\s*=\s*\d{6,}/ nocase
+        $asp = /<\s?%/
+    condition:
+        filesize < 2MB and $asp and ($gate or ($userpass and $timeout))
+}
+
+rule exsweep_asp_file_manager
+{
+    meta:
+        id = "EXR-ASP-9"
+        description = "Classic ASP page that browses drives and folders the request names and deletes, copies or writes files in them: the file manager of the ASP 'big horse' shells"
+        severity = "high"
+        family = "classic ASP"
+        attack = "T1083"
+        reference = "https://attack.mitre.org/techniques/T1505/003/"
+        author = "exsweep"
+    strings:
+        $fso = "Scripting.FileSystemObject" nocase
+        $browse = /\.(GetFolder|Drives|GetDrive|SubFolders)\b/ nocase
+        $change = /\.(DeleteFile|CopyFile|MoveFile|DeleteFolder|CreateTextFile)\b/ nocase
+        $request_folder = /\.(GetFolder|GetFile|DeleteFile|OpenTextFile)\s*\(\s*(Server\.MapPath\s*\(\s*)?request/ nocase
+        $asp = /<\s?%/
+    condition:
+        filesize < 2MB and $asp and $fso and $browse and $change and $request_folder
 }

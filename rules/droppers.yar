@@ -66,7 +66,7 @@ rule exsweep_writes_server_page
         reference = "https://attack.mitre.org/techniques/T1505/003/"
         author = "exsweep"
     strings:
-        $to_page = /(StreamWriter|File\s*\.\s*(WriteAll(Text|Bytes)|AppendAllText|CreateText|Create|Copy|Move)|CreateTextFile|SaveAs|SaveToFile)\s*\([^;\n]{0,160}\.(aspx|asp|ashx|asmx|asa|cer|cdx|svc|soap)["']/ nocase
+        $to_page = /(StreamWriter|File\s*\.\s*(WriteAll(Text|Bytes)|AppendAllText|CreateText|Create|Copy|Move)|CreateTextFile|SaveAs|SaveToFile)\s*[\(\s][^;\n]{0,160}\.(aspx|asp|ashx|asmx|asa|cer|cdx|svc|soap)["']/ nocase
         $script_literal = /["'][^"'\n]{0,60}<%[^\n]{0,100}\b(eval|execute)\b[^\n]{0,30}\brequest\b/ nocase
         $writer = /(StreamWriter|File\s*\.\s*(WriteAll|AppendAll|CreateText)|CreateTextFile)/ nocase
     condition:

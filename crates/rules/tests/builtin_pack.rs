@@ -83,7 +83,33 @@ fn cases() -> Vec<(&'static str, Vec<u8>, Vec<u8>)> {
         (
             "exsweep_asp_fso_writer",
             j(&["<% Set f = Server.CreateObject(\"Scripting.FileSystemObject\")\nSet t = f.CreateTextFile(Server.MapPath(request(\"p\")))\nt.Write request(\"c\") %>"]),
-            j(&["<% Set f = Server.CreateObject(\"Scripting.FileSystemObject\")\nSet t = f.CreateTextFile(Server.MapPath(\"log.txt\"))\nt.Write Now() %>"]),
+            // A CMS writing a file it names itself, with form data in it.
+            j(&["<% Set f = Server.CreateObject(\"Scripting.FileSystemObject\")\nSet t = f.CreateTextFile(Server.MapPath(\"cache/\" & id & \".htm\"))\nt.Write request.form(\"body\") %>"]),
+        ),
+        (
+            "exsweep_asp_chr_chain",
+            j(&["<% x = chr(101)&chr(118)&chr(97)&chr(108)&chr(40)&chr(114)&chr(41) %>"]),
+            j(&["<% x = chr(13)&chr(10) %>"]),
+        ),
+        (
+            "exsweep_asp_shell_object",
+            j(&["<object runat=server id=o scope=page classid=\"clsid:72C24DD5-D70A-438B-8A42-98424B88AFB8\"></object>\n<% x = 1 %>"]),
+            j(&["<object runat=server id=o scope=page classid=\"clsid:F935DC22-1CF0-11D0-ADB9-00C04FD58A0B\"></object>\n<% x = 1 %>"]),
+        ),
+        (
+            "exsweep_asp_execute_variable",
+            j(&["<%\nxx = request(\"xx\")\nex", "ecute xx\n%>"]),
+            j(&["<%\nxx = request(\"xx\")\nconn.Execute sql\n%>"]),
+        ),
+        (
+            "exsweep_asp_password_gate",
+            j(&["<% if request(\"pass\")=\"letmein!\" then session(\"pw\")=\"go\" %>"]),
+            j(&["<% if request(\"action\")=\"login\" then call ShowLogin() %>"]),
+        ),
+        (
+            "exsweep_asp_file_manager",
+            j(&["<% Set fso = CreateObject(\"Scripting.FileSystemObject\")\nSet d = fso.GetFolder(request(\"p\"))\nfor each f in d.SubFolders : next\nfso.DeleteFile request(\"f\") %>"]),
+            j(&["<% Set fso = CreateObject(\"Scripting.FileSystemObject\")\nSet d = fso.GetFolder(Server.MapPath(\"upload\"))\nfor each f in d.SubFolders : next\nfso.DeleteFile Server.MapPath(\"upload/old.tmp\") %>"]),
         ),
         (
             "exsweep_dotnet_process_with_output",
