@@ -74,7 +74,7 @@ rule exsweep_webadmin2y_loader_page
         reference = "https://github.com/ysrc/webshell-sample"
         author = "exsweep"
     strings:
-        $new = /new\s+WebAdmin2Y\.[a-z_.]{1,40}\(\s*"[0-9a-f]{8,64}"\s*\)/ nocase
+        $new = /WebAdmin2Y\.[a-z_.]{1,40}\(\s*"[0-9a-f]{8,64}"\s*\)/ nocase
     condition:
         filesize < 64KB and $new
 }

@@ -85,7 +85,7 @@ rule exsweep_asp_chr_chain
         reference = "https://attack.mitre.org/techniques/T1027/"
         author = "exsweep"
     strings:
-        $chr_chain = /(chrw?\s*\(\s*\d{2,3}\s*\)\s*&\s*){6,}/ nocase
+        $chr_chain = /(chr\(\s*\d{2,3}\s*\)\s*&\s*){6,}/ nocase
         $asp = /<\s?%/
     condition:
         filesize < 2MB and $asp and $chr_chain
@@ -142,11 +142,12 @@ rule exsweep_asp_password_gate
         author = "exsweep"
     strings:
         $gate = /if\s+(trim\s*\(\s*)?request\s*(\.\s*(form|querystring))?\s*\(\s*"[^"]{1,20}"\s*\)\s*\)?\s*=\s*"[^"]{3,40}"\s+then\s{0,20}(session|response\.cookies)\s*\(/ nocase
+        $flag_set = /(session|response\.cookies)\s*\(/ nocase
         $userpass = /\b(UserPass|PassWord|pass)\s*=\s*"[^"]{3,40}"/ nocase
         $timeout = /Server\.ScriptTimeout\s*=\s*\d{6,}/ nocase
         $asp = /<\s?%/
     condition:
-        filesize < 2MB and $asp and ($gate or ($userpass and $timeout))
+        filesize < 2MB and $asp and (($gate and $flag_set) or ($userpass and $timeout))
 }
 
 rule exsweep_asp_file_manager

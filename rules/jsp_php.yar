@@ -53,7 +53,7 @@ rule exsweep_php_eval_request
     strings:
         $php = "<?"
         $sink_request = /\b(eval|assert|system|passthru|shell_exec|exec|popen|proc_open|pcntl_exec|create_function|call_user_func(_array)?)\s*\(\s*(@\s*)?(stripslashes\s*\(\s*|trim\s*\(\s*|base64_decode\s*\(\s*|str_rot13\s*\(\s*|gzinflate\s*\(\s*)*\$_(GET|POST|REQUEST|COOKIE|SERVER|FILES)\s*\[/ nocase
-        $backtick = /`\s*\$_(GET|POST|REQUEST|COOKIE)\s*\[/ nocase
+        $backtick = /`\$_(GET|POST|REQUEST|COOKIE)\s*\[/ nocase
     condition:
         filesize < 2MB and $php and ($sink_request or $backtick)
 }

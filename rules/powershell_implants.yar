@@ -32,11 +32,12 @@ rule exsweep_powershell_download_cradle
         reference = "https://attack.mitre.org/techniques/T1059/001/"
         author = "exsweep"
     strings:
-        $cradle1 = /(iex|Invoke-Expression)\s*\(?\s*\(?\s*New-Object\s+(System\.)?Net\.WebClient\s*\)?\s*\.\s*DownloadString/ nocase ascii wide
+        $webclient_download = /Net\.WebClient\s*\)?\s*\.\s*DownloadString/ nocase ascii wide
+        $iex = /(iex|Invoke-Expression)\s*[\(\s]/ nocase ascii wide
         $cradle2 = /DownloadString\s*\([^)]{1,200}\)\s*\|\s*(iex|Invoke-Expression)\b/ nocase ascii wide
         $cradle3 = /(Invoke-WebRequest|iwr|Invoke-RestMethod|irm)\s[^|\n]{1,200}\|\s*(iex|Invoke-Expression)\b/ nocase ascii wide
     condition:
-        filesize < 5MB and uint16(0) != 0x5A4D and any of them
+        filesize < 5MB and uint16(0) != 0x5A4D and (($webclient_download and $iex) or $cradle2 or $cradle3)
 }
 
 rule exsweep_exchange_mailbox_theft_script
