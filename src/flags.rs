@@ -26,9 +26,24 @@ pub enum Command {
     Checks,
     /// Write a realistic compromised Exchange 2019 server into a temp folder and scan it.
     Demo(DemoArgs),
+    /// Work with YARA rule packs.
+    #[command(subcommand)]
+    Rules(RulesCommand),
     /// Write log fixtures for tests and benchmarks (developers' tool).
     #[command(hide = true)]
     Fixture(FixtureArgs),
+}
+
+#[derive(Subcommand)]
+pub enum RulesCommand {
+    /// Load rule files or folders as `scan --rules` would and report what loads: rule
+    /// counts, every file or rule left out and why, and whether the prefilter is on.
+    /// Exits 1 when something did not load.
+    Check {
+        /// Rule files or folders (`.yar`, `.yara`, searched recursively).
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+    },
 }
 
 #[derive(Args)]

@@ -9,7 +9,7 @@ mod progress;
 use clap::Parser;
 use exsweep_engine::checks::{events::EVENT_CHECKS, logs::LOG_CHECKS, CATALOG};
 use exsweep_engine::scan::{self, ScanRequest};
-use flags::{Cli, Command, DemoArgs};
+use flags::{Cli, Command, DemoArgs, RulesCommand};
 use hiargs::{HiScan, Output};
 use progress::ProgressBar;
 use std::io::Write;
@@ -24,6 +24,7 @@ fn main() -> ExitCode {
             hi.output.emit(&report)
         }),
         Command::Demo(args) => run_demo(args),
+        Command::Rules(RulesCommand::Check { paths }) => check_rules(&paths),
         Command::Fixture(args) => exsweep_testkit::logs::write(&args.dir, args.log_mib << 20)
             .map(|traces| {
                 eprintln!(
@@ -79,6 +80,31 @@ fn print_checks() -> Result<(), String> {
         .map_err(|e| e.to_string())?;
     }
     Ok(())
+}
+
+/// `exsweep rules check`: what a `--rules` pack loads, and what it leaves out.
+fn check_rules(paths: &[std::path::PathBuf]) -> Result<ExitCode, String> {
+    let builtin = exsweep_engine::builtin_rules().len();
+    let set = exsweep_engine::RuleSet::build(paths);
+    let mut out = std::io::stdout().lock();
+    let mut say = |line: String| writeln!(out, "{line}").map_err(|e| e.to_string());
+    say(format!(
+        "{} rules loaded ({} of them exsweep's own)",
+        set.rule_count, builtin
+    ))?;
+    for warning in &set.warnings {
+        say(format!("  left out: {warning}"))?;
+    }
+    say(if set.is_prefiltered() {
+        "prefilter: on (files holding none of the rules' literals skip the scan)".into()
+    } else {
+        "prefilter: off (some rule needs no literal: every file is scanned)".into()
+    })?;
+    Ok(if set.warnings.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }
 
 fn run_demo(args: DemoArgs) -> Result<ExitCode, String> {

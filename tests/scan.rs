@@ -671,3 +671,37 @@ fn a_flat_folder_of_many_files_is_swept_whole() {
         ]
     );
 }
+
+/// `exsweep rules check` says what a pack loads and names the rule that did not, and
+/// exits 1 for it; a clean pack exits 0.
+#[test]
+fn rules_check_names_the_rule_that_did_not_load() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(
+        dir.path().join("mixed.yar"),
+        "rule loads_fine { strings: $a = \"needle\" condition: $a }\nrule breaks_here { condition: no_such_thing }\n",
+    )
+    .unwrap();
+    let bin = env!("CARGO_BIN_EXE_exsweep");
+    let run = Command::new(bin)
+        .args(["rules", "check"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&run.stdout);
+    assert_eq!(run.status.code(), Some(1), "{text}");
+    assert!(text.contains("rule breaks_here:"), "{text}");
+    assert!(text.contains("1 other rule(s) loaded"), "{text}");
+    assert!(text.contains("prefilter: on"), "{text}");
+    fs::write(
+        dir.path().join("mixed.yar"),
+        "rule loads_fine { strings: $a = \"needle\" condition: $a }\n",
+    )
+    .unwrap();
+    let clean = Command::new(bin)
+        .args(["rules", "check"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(clean.status.code(), Some(0));
+}

@@ -19,5 +19,6 @@ pub mod scan;
 pub mod sweep;
 pub mod webmap;
 
-/// exsweep's own YARA-X rules, as `exsweep checks` lists them.
-pub use exsweep_rules::{builtin_rules, BuiltinRule};
+/// exsweep's own YARA-X rules, as `exsweep checks` lists them, and the rule set
+/// `exsweep rules check` loads.
+pub use exsweep_rules::{builtin_rules, BuiltinRule, RuleSet};

@@ -167,6 +167,22 @@ fn includes_of(
     }
 }
 
+/// The name of the rule whose text holds byte `offset` of a rule file: the last
+/// `rule NAME` before it (a compile error's place, turned into the rule to fix).
+fn rule_at(source: &[u8], offset: usize) -> Option<String> {
+    let before = String::from_utf8_lossy(&source[..offset.min(source.len())]);
+    let mut name = None;
+    let mut words = before.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'));
+    while let Some(word) = words.next() {
+        if word == "rule" {
+            if let Some(next) = words.find(|w| !w.is_empty()) {
+                name = Some(next.to_string());
+            }
+        }
+    }
+    name
+}
+
 impl RuleSet {
     /// Compiles the built-in rules and every `.yar`/`.yara` file below `user_paths`
     /// (folders or single files). `include` statements are followed (beside the
@@ -245,9 +261,17 @@ impl RuleSet {
             if let Err(e) = compiler
                 .add_source(yara_x::SourceCode::from(file.source.as_slice()).with_origin(origin))
             {
+                let first_line = e.to_string().lines().next().unwrap_or("").to_string();
+                let rule = e
+                    .labels()
+                    .next()
+                    .and_then(|label| rule_at(&file.source, label.span().start()));
                 errors.insert(
                     file.namespace.clone(),
-                    e.to_string().lines().next().unwrap_or("").to_string(),
+                    match rule {
+                        Some(rule) => format!("rule {rule}: {first_line}"),
+                        None => first_line,
+                    },
                 );
             }
         }
@@ -303,6 +327,12 @@ impl RuleSet {
             wants_md5,
             has_user_rules: !files.is_empty(),
         }
+    }
+
+    /// Whether files holding none of the rules' literals skip the scan (off when some
+    /// loaded rule needs no literal).
+    pub fn is_prefiltered(&self) -> bool {
+        self.prefilter.is_some()
     }
 
     pub fn scanner(&self, timeout: Duration) -> RuleScanner<'static> {
@@ -745,6 +775,7 @@ mod tests {
         assert_eq!(set.warnings.len(), 1, "{:?}", set.warnings);
         assert!(
             set.warnings[0].contains("mixed.yar")
+                && set.warnings[0].contains("rule mixed_bad:")
                 && set.warnings[0].contains("1 other rule(s) loaded"),
             "{}",
             set.warnings[0]
