@@ -84,13 +84,12 @@ fn print_checks() -> Result<(), String> {
 
 /// `exsweep rules check`: what a `--rules` pack loads, and what it leaves out.
 fn check_rules(paths: &[std::path::PathBuf]) -> Result<ExitCode, String> {
-    let builtin = exsweep_engine::builtin_rules().len();
     let set = exsweep_engine::RuleSet::build(paths);
     let mut out = std::io::stdout().lock();
     let mut say = |line: String| writeln!(out, "{line}").map_err(|e| e.to_string());
     say(format!(
         "{} rules loaded ({} of them exsweep's own)",
-        set.rule_count, builtin
+        set.rule_count, set.builtin_rule_count
     ))?;
     for warning in &set.warnings {
         say(format!("  left out: {warning}"))?;

@@ -59,6 +59,15 @@ fn fingerprint(root: &Path) -> BTreeMap<PathBuf, (Vec<u8>, std::time::SystemTime
     out
 }
 
+/// Runs the exsweep binary with `args` and then `path`.
+fn exsweep(args: &[&str], path: &Path) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_exsweep"))
+        .args(args)
+        .arg(path)
+        .output()
+        .unwrap()
+}
+
 #[test]
 fn demo_server_is_compromised_and_decoys_stay_quiet() {
     let dir = tempfile::tempdir().unwrap();
@@ -173,12 +182,7 @@ fn kape_collection_without_web_roots_is_not_called_clean() {
     assert!(gaps.contains(&"IIS web root"), "{gaps:?}");
     assert!(gaps.contains(&"Exchange front-end web folders"), "{gaps:?}");
 
-    let bin = env!("CARGO_BIN_EXE_exsweep");
-    let out = Command::new(bin)
-        .args(["scan", "-q"])
-        .arg(dir.path())
-        .output()
-        .unwrap();
+    let out = exsweep(&["scan", "-q"], dir.path());
     assert_eq!(out.status.code(), Some(0));
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("NOT A CLEAN BILL OF HEALTH"), "{text}");
@@ -510,13 +514,7 @@ fn bad_input_is_reported_and_the_sweep_goes_on() {
 fn cli_formats_and_exit_codes() {
     let dir = tempfile::tempdir().unwrap();
     demo::build(dir.path()).unwrap();
-    let bin = env!("CARGO_BIN_EXE_exsweep");
-
-    let out = Command::new(bin)
-        .args(["scan", "-q", "--format", "jsonl"])
-        .arg(dir.path())
-        .output()
-        .unwrap();
+    let out = exsweep(&["scan", "-q", "--format", "jsonl"], dir.path());
     assert_eq!(out.status.code(), Some(1));
     let lines: Vec<serde_json::Value> = String::from_utf8(out.stdout)
         .unwrap()
@@ -537,6 +535,7 @@ fn cli_formats_and_exit_codes() {
         assert!(path.unwrap().starts_with("C:\\"), "{f}");
     }
 
+    let bin = env!("CARGO_BIN_EXE_exsweep");
     let csv_path = tempfile::tempdir().unwrap().path().join("out.csv");
     fs::create_dir_all(csv_path.parent().unwrap()).unwrap();
     let out = Command::new(bin)
@@ -567,11 +566,7 @@ fn cli_formats_and_exit_codes() {
     assert_eq!(out.status.code(), Some(2));
     assert!(!dir.path().join("report.txt").exists());
     let empty = tempfile::tempdir().unwrap();
-    let out = Command::new(bin)
-        .args(["scan", "-q"])
-        .arg(empty.path())
-        .output()
-        .unwrap();
+    let out = exsweep(&["scan", "-q"], empty.path());
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--layout"));
 
@@ -579,11 +574,7 @@ fn cli_formats_and_exit_codes() {
     let low = tempfile::tempdir().unwrap();
     put(low.path(), "ProgramData/Vendor/update.zip", b"PK\x03\x04");
     put(low.path(), "inetpub/wwwroot/iisstart.htm", b"<html></html>");
-    let out = Command::new(bin)
-        .args(["scan", "-q"])
-        .arg(low.path())
-        .output()
-        .unwrap();
+    let out = exsweep(&["scan", "-q"], low.path());
     assert_eq!(
         out.status.code(),
         Some(0),
@@ -682,12 +673,7 @@ fn rules_check_names_the_rule_that_did_not_load() {
         "rule loads_fine { strings: $a = \"needle\" condition: $a }\nrule breaks_here { condition: no_such_thing }\n",
     )
     .unwrap();
-    let bin = env!("CARGO_BIN_EXE_exsweep");
-    let run = Command::new(bin)
-        .args(["rules", "check"])
-        .arg(dir.path())
-        .output()
-        .unwrap();
+    let run = exsweep(&["rules", "check"], dir.path());
     let text = String::from_utf8_lossy(&run.stdout);
     assert_eq!(run.status.code(), Some(1), "{text}");
     assert!(text.contains("rule breaks_here:"), "{text}");
@@ -698,10 +684,8 @@ fn rules_check_names_the_rule_that_did_not_load() {
         "rule loads_fine { strings: $a = \"needle\" condition: $a }\n",
     )
     .unwrap();
-    let clean = Command::new(bin)
-        .args(["rules", "check"])
-        .arg(dir.path())
-        .output()
-        .unwrap();
-    assert_eq!(clean.status.code(), Some(0));
+    assert_eq!(
+        exsweep(&["rules", "check"], dir.path()).status.code(),
+        Some(0)
+    );
 }

@@ -92,6 +92,8 @@ pub struct RuleSet {
     /// Skips the scan of files none of the rules can match, when the rules allow.
     prefilter: Option<&'static Prefilter>,
     pub rule_count: usize,
+    /// How many of them are exsweep's own.
+    pub builtin_rule_count: usize,
     /// User rule files that did not compile, and other notes.
     pub warnings: Vec<String>,
     /// User rules may test the `md5` external, which costs a hash per file.
@@ -323,6 +325,7 @@ impl RuleSet {
             rules,
             prefilter,
             rule_count,
+            builtin_rule_count: compiled.get("exsweep").map_or(0, HashSet::len),
             warnings,
             wants_md5,
             has_user_rules: !files.is_empty(),
@@ -716,6 +719,21 @@ mod tests {
         for ((path, _), (a, b)) in contents.iter().zip(a.iter().zip(&b)) {
             assert_eq!(a, b, "{}", path.display());
         }
+    }
+
+    /// A rule file added to `rules/` but not to [`BUILTIN_RULES`] would never run.
+    #[test]
+    fn every_file_in_the_rules_folder_is_built_in() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../rules");
+        let mut on_disk: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|name| name.ends_with(".yar") || name.ends_with(".yara"))
+            .collect();
+        on_disk.sort();
+        let mut listed: Vec<String> = BUILTIN_RULES.iter().map(|(n, _)| n.to_string()).collect();
+        listed.sort();
+        assert_eq!(on_disk, listed);
     }
 
     #[test]
