@@ -10,7 +10,12 @@ and rules found what, and the misses and false alarms by name, so a rule change 
 judged on the numbers.
 
 usage: bench/devset.py [--zip Z] [--password P] [--exsweep BIN] [--min-severity S]
-                       [--list-misses] [-- EXTRA EXSWEEP ARGS (e.g. --rules DIR)]
+                       [--list-misses] [--signals] [-- EXTRA EXSWEEP ARGS (e.g. --rules DIR)]
+
+--signals measures the content heuristics (EXS-FILE-010): per set, how many files each
+signal fires on, what rules alone flag, what rules and heuristics flag, and what each
+signal is worth (the files flagged with it and without it: a removal study). It needs
+`cargo build --release -p exsweep-engine --example signals`.
 The samples are deleted with the temporary folder; nothing is written elsewhere.
 """
 import argparse
@@ -66,6 +71,7 @@ def main():
     ap.add_argument("--exsweep", default=os.path.join(HERE, "..", "target", "release", "exsweep"))
     ap.add_argument("--min-severity", default="medium", choices=SEVERITIES)
     ap.add_argument("--list-misses", action="store_true")
+    ap.add_argument("--signals", action="store_true")
     ap.add_argument("extra", nargs="*")
     args = ap.parse_args()
     floor = SEVERITIES.index(args.min_severity)
@@ -80,6 +86,7 @@ def main():
         if run.returncode not in (0, 1):
             sys.exit(f"exsweep failed ({run.returncode}): {run.stderr}")
         best = {}  # member -> (severity index, finding label)
+        content = collections.defaultdict(lambda: {"rule": 0})
         labels = collections.defaultdict(lambda: collections.defaultdict(set))
         with open(out) as f:
             for line in f:
@@ -89,12 +96,17 @@ def main():
                 member = member_of(rec.get("evidence", {}).get("windows_path", ""))
                 if member is None:
                     continue
+                record_content(content[member], rec)
                 sev = SEVERITIES.index(rec["severity"])
                 label = rec["check_id"] + (":" + rec["rule"]["name"] if "rule" in rec else "")
                 if sev >= floor:
                     labels[member.split("/", 1)[0]][label].add(member)
                 if sev > best.get(member, (-1, ""))[0]:
                     best[member] = (sev, label)
+        signals = None
+        if args.signals:
+            example = os.path.join(os.path.dirname(args.exsweep), "examples", "signals")
+            signals = page_signals(example, root)
 
     for name in SETS:
         if name not in sets:
@@ -110,6 +122,57 @@ def main():
             for m in shown:
                 sev, label = best.get(m, (-1, "-"))
                 print(f"    {'missed' if name != 'benign' else 'flagged'} {m} ({label})")
+
+    if signals is not None:
+        report_signals(sets, content, signals)
+
+
+def record_content(seen, rec):
+    """Keeps the strongest rule's points of a content finding (the primary detection is
+    the first reason, the others are `also matched rule X (points)` reasons)."""
+    reasons = rec.get("score_reasons", [])
+    if rec["check_id"] == "EXS-FILE-009" and reasons:
+        seen["rule"] = max(seen["rule"], reasons[0]["points"])
+    for r in reasons[1:]:
+        because = r["because"]
+        if because.startswith("also matched rule "):
+            seen["rule"] = max(seen["rule"], int(because.rsplit("(", 1)[1].rstrip(")")))
+
+
+def page_signals(binary, root):
+    """{member: {signal: weight}} from the `signals` example over the extracted tree."""
+    run = subprocess.run([binary, os.path.join(root, "Samples")], capture_output=True, text=True, check=True)
+    out = {}
+    for line in run.stdout.splitlines():
+        path, fired = line.split("\t")
+        member = os.path.relpath(path, os.path.join(root, "Samples")).replace(os.sep, "/")
+        out[member] = {f.split(":")[0]: int(f.split(":")[1]) for f in fired.split(",") if f}
+    return out
+
+
+def report_signals(sets, content, signals, threshold=50, medium=40):
+    """Prints each signal's fires and worth per set: files flagged by rules alone, by
+    rules and heuristics, and by both with the signal taken out."""
+    names = sorted({s for fired in signals.values() for s in fired})
+
+    def flagged(members, without=None, heuristics=True):
+        n = 0
+        for m in members:
+            rule = content.get(m, {"rule": 0})["rule"]
+            total = sum(w for s, w in signals.get(m, {}).items() if s != without)
+            if rule >= medium or (heuristics and total >= threshold):
+                n += 1
+        return n
+
+    print("\nheuristic signals (files flagged: rules alone / rules + heuristics / without the signal)")
+    for name in SETS:
+        members = sets.get(name, [])
+        if not members:
+            continue
+        print(f"{name}: rules alone {flagged(members, heuristics=False)}, with heuristics {flagged(members)} of {len(members)}")
+        for signal in names:
+            fires = sum(1 for m in members if signal in signals.get(m, {}))
+            print(f"  {signal:22} fires on {fires:4}; without it {flagged(members, without=signal)}")
 
 
 if __name__ == "__main__":

@@ -7,7 +7,7 @@ rule exsweep_asp_execute_request
 {
     meta:
         id = "EXR-ASP-1"
-        description = "Classic ASP code that executes request data as VBScript (Execute, ExecuteGlobal, Eval of Request): the one-line ASP shell"
+        description = "Server code that runs request data as script (VBScript Execute or ExecuteGlobal, eval of Request): the one-line ASP shell, and the China Chopper page in any of its languages"
         severity = "critical"
         family = "classic ASP"
         attack = "T1505.003"

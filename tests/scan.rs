@@ -689,3 +689,67 @@ fn rules_check_names_the_rule_that_did_not_load() {
         Some(0)
     );
 }
+
+#[test]
+fn a_file_is_one_content_finding_scored_by_its_place_and_time() {
+    let dir = tempfile::tempdir().unwrap();
+    // A page no built-in rule describes, only the heuristics (a computed string run
+    // through Execute, characters decoded by arithmetic), assembled here.
+    let decoder = [
+        "Function D(s):For x=1 To Ubound(s):D=D&Chr(s(x)-55)",
+        ":Next:End Function",
+    ];
+    let page = format!(
+        "<%\r\n{}{}\r\nexEC{}(D(Split(\"*156*173*152\",\"*\")))\r\n%>",
+        decoder[0], decoder[1], "utE"
+    );
+    let web = r"inetpub/wwwroot/aspnet_client/system_web/x.asp";
+    let elsewhere = r"Users/admin/Documents/x.asp";
+    put(dir.path(), web, page.as_bytes());
+    put(dir.path(), elsewhere, page.as_bytes());
+    put(dir.path(), "Windows/System32/config/.keep", b"");
+    // Written during ProxyLogon's mass exploitation (2021-03-03).
+    let march_2021 =
+        std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_614_729_600);
+    fs::File::options()
+        .write(true)
+        .open(dir.path().join(web))
+        .unwrap()
+        .set_modified(march_2021)
+        .unwrap();
+    let mut request = ScanRequest::new(dir.path().to_path_buf());
+    request.full = true;
+    let report = scan::run(&request.validate().unwrap(), &Silent).unwrap();
+    let content: Vec<_> = report
+        .findings
+        .iter()
+        .filter(|f| f.check_id == "EXS-FILE-010")
+        .collect();
+    assert_eq!(content.len(), 2, "{:#?}", report.findings);
+    let in_web = content
+        .iter()
+        .find(|f| f.file().unwrap().windows_path.contains("aspnet_client"))
+        .unwrap();
+    let reasons: Vec<&str> = in_web.score_reasons.iter().map(|r| &*r.because).collect();
+    assert!(reasons[0].starts_with("web-shell traits: "), "{reasons:?}");
+    assert!(
+        reasons.iter().any(|r| r.contains("aspnet_client")),
+        "{reasons:?}"
+    );
+    assert!(
+        reasons.iter().any(|r| r.contains("ProxyLogon")),
+        "{reasons:?}"
+    );
+    let alone = content
+        .iter()
+        .find(|f| f.file().unwrap().windows_path.contains("Users"))
+        .unwrap();
+    assert_eq!(
+        alone.score_reasons.len(),
+        1,
+        "no context for a user folder today"
+    );
+    // The heuristics alone stop at high; the place and the time make it critical.
+    assert_eq!((alone.score, alone.severity), (85, Severity::High));
+    assert_eq!((in_web.score, in_web.severity), (100, Severity::Critical));
+}

@@ -4,9 +4,11 @@
 //! shell's Windows path), never on their text.
 
 use crate::checks::logs::SHELL_ACCESS;
+use crate::checks::{RULE_MATCH, WEB_SHELL_TRAITS};
+use crate::context::LOG_USE;
 use crate::inventory::Inventory;
 use exsweep_model::{rfc3339, Evidence, Finding, Severity, Text};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// A web shell on disk and the URL path it answers at (lower case).
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -118,6 +120,32 @@ pub fn aggregate_shell_access(findings: Vec<Finding>, capped: bool) -> Vec<Findi
     out
 }
 
+/// Raises the content finding of every shell the logs show in use by [`LOG_USE`]
+/// (context scoring's last step: see `context`).
+pub fn score_shells_in_use(findings: &mut [Finding]) {
+    let used: HashSet<String> = findings
+        .iter()
+        .filter(|f| f.check_id == SHELL_ACCESS.id)
+        .filter_map(|f| f.entities.windows_path.as_deref())
+        .map(str::to_lowercase)
+        .collect();
+    if used.is_empty() {
+        return;
+    }
+    for f in findings.iter_mut() {
+        let is_content = f.check_id == RULE_MATCH.id || f.check_id == WEB_SHELL_TRAITS.id;
+        let in_use = f
+            .file()
+            .is_some_and(|file| used.contains(&file.windows_path.to_lowercase()));
+        if is_content && in_use {
+            f.rescore(
+                LOG_USE,
+                "requested in the IIS or HttpProxy logs (see the shell-access finding)",
+            );
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -139,6 +167,33 @@ mod tests {
                 ..Entities::default()
             },
         )
+    }
+
+    #[test]
+    fn a_shell_the_logs_show_in_use_scores_higher() {
+        let shell = r"C:\inetpub\wwwroot\aspnet_client\a.aspx";
+        let content = |path: &str| {
+            Finding::new(
+                RULE_MATCH.hit_at(Severity::High, "rule".into()),
+                Evidence::File(exsweep_model::FileEvidence {
+                    windows_path: path.into(),
+                    ..Default::default()
+                }),
+                Entities::default(),
+            )
+        };
+        let mut findings = vec![
+            content(shell),
+            content(r"C:\inetpub\wwwroot\b.aspx"),
+            request(&shell.to_uppercase(), "192.0.2.1", 0),
+        ];
+        score_shells_in_use(&mut findings);
+        assert_eq!(
+            (findings[0].score, findings[0].severity),
+            (95, Severity::High)
+        );
+        assert_eq!(findings[1].score, 75);
+        assert_eq!(findings[2].score_reasons.len(), 1);
     }
 
     #[test]

@@ -9,6 +9,7 @@
 
 pub mod checks;
 mod contain;
+pub mod context;
 pub mod correlate;
 pub mod coverage;
 pub mod hunt;

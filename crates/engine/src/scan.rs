@@ -204,6 +204,7 @@ pub fn run(config: &ScanConfig, progress: &dyn Progress) -> Result<Report, Strin
         }
         None => Vec::new(),
     };
+    correlate::score_shells_in_use(&mut findings);
     finding::make_ids_unique(&mut findings);
     sort_findings(&mut findings);
     let host = request

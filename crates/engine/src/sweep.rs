@@ -3,8 +3,9 @@
 //! counts what was read, skipped and why ([`SweepStats`]) for the coverage.
 
 use crate::checks::files::{check_file, FileSubject};
-use crate::checks::rule_hit;
+use crate::checks::{heuristics, rule_hit};
 use crate::contain::contain;
+use crate::context;
 use crate::inventory::Inventory;
 use crate::progress::Progress;
 use exsweep_evidence::{winpath, Evidence, FileEntry};
@@ -212,20 +213,27 @@ impl FileContext<'_> {
             buf,
             complete,
         );
-        let mut hits = check_file(&subject, self.indicators, self.exchange_root);
+        let hits = check_file(&subject, self.indicators, self.exchange_root);
+        // Rules and heuristics describe the content: together they are one finding.
+        let mut content = Vec::new();
         if complete && !buf.is_empty() {
             match scanner.scan(&file.windows_path, buf, || {
                 subject.hashes.md5(buf).to_string()
             }) {
-                Ok(rule_hits) => hits.extend(rule_hits.into_iter().map(rule_hit)),
+                Ok(rule_hits) => content.extend(rule_hits.into_iter().map(rule_hit)),
                 Err(ScanError::Timeout) => {
                     self.counters.timeouts.fetch_add(1, Relaxed);
                     self.warn(format!("rule scan timed out: {}", file.windows_path));
                 }
                 Err(e) => self.warn(format!("rule scan failed on {}: {e}", file.windows_path)),
             }
+            if subject.is_server_executed() && subject.extension() != "config" {
+                let view = exsweep_rules::text_view(buf);
+                let assessment = heuristics::assess(&subject, view.as_deref().unwrap_or(buf));
+                content.extend(context::heuristic_hit(&assessment));
+            }
         }
-        if hits.is_empty() {
+        if hits.is_empty() && content.is_empty() {
             return Vec::new();
         }
         let evidence = FileEvidence {
@@ -241,8 +249,22 @@ impl FileContext<'_> {
             windows_path: Some(file.windows_path.clone()),
             ..Entities::default()
         };
-        hits.into_iter()
+        let mut findings: Vec<Finding> = hits
+            .into_iter()
             .map(|hit| Finding::new(hit, Seen::File(evidence.clone()), entities.clone()))
-            .collect()
+            .collect();
+        if !content.is_empty() {
+            let mut finding =
+                context::content_finding(content, Seen::File(evidence.clone()), entities);
+            context::score_file(
+                &mut finding,
+                subject.zone,
+                self.exchange_root,
+                &file.times,
+                self.evidence.hidden_or_system(file) == Some(true),
+            );
+            findings.push(finding);
+        }
+        findings
     }
 }

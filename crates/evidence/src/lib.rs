@@ -7,6 +7,7 @@
 //! Windows folders in parallel, and reads them read-only. Nothing else in the
 //! program touches the evidence's bytes.
 
+mod attributes;
 mod folder;
 pub mod known;
 mod live;
@@ -429,6 +430,16 @@ impl Evidence {
         files
             .into_iter()
             .find(|f| winpath::key(&f.windows_path) == want)
+    }
+
+    /// Whether the file has the hidden or system attribute, where the evidence records
+    /// Windows attributes (the live machine, an NTFS volume mounted by ntfs-3g or
+    /// ntfs3); `None` elsewhere (collections, archives, other file systems).
+    pub fn hidden_or_system(&self, file: &FileEntry) -> Option<bool> {
+        match &file.location {
+            Location::Local(path) => attributes::hidden_or_system(path),
+            _ => None,
+        }
     }
 
     /// Where a file was read from, losslessly: its local path, or the zip and member.

@@ -305,7 +305,8 @@ pub struct RuleInfo {
 /// One part of a finding's score and what earned it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct ScoreReason {
-    pub points: u8,
+    /// What the reason adds; context can take points away (a vendor folder).
+    pub points: i16,
     pub because: Text,
 }
 
@@ -319,7 +320,7 @@ pub struct Finding {
     pub severity: Severity,
     pub class: Class,
     pub category: Text,
-    /// 0-100, the sum of the reasons' points (capped).
+    /// 0-100, the sum of the reasons' points, clamped.
     pub score: u8,
     pub score_reasons: Vec<ScoreReason>,
     pub references: Vec<Reference>,
@@ -331,10 +332,23 @@ pub struct Finding {
     pub action: Text,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rule: Option<RuleInfo>,
+    /// The other rules that matched the same file, weaker than `rule`: a file is one
+    /// finding, however many rules describe it.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub other_rules: Vec<RuleInfo>,
     pub evidence: Evidence,
     pub entities: Entities,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub matches: Vec<MatchedString>,
+}
+
+/// The sum of the reasons' points, clamped to 0-100.
+fn total(reasons: &[ScoreReason]) -> u8 {
+    reasons
+        .iter()
+        .map(|r| i32::from(r.points))
+        .sum::<i32>()
+        .clamp(0, 100) as u8
 }
 
 fn stable_id(parts: &[&str]) -> String {
@@ -353,17 +367,16 @@ impl Finding {
     /// A hit seen at `evidence`, naming `entities`.
     pub fn new(hit: Hit, evidence: Evidence, entities: Entities) -> Finding {
         let score_reasons = vec![match hit.score {
-            Some((points, because)) => ScoreReason { points, because },
+            Some((points, because)) => ScoreReason {
+                points: points.into(),
+                because,
+            },
             None => ScoreReason {
-                points: hit.severity.default_score(),
+                points: hit.severity.default_score().into(),
                 because: format!("{} severity", hit.severity).into(),
             },
         }];
-        let score = score_reasons
-            .iter()
-            .map(|r| u32::from(r.points))
-            .sum::<u32>()
-            .min(100) as u8;
+        let score = total(&score_reasons);
         let rule_id = hit.rule.as_ref().map_or("", |r| r.id.as_str());
         let id = stable_id(&[&hit.check.id, rule_id, &evidence.location()]);
         Finding {
@@ -380,10 +393,22 @@ impl Finding {
             why: hit.check.why,
             action: hit.check.action,
             rule: hit.rule,
+            other_rules: Vec::new(),
             evidence,
             entities,
             matches: hit.matches,
         }
+    }
+
+    /// Adds a reason that raises or lowers the score (`points` may be negative); the
+    /// severity then follows the score ([`Severity::from_score`]).
+    pub fn rescore(&mut self, points: i16, because: impl Into<Text>) {
+        self.score_reasons.push(ScoreReason {
+            points,
+            because: because.into(),
+        });
+        self.score = total(&self.score_reasons);
+        self.severity = Severity::from_score(self.score.into());
     }
 
     /// The time that places the finding on a timeline.
@@ -506,9 +531,13 @@ mod tests {
         assert_eq!(f.score_reasons[0].because, "high severity");
         let mut hit = CHECK.hit("a".into());
         hit.score = Some((80, "the rule's score meta".into()));
-        assert_eq!(
-            Finding::new(hit, file(r"C:\x"), Entities::default()).score,
-            80
-        );
+        let mut f = Finding::new(hit, file(r"C:\x"), Entities::default());
+        assert_eq!(f.score, 80);
+        f.rescore(15, "in owa\\auth");
+        assert_eq!((f.score, f.severity), (95, Severity::High));
+        f.rescore(20, "requested in the logs");
+        assert_eq!((f.score, f.severity), (100, Severity::Critical));
+        f.rescore(-120, "vendor folder");
+        assert_eq!((f.score, f.severity), (0, Severity::Low));
     }
 }

@@ -177,6 +177,19 @@ fn write_group(group: &Group, out: &mut dyn Write) -> io::Result<()> {
         writeln!(out, "    - [{} {}] {}", f.check_id, f.severity, f.title)?;
         writeln!(out, "        what:    {}", printable(f.detail.as_bytes()))?;
         writeln!(out, "        why:     {}", f.why)?;
+        // A score with more than its severity behind it shows how it was reached.
+        if f.score_reasons.len() > 1 {
+            let steps: Vec<String> = f
+                .score_reasons
+                .iter()
+                .enumerate()
+                .map(|(i, r)| {
+                    let sign = if i > 0 && r.points >= 0 { "+" } else { "" };
+                    format!("{sign}{} {}", r.points, printable(r.because.as_bytes()))
+                })
+                .collect();
+            writeln!(out, "        score:   {} = {}", f.score, steps.join(", "))?;
+        }
         if let Some(rule) = &f.rule {
             writeln!(out, "        rule:    {}", printable(rule.id.as_bytes()))?;
         }

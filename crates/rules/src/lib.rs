@@ -8,7 +8,12 @@
 //! are defined as THOR defines them, so signature-base rules compile and their
 //! path conditions see the Windows path, not this machine's.
 
+mod decode;
 mod prefilter;
+
+#[cfg(feature = "test-encoder")]
+pub use decode::encode_script;
+pub use decode::text_view;
 
 use exsweep_evidence::winpath;
 use exsweep_model::{printable, MatchedString, Reference, Severity};
@@ -510,15 +515,15 @@ impl RuleScanner<'_> {
         }
     }
 
-    /// Scans a file's content (and a UTF-16 file's text decoded). `md5` is called
-    /// only when a loaded rule may need it.
+    /// Scans a file's content and, when its bytes are not its text (UTF-16, Script
+    /// Encoder), its [`text_view`]. `md5` is called only when a loaded rule may need it.
     pub fn scan(
         &mut self,
         windows_path: &str,
         data: &[u8],
         md5: impl FnOnce() -> String,
     ) -> Result<Vec<RuleHit>, ScanError> {
-        let decoded = utf16_as_utf8(data);
+        let decoded = text_view(data);
         let may_match = |scratch: &mut Vec<u8>, bytes: &[u8]| {
             self.prefilter
                 .is_none_or(|prefilter| prefilter.may_match(bytes, scratch))
@@ -542,7 +547,7 @@ impl RuleScanner<'_> {
             for mut hit in self.scan_bytes(&text)? {
                 if hits.iter().all(|h| h.rule != hit.rule) {
                     for m in &mut hit.matches {
-                        m.identifier.push_str(" (in the UTF-16 text, decoded)");
+                        m.identifier.push_str(" (in the decoded text)");
                     }
                     hits.push(hit);
                 }
@@ -561,31 +566,6 @@ impl RuleScanner<'_> {
             .map(|rule| rule_hit(&rule))
             .collect())
     }
-}
-
-/// A file that starts with a UTF-16 byte-order mark, as UTF-8 text. ASP.NET runs pages
-/// saved in UTF-16, and a rule written for a page's text (almost every rule) does not
-/// see through the encoding: the decoded text is scanned as well.
-fn utf16_as_utf8(data: &[u8]) -> Option<Vec<u8>> {
-    let (little_endian, body) = if let Some(body) = data.strip_prefix(b"\xFF\xFE") {
-        (true, body)
-    } else if let Some(body) = data.strip_prefix(b"\xFE\xFF") {
-        (false, body)
-    } else {
-        return None;
-    };
-    let units = body.chunks_exact(2).map(|pair| {
-        let pair = [pair[0], pair[1]];
-        if little_endian {
-            u16::from_le_bytes(pair)
-        } else {
-            u16::from_be_bytes(pair)
-        }
-    });
-    let text: String = char::decode_utf16(units)
-        .map(|c| c.unwrap_or(char::REPLACEMENT_CHARACTER))
-        .collect();
-    Some(text.into_bytes())
 }
 
 /// The references a rule's `cve`, `attack`, `reference` and `author` meta name.

@@ -355,6 +355,25 @@ fn a_utf16_page_is_scanned_as_its_text() {
 }
 
 #[test]
+fn a_script_encoded_page_is_scanned_as_its_script() {
+    let set = RuleSet::build(&[]);
+    let script = "Set s = CreateObject(\"WScript.Shell\")\r\nResponse.Write s.Exec(\"cmd /c \" & Request(\"c\")).StdOut.ReadAll()";
+    let mut page = b"<%@ Language=VBScript.Encode %><%".to_vec();
+    page.extend(exsweep_rules::encode_script(script.as_bytes()));
+    page.extend_from_slice(b"%>");
+    let plain = format!("<%@ Language=VBScript %><%{script}%>");
+    let in_plain = matching(&set, plain.as_bytes());
+    assert!(!in_plain.is_empty(), "the plain page matches nothing");
+    let in_encoded = matching(&set, &page);
+    for rule in &in_plain {
+        assert!(
+            in_encoded.contains(rule),
+            "{rule} missed in the encoded page: {in_encoded:?}"
+        );
+    }
+}
+
+#[test]
 fn every_rule_carries_its_metadata() {
     let rules = builtin_rules();
     assert!(rules.len() >= 40, "only {} built-in rules", rules.len());

@@ -129,7 +129,7 @@ impl<'a> FileSubject<'a> {
         winpath::file_name(self.windows_path)
     }
 
-    fn extension(&self) -> &str {
+    pub fn extension(&self) -> &str {
         &self.extension
     }
 
@@ -137,7 +137,7 @@ impl<'a> FileSubject<'a> {
         WEB_SCRIPT_EXTENSIONS.contains(&self.extension()) || self.looks_like_script
     }
 
-    fn is_server_executed(&self) -> bool {
+    pub fn is_server_executed(&self) -> bool {
         SERVER_EXECUTED.contains(&self.extension()) || self.looks_like_script
     }
 

@@ -7,6 +7,7 @@
 
 pub mod events;
 pub mod files;
+pub mod heuristics;
 pub mod logs;
 
 use exsweep_model::{Check, Class, Hit, Reference, RuleInfo, Severity};
@@ -140,6 +141,24 @@ pub static RULE_MATCH: Check = Check {
     action: Cow::Borrowed(ISOLATE_SHELL),
 };
 
+pub static WEB_SHELL_TRAITS: Check = Check {
+    id: Cow::Borrowed("EXS-FILE-010"),
+    title: Cow::Borrowed("Page whose server code has web-shell traits"),
+    severity: Severity::Medium,
+    class: Class::Suspicious,
+    category: Cow::Borrowed("webshell"),
+    references: Cow::Borrowed(&[
+        WEB_SHELL,
+        Reference::attack("T1027"),
+        Reference::url("https://www.microsoft.com/en-us/security/blog/2021/02/11/web-shell-attacks-continue-to-rise/"),
+    ]),
+    why: Cow::Borrowed("No known rule describes this page, but its server code does what web shells do: request data \
+          reaching an execution sink, code hidden by string joins, character codes, encoded blobs or the Script Encoder. \
+          The reasons list each trait and its weight; ordinary pages rarely show two."),
+    action: Cow::Borrowed("Read the page's server code: if it runs what a request sends, treat it as a web shell (isolate, \
+             preserve, look for its use in the logs); if it is a known application's page, compare it with the vendor's copy."),
+};
+
 /// A rule match as a hit of [`RULE_MATCH`]: the rule's description, severity, score
 /// and references win over the check's defaults, and the title names the rule.
 pub fn rule_hit(rule: exsweep_rules::RuleHit) -> Hit {
@@ -163,7 +182,10 @@ pub fn rule_hit(rule: exsweep_rules::RuleHit) -> Hit {
     );
     if let Some((severity, score)) = rule.severity {
         hit.severity = severity;
-        hit.score = Some((score, Cow::Borrowed("the rule's severity or score meta")));
+        hit.score = Some((
+            score,
+            Cow::Owned(format!("{severity} rule {}", rule.identifier)),
+        ));
     }
     hit.rule = Some(RuleInfo {
         id: rule.rule,
@@ -186,6 +208,7 @@ pub static CATALOG: &[&Check] = &[
     &MAILBOX_EXPORT_SHELL,
     &STAGING_ARCHIVE,
     &RULE_MATCH,
+    &WEB_SHELL_TRAITS,
 ];
 
 /// The ID of a built-in check's hit, which is static text (tests compare lists of them).

@@ -1,0 +1,745 @@
+//! Content heuristics: traits of a page's server code that web shells share and
+//! ordinary pages rarely do, each a weighted [`Signal`]. No one signal is a finding;
+//! a page whose signals add up to [`FINDING_THRESHOLD`] is one, with every signal that
+//! fired as a reason. The weights were set by measuring each signal's recall and false
+//! alarms on the development and held-out sets (`bench/devset.py --signals`; the
+//! figures are in `docs/heuristics.md`).
+//!
+//! Everything here reads only the server code of the page (`<% %>` blocks, `<script
+//! runat="server">`, a handler's whole body, PHP's `<?php ?>`), lower-cased, so
+//! client-side script in a page's markup cannot raise its score.
+
+use super::files::FileSubject;
+use memchr::memmem;
+
+/// A trait of the page's code and what it weighs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Signal {
+    pub id: &'static str,
+    pub weight: u8,
+    /// What it means, for the finding's reasons.
+    pub because: &'static str,
+}
+
+pub const REQUEST_TO_SINK: Signal = Signal {
+    id: "request-to-sink",
+    weight: 50,
+    because: "request data within a statement of an execution sink (eval, Execute, Process.Start, Assembly.Load, CreateObject of a variable)",
+};
+pub const DYNAMIC_EXECUTE: Signal = Signal {
+    id: "dynamic-execute",
+    weight: 35,
+    because: "script text computed at run time and run (Execute, ExecuteGlobal, eval of something other than a literal)",
+};
+pub const TINY_PAGE_WITH_SINK: Signal = Signal {
+    id: "tiny-page-with-sink",
+    weight: 25,
+    because: "a page of under 1 KB of code whose code holds an execution sink",
+};
+pub const HIDDEN_KEYWORD: Signal = Signal {
+    id: "hidden-keyword",
+    weight: 30,
+    because: "a dangerous keyword (eval, execute, WScript.Shell, cmd.exe, Assembly ...) spelled only by joining string pieces",
+};
+pub const CHAR_CODES: Signal = Signal {
+    id: "char-codes",
+    weight: 20,
+    because: "text built from character codes (a Chr()/ChrW()/fromCharCode/(char) chain)",
+};
+pub const CHAR_CODE_DECODER: Signal = Signal {
+    id: "char-code-decoder",
+    weight: 25,
+    because: "characters computed from codes by arithmetic (Chr(x - 55), fromCharCode(c ^ k)): a decoder for hidden text",
+};
+pub const ENCODED_BLOB: Signal = Signal {
+    id: "encoded-blob",
+    weight: 25,
+    because: "a long base64 or hex blob in the code together with a decode call",
+};
+pub const UNICODE_ESCAPES: Signal = Signal {
+    id: "unicode-escapes",
+    weight: 15,
+    because: "identifiers or strings written as \\uXXXX escapes",
+};
+pub const LITERAL_JOINS: Signal = Signal {
+    id: "literal-joins",
+    weight: 10,
+    because:
+        "many string literals joined to each other (\"ab\" & \"cd\"), a way to cut keywords apart",
+};
+pub const IMAGE_HEADER: Signal = Signal {
+    id: "image-header",
+    weight: 30,
+    because: "server code behind an image file's header (GIF89a, PNG, JPEG), made to pass an upload filter",
+};
+pub const REQUEST_TO_FILE_WRITE: Signal = Signal {
+    id: "request-to-file-write",
+    weight: 30,
+    because: "request data within a statement of a file write (CreateTextFile, SaveToFile, WriteAllText, file_put_contents)",
+};
+pub const SCRIPT_ENCODED: Signal = Signal {
+    id: "script-encoded",
+    weight: 15,
+    because: "server code hidden with the Script Encoder (VBScript.Encode / JScript.Encode)",
+};
+
+/// Every signal, in the order reports list them.
+pub const SIGNALS: [Signal; 12] = [
+    REQUEST_TO_SINK,
+    REQUEST_TO_FILE_WRITE,
+    DYNAMIC_EXECUTE,
+    TINY_PAGE_WITH_SINK,
+    HIDDEN_KEYWORD,
+    CHAR_CODES,
+    CHAR_CODE_DECODER,
+    ENCODED_BLOB,
+    UNICODE_ESCAPES,
+    LITERAL_JOINS,
+    IMAGE_HEADER,
+    SCRIPT_ENCODED,
+];
+
+/// The sum of weights from which the signals are a finding (medium).
+pub const FINDING_THRESHOLD: u32 = 50;
+/// Heuristics alone never make a finding critical: that takes a rule or context.
+pub const MAX_SCORE: u32 = 85;
+
+/// How far apart (bytes of code) request data and a sink may be to count as one statement.
+const STATEMENT_REACH: usize = 200;
+const TINY_CODE: usize = 1024;
+const MIN_CHAR_CODES: usize = 12;
+const MIN_BLOB: usize = 256;
+const MIN_UNICODE_ESCAPES: usize = 12;
+const MIN_LITERAL_JOINS: usize = 12;
+
+/// Where request data enters server code, in the languages IIS hosts.
+const REQUEST_SOURCES: [&str; 21] = [
+    "request.form",
+    "request.querystring",
+    "request.item",
+    "request[",
+    "request(",
+    "request.params",
+    "request.inputstream",
+    "request.binaryread",
+    "request.files",
+    "request.cookies",
+    "request.headers",
+    "request.getparameter",
+    "request.getinputstream",
+    "request.getreader",
+    "request.getheader",
+    "$_post",
+    "$_get",
+    "$_request",
+    "$_cookie",
+    "php://input",
+    "request.totalbytes",
+];
+
+/// Calls that run what they are given whatever their argument: a process, a loaded
+/// assembly, a compiler, a reflection call, a shell object.
+const SINKS_ANY_ARGUMENT: [&str; 16] = [
+    "process.start",
+    "processstartinfo",
+    "assembly.load",
+    "compileassemblyfromsource",
+    "activator.createinstance",
+    "invokemember",
+    "wscript.shell",
+    "shell.application",
+    "getruntime().exec",
+    "processbuilder",
+    "callbyname",
+    "shell_exec",
+    "passthru",
+    "proc_open",
+    "popen(",
+    "jscriptevaluate",
+];
+
+/// Functions that are a sink only when they stand alone (not `conn.Execute`) and take
+/// something other than a string literal (`CreateObject("ADODB.Connection")` is not).
+const SINKS_VARIABLE_ARGUMENT: [&str; 7] = [
+    "eval",
+    "execute",
+    "executeglobal",
+    "createobject",
+    "assert",
+    "system",
+    "exec",
+];
+
+/// Calls that write a file whose name or content may come from the request.
+const FILE_WRITES: [&str; 8] = [
+    "createtextfile",
+    "opentextfile",
+    "savetofile",
+    "writealltext",
+    "writeallbytes",
+    "file_put_contents",
+    "move_uploaded_file",
+    "fileoutputstream",
+];
+
+/// Image magic numbers a polyglot page starts with.
+const IMAGE_MAGICS: [&[u8]; 4] = [b"GIF89a", b"GIF87a", b"\x89PNG", b"\xFF\xD8\xFF"];
+
+/// The sinks that run script text itself: given a computed string, they run code
+/// nobody can read in the page.
+const DYNAMIC_EXECUTORS: [&str; 4] = ["eval", "execute", "executeglobal", "assert"];
+
+/// Keywords a shell hides by cutting them into string pieces.
+/// (`"ADODB." & "Stream"` and `"Scripting.File" & "SystemObject"` are left out:
+/// ordinary ASP applications cut those to get past antivirus.)
+const HIDDEN_KEYWORDS: [&str; 15] = [
+    "scriptcontrol",
+    "eval",
+    "execute",
+    "wscript",
+    "cmd.exe",
+    "process",
+    "diagnostics",
+    "assembly",
+    "createobject",
+    "shell.application",
+    "frombase64",
+    "powershell",
+    "reflection",
+    "base64_decode",
+    "request",
+];
+
+/// Decode calls that turn a blob back into code or bytes.
+const DECODERS: [&str; 10] = [
+    "frombase64",
+    "base64_decode",
+    "base64decode",
+    "decodebase64",
+    "atob(",
+    "hex2bin",
+    "fromhex",
+    "gzinflate",
+    "gzdecode",
+    "convert.toint32",
+];
+
+/// The signals that fired on one page.
+#[derive(Debug, Default)]
+pub struct Assessment {
+    pub fired: Vec<Signal>,
+}
+
+impl Assessment {
+    pub fn total(&self) -> u32 {
+        self.fired.iter().map(|s| u32::from(s.weight)).sum()
+    }
+
+    /// The score a finding gets, when the signals are one.
+    pub fn score(&self) -> Option<u8> {
+        let total = self.total();
+        (total >= FINDING_THRESHOLD).then(|| total.min(MAX_SCORE) as u8)
+    }
+}
+
+/// The page's server code, lower-cased, and its size without whitespace.
+struct Code {
+    text: Vec<u8>,
+    code_bytes: usize,
+}
+
+fn non_space(bytes: &[u8]) -> usize {
+    bytes.iter().filter(|b| !b.is_ascii_whitespace()).count()
+}
+
+/// Extensions whose whole body is code once past the directive line.
+const WHOLE_FILE_CODE: [&str; 4] = ["ashx", "asmx", "svc", "cs"];
+
+fn server_code(extension: &str, page: &[u8]) -> Code {
+    let lower = page.to_ascii_lowercase();
+    let text = if WHOLE_FILE_CODE.contains(&extension) {
+        lower
+    } else if extension == "php" {
+        regions(&lower, &[(b"<?", b"?>")])
+    } else {
+        let mut code = regions(&lower, &[(b"<%", b"%>")]);
+        code.extend(script_runat_server(&lower));
+        code
+    };
+    let code_bytes = non_space(&text);
+    Code { text, code_bytes }
+}
+
+/// The bytes between each `open` and the next `close` (to the end when unclosed),
+/// joined with a newline; `<%--` comments and `<%@` directives are left out.
+fn regions(page: &[u8], pairs: &[(&[u8], &[u8])]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for (open, close) in pairs {
+        let mut at = 0;
+        while let Some(start) = memmem::find(&page[at..], open).map(|s| at + s + open.len()) {
+            let end = memmem::find(&page[start..], close).map_or(page.len(), |e| start + e);
+            let block = &page[start..end];
+            if !block.starts_with(b"--") && !block.starts_with(b"@") {
+                out.extend_from_slice(block);
+                out.push(b'\n');
+            }
+            at = (end + close.len()).min(page.len());
+        }
+    }
+    out
+}
+
+/// The bodies of `<script ... runat="server">` blocks.
+fn script_runat_server(page: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut at = 0;
+    while let Some(open) = memmem::find(&page[at..], b"<script").map(|s| at + s) {
+        let Some(tag_end) = memchr::memchr(b'>', &page[open..]).map(|e| open + e + 1) else {
+            break;
+        };
+        let end = memmem::find(&page[tag_end..], b"</script").map_or(page.len(), |e| tag_end + e);
+        if memmem::find(&page[open..tag_end], b"runat").is_some() {
+            out.extend_from_slice(&page[tag_end..end]);
+            out.push(b'\n');
+        }
+        at = end;
+    }
+    out
+}
+
+fn positions(code: &[u8], needles: &[&str]) -> Vec<usize> {
+    let mut out: Vec<usize> = needles
+        .iter()
+        .flat_map(|n| memmem::find_iter(code, n.as_bytes()))
+        .collect();
+    out.sort_unstable();
+    out
+}
+
+fn is_word(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_' || b == b'.' || b == b'$'
+}
+
+/// Where a variable-argument sink stands alone and is given something other than a
+/// string literal, with the sink's name.
+fn variable_sinks(code: &[u8]) -> Vec<(usize, &'static str)> {
+    let mut out = Vec::new();
+    for name in SINKS_VARIABLE_ARGUMENT {
+        for at in memmem::find_iter(code, name.as_bytes()) {
+            // `Server.CreateObject` is the one dotted form that is the function itself.
+            let standalone = at == 0
+                || !is_word(code[at - 1])
+                || (name == "createobject" && code[..at].ends_with(b"server."));
+            let after = &code[at + name.len()..];
+            if !standalone || after.first().is_some_and(|b| is_word(*b)) {
+                continue;
+            }
+            // PHP's `system(`, `exec(`, `assert(` are calls only with their parenthesis
+            // (`select * from system` is SQL).
+            let needs_parenthesis = matches!(name, "system" | "exec" | "assert");
+            if needs_parenthesis && !after.trim_ascii_start().starts_with(b"(") {
+                continue;
+            }
+            if !is_literal_argument(after) && !reads_as_prose(after) {
+                out.push((at, name));
+            }
+        }
+    }
+    out.sort_unstable();
+    out
+}
+
+/// True when what follows a call's name is one string literal (VBScript's doubled
+/// quotes included) and the call ends there: `CreateObject("ADODB.Stream")`, not
+/// `Eval("ev" & "al")` nor `Execute(x)`; an empty argument counts as literal too.
+fn is_literal_argument(after: &[u8]) -> bool {
+    let mut rest = after.trim_ascii_start();
+    if let Some(inner) = rest.strip_prefix(b"(") {
+        rest = inner.trim_ascii_start();
+    }
+    let Some(&quote) = rest.first() else {
+        return true;
+    };
+    if quote == b')' {
+        return true;
+    }
+    if quote != b'"' && quote != b'\'' {
+        return false;
+    }
+    let mut i = 1;
+    loop {
+        match rest.get(i) {
+            None => return true,
+            Some(&c) if c == quote && rest.get(i + 1) == Some(&quote) => i += 2,
+            Some(&c) if c == quote => break,
+            Some(_) => i += 1,
+        }
+    }
+    let tail = rest[i + 1..].trim_ascii_start();
+    tail.first()
+        .is_none_or(|b| matches!(b, b')' | b'\n' | b'\r' | b':' | b';' | b'%' | b','))
+}
+
+/// True for `execute the update`: an argument without parentheses that is several
+/// bare words to the end of the statement, which is a comment's prose, not code.
+fn reads_as_prose(after: &[u8]) -> bool {
+    if after.first() != Some(&b' ') {
+        return false;
+    }
+    let statement = after
+        .split(|b| matches!(b, b'\n' | b'\r' | b':' | b';'))
+        .next()
+        .unwrap_or_default();
+    let statement = statement.trim_ascii();
+    !statement
+        .iter()
+        .any(|b| matches!(b, b'(' | b'&' | b'+' | b'"' | b'.' | b'['))
+        && statement.contains(&b' ')
+}
+
+/// True when some position of `a` is within `reach` bytes of some position of `b`.
+fn near(a: &[usize], b: &[usize], reach: usize) -> bool {
+    let (mut i, mut j) = (0, 0);
+    while i < a.len() && j < b.len() {
+        if a[i].abs_diff(b[j]) <= reach {
+            return true;
+        }
+        if a[i] < b[j] {
+            i += 1;
+        } else {
+            j += 1;
+        }
+    }
+    false
+}
+
+/// The code with each `chr(115)` / `chrw(115)` of a printable character written as
+/// the string literal `"s"`, so `"mS" & chr(115) & "cR"` joins into one literal.
+fn spell_char_codes(code: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(code.len());
+    let mut i = 0;
+    while i < code.len() {
+        let rest = &code[i..];
+        let open = [&b"chr("[..], b"chrw("]
+            .into_iter()
+            .find(|p| rest.starts_with(p))
+            .map(<[u8]>::len);
+        if let Some(open) = open {
+            let digits = rest[open..]
+                .iter()
+                .take_while(|b| b.is_ascii_digit())
+                .count();
+            let value = std::str::from_utf8(&rest[open..open + digits])
+                .ok()
+                .and_then(|d| d.parse::<u8>().ok());
+            if let Some(c) = value.filter(|c| c.is_ascii_graphic() && *c != b'"') {
+                if rest.get(open + digits) == Some(&b')') {
+                    out.extend_from_slice(&[b'"', c.to_ascii_lowercase(), b'"']);
+                    i += open + digits + 1;
+                    continue;
+                }
+            }
+        }
+        out.push(code[i]);
+        i += 1;
+    }
+    out
+}
+
+/// The code with every joint between two string literals (`" & "`, `"+"`, `' + '`)
+/// taken out, and how many joints there were.
+fn joined_literals(code: &[u8]) -> (Vec<u8>, usize) {
+    let mut out = Vec::with_capacity(code.len());
+    let mut joints = 0;
+    let mut i = 0;
+    while i < code.len() {
+        let quote = code[i];
+        if quote == b'"' || quote == b'\'' {
+            let mut j = i + 1;
+            while j < code.len() && matches!(code[j], b' ' | b'\t') {
+                j += 1;
+            }
+            if j < code.len() && matches!(code[j], b'&' | b'+' | b'.') {
+                let mut k = j + 1;
+                while k < code.len() && matches!(code[k], b' ' | b'\t' | b'_' | b'\r' | b'\n') {
+                    k += 1;
+                }
+                if k < code.len() && code[k] == quote {
+                    joints += 1;
+                    i = k + 1;
+                    continue;
+                }
+            }
+        }
+        out.push(code[i]);
+        i += 1;
+    }
+    (out, joints)
+}
+
+fn count_all(code: &[u8], needles: &[&str]) -> usize {
+    needles
+        .iter()
+        .map(|n| memmem::find_iter(code, n.as_bytes()).count())
+        .sum()
+}
+
+fn char_codes(code: &[u8]) -> usize {
+    ["chr(", "chrw(", "chrb(", "fromcharcode(", "(char)", "char("]
+        .iter()
+        .map(|n| {
+            memmem::find_iter(code, n.as_bytes())
+                .filter(|at| {
+                    code.get(at + n.len())
+                        .is_some_and(|b| b.is_ascii_digit() || *b == b'&' || *b == b' ')
+                })
+                .count()
+        })
+        .sum()
+}
+
+/// True when a character is made from a code by arithmetic: `chr(`, `chrw(` or
+/// `fromcharcode(` whose argument holds `-`, `+`, `xor` or `^`.
+fn char_code_decoder(code: &[u8]) -> bool {
+    ["chr(", "chrw(", "chrb(", "fromcharcode("].iter().any(|n| {
+        memmem::find_iter(code, n.as_bytes()).any(|at| {
+            let argument = &code[at + n.len()..];
+            let argument = &argument[..balanced_end(argument, 80)];
+            // `Chr(13)`, `Chr(-1)` are constants, not arithmetic on a code.
+            argument.first().is_some_and(|b| b.is_ascii_alphabetic())
+                && (argument.iter().any(|b| matches!(b, b'-' | b'+' | b'^'))
+                    || memmem::find(argument, b" xor ").is_some())
+        })
+    })
+}
+
+/// Where the argument that starts `text` (just inside an opening parenthesis) ends:
+/// at its closing parenthesis, a line break, or after `limit` bytes.
+fn balanced_end(text: &[u8], limit: usize) -> usize {
+    let mut depth = 0usize;
+    for (i, b) in text.iter().enumerate().take(limit) {
+        match b {
+            b'(' => depth += 1,
+            b')' if depth == 0 => return i,
+            b')' => depth -= 1,
+            b'\n' => return i,
+            _ => {}
+        }
+    }
+    text.len().min(limit)
+}
+
+fn longest_blob(code: &[u8]) -> usize {
+    let mut longest = 0;
+    let mut run = 0;
+    for (i, b) in code.iter().enumerate() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=') {
+            run += 1;
+        } else {
+            // A data URI (`base64,iVBOR...`) is an image, not a payload.
+            if run > longest && !code[..i - run].ends_with(b"base64,") {
+                longest = run;
+            }
+            run = 0;
+        }
+    }
+    longest.max(run)
+}
+
+fn unicode_escapes(code: &[u8]) -> usize {
+    memmem::find_iter(code, b"\\u")
+        .filter(|at| {
+            code.get(at + 2..at + 6)
+                .is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit))
+        })
+        .count()
+}
+
+/// Assesses one page: the signals its server code shows. Pages only: other files
+/// (binaries, configuration, logs) are not assessed.
+pub fn assess(subject: &FileSubject, text: &[u8]) -> Assessment {
+    let mut fired = Vec::new();
+    let code = server_code(subject.extension(), text);
+    if code.code_bytes == 0 {
+        return Assessment { fired };
+    }
+    let c = &code.text;
+    let sources = positions(c, &REQUEST_SOURCES);
+    let variable = variable_sinks(c);
+    let mut sinks = positions(c, &SINKS_ANY_ARGUMENT);
+    sinks.extend(variable.iter().map(|(at, _)| *at));
+    sinks.sort_unstable();
+    if near(&sources, &sinks, STATEMENT_REACH) {
+        fired.push(REQUEST_TO_SINK);
+    }
+    if near(&sources, &positions(c, &FILE_WRITES), STATEMENT_REACH) {
+        fired.push(REQUEST_TO_FILE_WRITE);
+    }
+    if variable
+        .iter()
+        .any(|(_, name)| DYNAMIC_EXECUTORS.contains(name))
+    {
+        fired.push(DYNAMIC_EXECUTE);
+    }
+    if !sinks.is_empty() && code.code_bytes < TINY_CODE {
+        fired.push(TINY_PAGE_WITH_SINK);
+    }
+    let (joined, joints) = joined_literals(&spell_char_codes(c));
+    if joints > 0 && count_all(&joined, &HIDDEN_KEYWORDS) > count_all(c, &HIDDEN_KEYWORDS) {
+        fired.push(HIDDEN_KEYWORD);
+    }
+    if char_codes(c) >= MIN_CHAR_CODES {
+        fired.push(CHAR_CODES);
+    }
+    if char_code_decoder(c) {
+        fired.push(CHAR_CODE_DECODER);
+    }
+    if longest_blob(c) >= MIN_BLOB
+        && DECODERS
+            .iter()
+            .any(|d| memmem::find(c, d.as_bytes()).is_some())
+    {
+        fired.push(ENCODED_BLOB);
+    }
+    if unicode_escapes(c) >= MIN_UNICODE_ESCAPES {
+        fired.push(UNICODE_ESCAPES);
+    }
+    if joints >= MIN_LITERAL_JOINS {
+        fired.push(LITERAL_JOINS);
+    }
+    if IMAGE_MAGICS.iter().any(|m| subject.data.starts_with(m)) {
+        fired.push(IMAGE_HEADER);
+    }
+    if memmem::find(subject.data, b"#@~^").is_some() {
+        fired.push(SCRIPT_ENCODED);
+    }
+    Assessment { fired }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::inventory::Zone;
+
+    fn signals(name: &str, page: &str) -> Vec<&'static str> {
+        let subject = FileSubject::new(name, Zone::IisWebRoot, page.as_bytes(), true);
+        assess(&subject, page.as_bytes())
+            .fired
+            .iter()
+            .map(|s| s.id)
+            .collect()
+    }
+
+    fn sink_call(name: &str, argument: &str) -> String {
+        format!("{name}({argument})")
+    }
+
+    #[test]
+    fn request_data_reaching_a_sink_fires_and_a_database_call_does_not() {
+        let shell = format!(
+            "<%@ Page Language=\"Jscript\"%><% {} %>",
+            sink_call("eval", "Request.Item[\"p\"],\"unsafe\"")
+        );
+        assert_eq!(
+            signals(r"C:\inetpub\wwwroot\a.aspx", &shell),
+            ["request-to-sink", "dynamic-execute", "tiny-page-with-sink"]
+        );
+        let cms = "<html><body><% Set rs = conn.Execute(\"select * from t where id=\" & CLng(Request(\"id\"))) \
+                   Set c = Server.CreateObject(\"ADODB.Connection\") %><p>news</p></body></html>";
+        assert!(signals(r"C:\inetpub\wwwroot\news.asp", cms).is_empty());
+    }
+
+    #[test]
+    fn prose_in_a_comment_is_not_a_sink() {
+        let page = "<% ' execute the update\r\nSet c = Server.CreateObject(\"ADODB.Command\") : x = Request(\"id\") %>";
+        assert!(signals(r"C:\x.asp", page).is_empty());
+        let shell = "<% execute request(\"a\") %>";
+        assert!(signals(r"C:\x.asp", shell).contains(&"request-to-sink"));
+    }
+
+    #[test]
+    fn an_image_header_and_a_request_written_to_a_file_fire() {
+        let page = "GIF89a;<% Set f = fs.CreateTextFile(Request.Form(\"path\"), True) %>";
+        assert_eq!(
+            signals(r"C:\x.asp", page),
+            ["request-to-file-write", "image-header"]
+        );
+    }
+
+    #[test]
+    fn client_script_does_not_count() {
+        let page = format!(
+            "<html><script>{}</script><p>{}</p></html>",
+            sink_call("eval", "location.hash + Request.QueryString"),
+            "text ".repeat(40)
+        );
+        assert!(signals(r"C:\inetpub\wwwroot\a.aspx", &page).is_empty());
+        let server = page.replace("<script>", "<script runat=\"server\">");
+        assert!(signals(r"C:\inetpub\wwwroot\a.aspx", &server).contains(&"request-to-sink"));
+    }
+
+    #[test]
+    fn text_computed_and_run_fires() {
+        let page = "<% Function D(s):For x=1 To Ubound(s):D=D&Chr(s(x)-55):Next:End Function\r\nexECutE(D(Split(\"*156*173\",\"*\"))) %>";
+        let fired = signals(r"C:\x.asp", page);
+        assert!(
+            fired.contains(&"dynamic-execute") && fired.contains(&"char-code-decoder"),
+            "{fired:?}"
+        );
+        let literal = "<% Eval(\"1+1\") : x = Chr(13) & Chr(10) %>";
+        assert!(signals(r"C:\x.asp", literal).is_empty());
+        let joined = "<% eval(\"e\"&\"v\"&\"a\"&\"l\") %>";
+        assert!(signals(r"C:\x.asp", joined).contains(&"dynamic-execute"));
+    }
+
+    #[test]
+    fn keywords_cut_into_pieces_are_found() {
+        let with_codes = "<% Set o = Server.CreateObject(\"mS\"&chr(115)&\"cR\"&chr(105)&\"pTCoNtROL.ScriptControl\") %>";
+        assert!(signals(r"C:\x.asp", with_codes).contains(&"hidden-keyword"));
+        let page = "<% Set o = CreateObject(\"WSc\" & \"ript.Sh\" & \"ell\") %>";
+        assert!(signals(r"C:\x.asp", page).contains(&"hidden-keyword"));
+        let plain = "<% Set o = CreateObject(\"Scripting.Dictionary\") : x = \"a\" & \"b\" %>";
+        assert!(!signals(r"C:\x.asp", plain).contains(&"hidden-keyword"));
+    }
+
+    #[test]
+    fn obfuscation_signals_need_enough_of_it() {
+        let chars: String = (0..12).map(|i| format!("Chr({})&", 65 + i)).collect();
+        assert!(signals(r"C:\x.asp", &format!("<% x = {chars}\"\" %>")).contains(&"char-codes"));
+        assert!(!signals(r"C:\x.asp", "<% x = Chr(13) & Chr(10) %>").contains(&"char-codes"));
+        let blob = "QUJD".repeat(70);
+        let loader = format!("<% var b = Convert.FromBase64String(\"{blob}\"); %>");
+        assert!(signals(r"C:\x.aspx", &loader).contains(&"encoded-blob"));
+        let image = format!("<% img = \"data:image/png;base64,{blob}\" : x = FromBase64(y) %>");
+        assert!(!signals(r"C:\x.aspx", &image).contains(&"encoded-blob"));
+        let escapes = "\\u0065".repeat(12);
+        assert!(
+            signals(r"C:\x.aspx", &format!("<% var s = \"{escapes}\"; %>"))
+                .contains(&"unicode-escapes")
+        );
+    }
+
+    #[test]
+    fn a_handler_is_code_throughout() {
+        let handler = format!(
+            "<%@ WebHandler Language=\"C#\" Class=\"H\" %>\nclass H {{ void P() {{ {}; }} }}",
+            sink_call(
+                "System.Diagnostics.Process.Start",
+                "\"cmd.exe\", \"/c \" + ctx.Request[\"c\"]"
+            )
+        );
+        assert!(signals(r"C:\x.ashx", &handler).contains(&"request-to-sink"));
+    }
+
+    #[test]
+    fn the_threshold_makes_a_finding() {
+        let one = Assessment {
+            fired: vec![LITERAL_JOINS],
+        };
+        assert_eq!(one.score(), None);
+        let many = Assessment {
+            fired: SIGNALS.to_vec(),
+        };
+        assert_eq!(many.score(), Some(MAX_SCORE as u8));
+    }
+}

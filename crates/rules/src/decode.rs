@@ -1,0 +1,292 @@
+//! A page's text as the server runs it, when its bytes are not that text: a page saved
+//! in UTF-16 (ASP.NET runs it), a classic ASP page declaring `codepage=65000` (UTF-7,
+//! so `+AGUAdgBhAGw-` is `eval` to the server and noise to a scanner), and classic ASP's
+//! `VBScript.Encode` / `JScript.Encode` blocks (Microsoft Script Encoder,
+//! `#@~^...^#~@`), which IIS decodes before running.
+//! Rules and heuristics written for a page's text do not see through either, so the
+//! sweep looks at this view as well as at the bytes.
+
+/// The file's text with its encodings undone, or `None` when the bytes are the text.
+pub fn text_view(data: &[u8]) -> Option<Vec<u8>> {
+    let text = utf16_as_utf8(data).or_else(|| utf7_page(data));
+    match text {
+        Some(text) => Some(decode_script_encoder(&text).unwrap_or(text)),
+        None => decode_script_encoder(data),
+    }
+}
+
+/// A classic ASP page whose directive names code page 65000 (UTF-7), decoded.
+fn utf7_page(data: &[u8]) -> Option<Vec<u8>> {
+    let head = &data[..data.len().min(4096)];
+    let lower = head.to_ascii_lowercase();
+    let at = memchr::memmem::find(&lower, b"codepage")?;
+    let value: Vec<u8> = lower[at + 8..]
+        .iter()
+        .copied()
+        .skip_while(|b| matches!(b, b' ' | b'\t' | b'=' | b'"' | b'\''))
+        .take_while(u8::is_ascii_digit)
+        .collect();
+    (value == b"65000").then(|| decode_utf7(data))
+}
+
+fn base64_value(b: u8) -> Option<u32> {
+    match b {
+        b'A'..=b'Z' => Some(u32::from(b - b'A')),
+        b'a'..=b'z' => Some(u32::from(b - b'a') + 26),
+        b'0'..=b'9' => Some(u32::from(b - b'0') + 52),
+        b'+' => Some(62),
+        b'/' => Some(63),
+        _ => None,
+    }
+}
+
+/// UTF-7 (RFC 2152) to UTF-8: `+` opens a run of modified base64 holding UTF-16
+/// units, which ends at the first other byte (a `-` there is dropped); `+-` is `+`.
+/// Everything else is copied.
+fn decode_utf7(data: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(data.len());
+    let mut units = Vec::new();
+    let mut i = 0;
+    while i < data.len() {
+        if data[i] != b'+' {
+            out.push(data[i]);
+            i += 1;
+            continue;
+        }
+        i += 1;
+        if data.get(i) == Some(&b'-') {
+            out.push(b'+');
+            i += 1;
+            continue;
+        }
+        let (mut bits, mut count) = (0u32, 0u32);
+        units.clear();
+        while let Some(v) = data.get(i).copied().and_then(base64_value) {
+            bits = (bits << 6) | v;
+            count += 6;
+            if count >= 16 {
+                count -= 16;
+                units.push((bits >> count) as u16);
+                bits &= (1 << count) - 1;
+            }
+            i += 1;
+        }
+        if data.get(i) == Some(&b'-') {
+            i += 1;
+        }
+        let text: String = char::decode_utf16(units.iter().copied())
+            .map(|c| c.unwrap_or(char::REPLACEMENT_CHARACTER))
+            .collect();
+        out.extend_from_slice(text.as_bytes());
+    }
+    out
+}
+
+/// A file that starts with a UTF-16 byte-order mark, as UTF-8 text.
+fn utf16_as_utf8(data: &[u8]) -> Option<Vec<u8>> {
+    let (little_endian, body) = if let Some(body) = data.strip_prefix(b"\xFF\xFE") {
+        (true, body)
+    } else if let Some(body) = data.strip_prefix(b"\xFE\xFF") {
+        (false, body)
+    } else {
+        return None;
+    };
+    let units = body.chunks_exact(2).map(|pair| {
+        let pair = [pair[0], pair[1]];
+        if little_endian {
+            u16::from_le_bytes(pair)
+        } else {
+            u16::from_be_bytes(pair)
+        }
+    });
+    let text: String = char::decode_utf16(units)
+        .map(|c| c.unwrap_or(char::REPLACEMENT_CHARACTER))
+        .collect();
+    Some(text.into_bytes())
+}
+
+const BLOCK_START: &[u8] = b"#@~^";
+const BLOCK_END: &[u8] = b"^#~@";
+/// The length field after the start marker and the checksum before the end marker:
+/// six base64 characters and `==` each.
+const FIELD: usize = 8;
+
+/// The Script Encoder's substitution: for each encoded character from `' '` to
+/// `'\x7f'`, the plain character under each of its three substitutions. (A published
+/// fact of the format, tabulated by every decoder since 2000.)
+const PLAIN: [&[u8; 96]; 3] = [
+    b".GzVBj/&IA42[vrC89pEhqO\tbD#uJ~J^@wJa]\"KoN;LPg*}tT+-,0nkf5%!dMRc?{x)(sY3\x7fmUS|:_eFX1ilZH'\\=$y7`Q 6",
+    b"-uR`q^I\\b})6 |z\x7fkc3+hQfv1dTCL:L~LE,*t'7DyY/o&rj9{?8wgSG4x]0#Z[lHUpi.L!$NP\tVs5aKX;W\"mM%(FJ2A=_OBe",
+    b"20!)[83=X:5e9\\VsfNEkbYx^}JmqA`AS@B'Hru17MR\"TjGd- \x7f.L]~loytC&v%$+(#A4\t*D?w;UiacPgQIOFh|6pnz/_KZ,W",
+];
+/// What a tab decodes to under each substitution.
+const PLAIN_TAB: [u8; 3] = *b"Wn{";
+/// Which substitution the n-th character (mod 64) of a block uses.
+const PICK: &[u8; 64] = b"0120121221210212021200122102122100212120200120210212001220012021";
+
+/// The Script Encoder's escapes for characters it does not substitute.
+fn unescape(c: u8) -> Option<u8> {
+    match c {
+        b'&' => Some(b'\n'),
+        b'#' => Some(b'\r'),
+        b'*' => Some(b'>'),
+        b'!' => Some(b'<'),
+        b'$' => Some(b'@'),
+        _ => None,
+    }
+}
+
+fn decode_block(encoded: &[u8], out: &mut Vec<u8>) {
+    let mut index = 0usize;
+    let mut bytes = encoded.iter().copied();
+    while let Some(mut c) = bytes.next() {
+        let mut escaped = false;
+        if c == b'@' {
+            if let Some(plain) = bytes.clone().next().and_then(unescape) {
+                bytes.next();
+                c = plain;
+                escaped = true;
+            }
+        }
+        let pick = usize::from(PICK[index % 64] - b'0');
+        let plain = match c {
+            _ if escaped => c,
+            b'\t' => PLAIN_TAB[pick],
+            b'<' | b'>' | b'@' => c,
+            0x20..=0x7f => PLAIN[pick][usize::from(c - 0x20)],
+            _ => c,
+        };
+        // Bytes above ASCII pass through and do not advance the substitution.
+        if c < 0x80 {
+            index += 1;
+        }
+        out.push(plain);
+    }
+}
+
+/// The text with every encoded block replaced by its plain script, or `None` when
+/// it holds none.
+fn decode_script_encoder(data: &[u8]) -> Option<Vec<u8>> {
+    let finder = memchr::memmem::Finder::new(BLOCK_START);
+    let mut at = finder.find(data)?;
+    let mut out = Vec::with_capacity(data.len());
+    let mut copied = 0;
+    loop {
+        let body_start = at + BLOCK_START.len() + FIELD;
+        let Some(end) = data
+            .get(body_start..)
+            .and_then(|rest| memchr::memmem::find(rest, BLOCK_END))
+            .map(|e| body_start + e)
+        else {
+            break;
+        };
+        out.extend_from_slice(&data[copied..at]);
+        decode_block(
+            &data[body_start..end.saturating_sub(FIELD).max(body_start)],
+            &mut out,
+        );
+        copied = end + BLOCK_END.len();
+        match finder.find(&data[copied..]) {
+            Some(next) => at = copied + next,
+            None => break,
+        }
+    }
+    if copied == 0 {
+        return None;
+    }
+    out.extend_from_slice(&data[copied..]);
+    Some(out)
+}
+
+/// The Script Encoder's direction, for tests that build encoded pages at test time.
+#[cfg(any(test, feature = "test-encoder"))]
+pub fn encode_script(plain: &[u8]) -> Vec<u8> {
+    let mut out = BLOCK_START.to_vec();
+    out.extend_from_slice(b"AAAAAA==");
+    for (index, &c) in plain.iter().enumerate() {
+        let pick = usize::from(PICK[index % 64] - b'0');
+        match c {
+            b'\n' => out.extend_from_slice(b"@&"),
+            b'\r' => out.extend_from_slice(b"@#"),
+            b'>' => out.extend_from_slice(b"@*"),
+            b'<' => out.extend_from_slice(b"@!"),
+            b'@' => out.extend_from_slice(b"@$"),
+            _ if PLAIN_TAB[pick] == c => out.push(b'\t'),
+            _ => {
+                let encoded = PLAIN[pick]
+                    .iter()
+                    .zip(0x20u8..)
+                    .find(|(p, e)| **p == c && !matches!(e, b'<' | b'>' | b'@'))
+                    .map_or(c, |(_, e)| e);
+                out.push(encoded);
+            }
+        }
+    }
+    out.extend_from_slice(b"AAAAAA==");
+    out.extend_from_slice(BLOCK_END);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_substitution_is_one_to_one() {
+        for column in PLAIN {
+            let mut plain: Vec<u8> = column
+                .iter()
+                .zip(0x20u8..)
+                .filter(|(_, e)| !matches!(e, b'<' | b'>' | b'@'))
+                .map(|(p, _)| *p)
+                .collect();
+            plain.sort();
+            plain.dedup();
+            assert_eq!(plain.len(), 93);
+        }
+    }
+
+    #[test]
+    fn encoded_blocks_decode_in_place() {
+        let script = b"Execute(Request(\"x\"))\r\n' <tag> @ mail\tend";
+        let mut page = b"<%@ Language=VBScript.Encode %><%".to_vec();
+        page.extend(encode_script(script));
+        page.extend_from_slice(b"%>tail");
+        assert_ne!(&page[33..], script.as_slice());
+        let text = text_view(&page).unwrap();
+        let mut expected = b"<%@ Language=VBScript.Encode %><%".to_vec();
+        expected.extend_from_slice(script);
+        expected.extend_from_slice(b"%>tail");
+        assert_eq!(
+            String::from_utf8_lossy(&text),
+            String::from_utf8_lossy(&expected)
+        );
+    }
+
+    #[test]
+    fn plain_and_broken_pages_have_no_view() {
+        assert_eq!(text_view(b"<% Response.Write(1) %>"), None);
+        assert_eq!(text_view(b"#@~^AAAAAA== unterminated"), None);
+        assert_eq!(text_view(b"#@~^^#~@"), None);
+    }
+
+    #[test]
+    fn utf7_pages_are_decoded_only_when_they_say_so() {
+        let page = b"<%@codepage=65000%><%r+k-es+k-ponse.write(+ACI-a+-b+ACI-)%>";
+        assert_eq!(
+            text_view(page).unwrap(),
+            b"<%@codepage=65000%><%response.write(\"a+b\")%>"
+        );
+        assert_eq!(text_view(b"<%@ CodePage = 1252 %><% x = 1+ACI- %>"), None);
+    }
+
+    #[test]
+    fn utf16_pages_are_decoded() {
+        let page: Vec<u8> = b"\xFF\xFE"
+            .iter()
+            .copied()
+            .chain("<% x %>".encode_utf16().flat_map(u16::to_le_bytes))
+            .collect();
+        assert_eq!(text_view(&page).unwrap(), b"<% x %>");
+    }
+}
