@@ -237,7 +237,8 @@ mod tests {
             offset: 3,
             data: "eval(".into(),
         }];
-        let findings = vec![
+        let other_rule = rule_hit.rule.clone();
+        let mut findings = vec![
             Finding::new(
                 rule_hit,
                 Evidence::File(FileEvidence {
@@ -295,6 +296,7 @@ mod tests {
                 entities.clone(),
             ),
         ];
+        findings[0].other_rules.extend(other_rule);
         let area = AreaCoverage {
             area: "ProgramData".into(),
             windows_path: r"C:\ProgramData".into(),
