@@ -29,6 +29,9 @@ pub enum Command {
     /// Work with YARA rule packs.
     #[command(subcommand)]
     Rules(RulesCommand),
+    /// Work with known-good baselines of Exchange's web files.
+    #[command(subcommand)]
+    Baseline(BaselineCommand),
     /// Write log fixtures for tests and benchmarks (developers' tool).
     #[command(hide = true)]
     Fixture(FixtureArgs),
@@ -43,6 +46,25 @@ pub enum RulesCommand {
         /// Rule files or folders (`.yar`, `.yara`, searched recursively).
         #[arg(required = true)]
         paths: Vec<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum BaselineCommand {
+    /// Write the SHA-256 of every file in a clean server's Exchange web folders, in
+    /// Microsoft's baseline format (`SHA256,build,relative path`), for `scan --baseline`.
+    Create {
+        /// The clean server: a live root, a mounted image, a KAPE or Velociraptor collection.
+        evidence: PathBuf,
+        /// The file to write; gzipped when its name ends in `.gz`.
+        #[arg(short = 'o', long = "output", value_name = "FILE")]
+        output: PathBuf,
+        /// The evidence layout, when auto-detection guesses wrong.
+        #[arg(long, value_enum)]
+        layout: Option<LayoutArg>,
+        /// The build, when the evidence does not tell it (no build folder, no SOFTWARE hive).
+        #[arg(long)]
+        build: Option<String>,
     },
 }
 
@@ -71,6 +93,10 @@ pub struct ScanArgs {
     /// An indicator feed to add: Loki hash or filename IOCs, a plain list, or a STIX 2.1 bundle.
     #[arg(long = "iocs", value_name = "FILE")]
     pub iocs: Vec<PathBuf>,
+    /// A known-good baseline to compare Exchange's web files with (`SHA256,build,relative
+    /// path`, optionally gzipped: Microsoft's lists, or `exsweep baseline create`).
+    #[arg(long = "baseline", value_name = "FILE")]
+    pub baselines: Vec<PathBuf>,
     /// A YARA rule file or folder to add (signature-base works as is).
     #[arg(long = "rules", value_name = "PATH")]
     pub rules: Vec<PathBuf>,

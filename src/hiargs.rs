@@ -42,6 +42,7 @@ impl HiScan {
             extra_drives: args.drives,
             full: args.full,
             iocs: args.iocs,
+            baselines: args.baselines,
             rules: args.rules,
             max_file_size: args.tuning.max_file_size.saturating_mul(1 << 20),
             rule_timeout: Duration::from_secs(args.tuning.rule_timeout),
@@ -129,7 +130,7 @@ impl Output {
 }
 
 /// Output files never go into the evidence: exsweep does not write to what it scans.
-fn refuse_output_inside(out: &Path, evidence: &Path) -> Result<(), String> {
+pub fn refuse_output_inside(out: &Path, evidence: &Path) -> Result<(), String> {
     let parent = out
         .parent()
         .filter(|p| !p.as_os_str().is_empty())

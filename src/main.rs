@@ -9,7 +9,7 @@ mod progress;
 use clap::Parser;
 use exsweep_engine::checks::{events::EVENT_CHECKS, logs::LOG_CHECKS, CATALOG};
 use exsweep_engine::scan::{self, ScanRequest};
-use flags::{Cli, Command, DemoArgs, RulesCommand};
+use flags::{BaselineCommand, Cli, Command, DemoArgs, RulesCommand};
 use hiargs::{HiScan, Output};
 use progress::ProgressBar;
 use std::io::Write;
@@ -25,6 +25,12 @@ fn main() -> ExitCode {
         }),
         Command::Demo(args) => run_demo(args),
         Command::Rules(RulesCommand::Check { paths }) => check_rules(&paths),
+        Command::Baseline(BaselineCommand::Create {
+            evidence,
+            output,
+            layout,
+            build,
+        }) => create_baseline(&evidence, &output, layout.map(Into::into), build),
         Command::Fixture(args) => exsweep_testkit::logs::write(&args.dir, args.log_mib << 20)
             .map(|traces| {
                 eprintln!(
@@ -104,6 +110,35 @@ fn check_rules(paths: &[std::path::PathBuf]) -> Result<ExitCode, String> {
     } else {
         ExitCode::from(1)
     })
+}
+
+/// Writes a baseline of a clean server; the warnings name files left out.
+fn create_baseline(
+    evidence: &std::path::Path,
+    output: &std::path::Path,
+    layout: Option<exsweep_evidence::Layout>,
+    build: Option<String>,
+) -> Result<ExitCode, String> {
+    hiargs::refuse_output_inside(output, evidence)?;
+    let created = exsweep_engine::baseline::create(evidence, layout, build)?;
+    let gzip = output
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("gz"));
+    let mut file = std::fs::File::create(output)
+        .map_err(|e| format!("cannot write {}: {e}", output.display()))?;
+    created
+        .write(gzip, &mut file)
+        .map_err(|e| format!("cannot write {}: {e}", output.display()))?;
+    for warning in &created.warnings {
+        eprintln!("exsweep: {warning}");
+    }
+    eprintln!(
+        "wrote a baseline of build {} ({} files) to {}",
+        created.build,
+        created.files.len(),
+        output.display()
+    );
+    Ok(ExitCode::SUCCESS)
 }
 
 fn run_demo(args: DemoArgs) -> Result<ExitCode, String> {

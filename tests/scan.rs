@@ -753,3 +753,140 @@ fn a_file_is_one_content_finding_scored_by_its_place_and_time() {
     assert_eq!((alone.score, alone.severity), (85, Severity::High));
     assert_eq!((in_web.score, in_web.severity), (100, Severity::Critical));
 }
+
+#[test]
+fn a_baseline_from_a_clean_server_finds_new_modified_and_renamed_files() {
+    let clean = tempfile::tempdir().unwrap();
+    let ex = "Program Files/Microsoft/Exchange Server/V15";
+    let auth = format!("{ex}/FrontEnd/HttpProxy/owa/auth");
+    let shipped: [(String, &[u8]); 5] = [
+        (
+            format!("{auth}/logon.aspx"),
+            b"<%@ Page %><html>logon</html>",
+        ),
+        (
+            format!("{auth}/errorFE.aspx"),
+            b"<%@ Page %><html>error</html>",
+        ),
+        (
+            format!("{auth}/15.2.1544.4/themes/resources/logon.css"),
+            b"body{}",
+        ),
+        (
+            format!("{auth}/Current/themes/resources/logon.css"),
+            b"body{}",
+        ),
+        (
+            format!("{ex}/ClientAccess/ecp/default.aspx"),
+            b"<%@ Page %><html>ecp</html>",
+        ),
+    ];
+    for (path, content) in &shipped {
+        put(clean.path(), path, content);
+    }
+    // A shipped page that a heuristic would take for a shell: the baseline vouches for it.
+    let vouched = format!("<% {}(Request.Item[\"x\"]) %>", "eval");
+    put(
+        clean.path(),
+        &format!("{ex}/ClientAccess/ecp/tool.aspx"),
+        vouched.as_bytes(),
+    );
+    let out = tempfile::tempdir().unwrap();
+    let baseline = out.path().join("baseline.csv.gz");
+    let created = Command::new(env!("CARGO_BIN_EXE_exsweep"))
+        .args(["baseline", "create", "-o"])
+        .arg(&baseline)
+        .arg(clean.path())
+        .output()
+        .unwrap();
+    assert!(
+        created.status.success(),
+        "{}",
+        String::from_utf8_lossy(&created.stderr)
+    );
+    assert!(String::from_utf8_lossy(&created.stderr).contains("build 15.2.1544.4 (6 files)"));
+
+    // The same server later: a new page, an edited page, a shipped page copied into
+    // aspnet_client, and the files Exchange itself writes.
+    let later = clean.path();
+    put(
+        later,
+        &format!("{ex}/ClientAccess/ecp/branding.aspx"),
+        b"<%@ Page %><html>new</html>",
+    );
+    put(
+        later,
+        &format!("{auth}/errorFE.aspx"),
+        b"<%@ Page %><html>error</html><!-- x -->",
+    );
+    put(
+        later,
+        "inetpub/wwwroot/aspnet_client/l.aspx",
+        b"<%@ Page %><html>logon</html>",
+    );
+    put(
+        later,
+        &format!("{ex}/ClientAccess/owa/x.localized.js"),
+        b"var x;",
+    );
+    put(later, &format!("{ex}/ClientAccess/OAB/Temp/a.xml"), b"<x/>");
+    let mut request = ScanRequest::new(later.to_path_buf());
+    request.baselines = vec![baseline.clone()];
+    request.logs = false;
+    let report = scan::run(&request.validate().unwrap(), &Silent).unwrap();
+    let hits = by_path(&report);
+    let ex_key = r"c:\program files\microsoft\exchange server\v15";
+    assert_eq!(
+        hits.get(&format!(r"{ex_key}\clientaccess\ecp\branding.aspx"))
+            .map(Vec::as_slice),
+        Some(&["EXS-FILE-011"][..]),
+        "{hits:#?}"
+    );
+    assert_eq!(
+        hits.get(&format!(
+            r"{ex_key}\frontend\httpproxy\owa\auth\errorfe.aspx"
+        ))
+        .map(Vec::as_slice),
+        Some(&["EXS-FILE-012"][..]),
+        "{hits:#?}"
+    );
+    assert_eq!(
+        hits.get(r"c:\inetpub\wwwroot\aspnet_client\l.aspx")
+            .map(Vec::as_slice),
+        Some(&["EXS-FILE-004", "EXS-FILE-013"][..]),
+        "{hits:#?}"
+    );
+    assert_eq!(
+        hits.len(),
+        3,
+        "shipped files and Exchange's own writes are quiet: {hits:#?}"
+    );
+
+    // A baseline of another build is said to be of no use here.
+    let other = out.path().join("other.csv");
+    fs::write(
+        &other,
+        format!(
+            "{},15.2.858.5,\\ClientAccess\\ecp\\default.aspx\n",
+            "A".repeat(64)
+        ),
+    )
+    .unwrap();
+    let mut request = ScanRequest::new(later.to_path_buf());
+    request.baselines = vec![other];
+    request.logs = false;
+    let report = scan::run(&request.validate().unwrap(), &Silent).unwrap();
+    assert!(
+        report
+            .coverage
+            .warnings
+            .iter()
+            .any(|w| w
+                .contains("no baseline for the server's build 15.2.1544.4 (loaded: 15.2.858.5)")),
+        "{:?}",
+        report.coverage.warnings
+    );
+    assert!(by_path(&report)
+        .values()
+        .all(|ids| !ids.contains(&"EXS-FILE-011")));
+}

@@ -7,6 +7,7 @@
 //! for: the catalog and the per-file, per-line and per-event logic. [`scan`] validates
 //! a request and runs one scan end to end; [`progress`] is how a caller watches it.
 
+pub mod baseline;
 pub mod checks;
 mod contain;
 pub mod context;

@@ -12,6 +12,7 @@ use crate::inventory::{self, Inventory};
 use crate::progress::Progress;
 use crate::sweep::{self, SweepOptions};
 use exsweep_evidence::{Evidence, Layout};
+use exsweep_indicators::baseline::Baselines;
 use exsweep_indicators::IndicatorSet;
 use exsweep_model::{finding, Finding, Report, Verdict};
 use exsweep_rules::RuleSet;
@@ -34,6 +35,8 @@ pub struct ScanRequest {
     /// Every file on every drive instead of the default scope.
     pub full: bool,
     pub iocs: Vec<PathBuf>,
+    /// Known-good baselines (`SHA256,build,relative path`, optionally gzipped).
+    pub baselines: Vec<PathBuf>,
     pub rules: Vec<PathBuf>,
     pub max_file_size: u64,
     pub rule_timeout: Duration,
@@ -53,6 +56,7 @@ impl ScanRequest {
             extra_drives: Vec::new(),
             full: false,
             iocs: Vec::new(),
+            baselines: Vec::new(),
             rules: Vec::new(),
             max_file_size: DEFAULT_MAX_FILE_SIZE,
             rule_timeout: DEFAULT_RULE_TIMEOUT,
@@ -93,6 +97,10 @@ impl ScanRequest {
         for feed in &self.iocs {
             indicators.load_feed(feed)?;
         }
+        let mut baselines = Baselines::default();
+        for path in &self.baselines {
+            baselines.load(path)?;
+        }
         for path in &self.rules {
             if !path.exists() {
                 return Err(format!("rule path {} does not exist", path.display()));
@@ -102,6 +110,7 @@ impl ScanRequest {
         Ok(ScanConfig {
             request: self,
             indicators,
+            baselines,
             rules,
         })
     }
@@ -111,6 +120,7 @@ impl ScanRequest {
 pub struct ScanConfig {
     request: ScanRequest,
     indicators: IndicatorSet,
+    baselines: Baselines,
     rules: RuleSet,
 }
 
@@ -169,6 +179,7 @@ pub fn run(config: &ScanConfig, progress: &dyn Progress) -> Result<Report, Strin
         &evidence,
         &inventory,
         &config.indicators,
+        &config.baselines,
         &config.rules,
         &options,
         progress,

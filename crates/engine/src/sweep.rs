@@ -2,13 +2,15 @@
 //! runs every file check and the YARA-X rules on that one read, in parallel, and
 //! counts what was read, skipped and why ([`SweepStats`]) for the coverage.
 
+use crate::checks::baseline::BaselineContext;
 use crate::checks::files::{check_file, FileSubject};
-use crate::checks::{heuristics, rule_hit};
+use crate::checks::{heuristics, rule_hit, SCRIPT_IN_STATIC_FOLDER, UNEXPECTED_AUTH_FILE};
 use crate::contain::contain;
 use crate::context;
 use crate::inventory::Inventory;
 use crate::progress::Progress;
 use exsweep_evidence::{winpath, Evidence, FileEntry};
+use exsweep_indicators::baseline::Baselines;
 use exsweep_indicators::IndicatorSet;
 use exsweep_model::{Entities, Evidence as Seen, FileEvidence, Finding};
 use exsweep_rules::{RuleScanner, RuleSet, ScanError};
@@ -94,6 +96,7 @@ pub fn run(
     evidence: &Evidence,
     inventory: &Inventory,
     indicators: &IndicatorSet,
+    baselines: &Baselines,
     rules: &RuleSet,
     options: &SweepOptions,
     progress: &dyn Progress,
@@ -101,12 +104,17 @@ pub fn run(
     let (dirs, exclude) = scope(evidence, inventory, options.full);
     let counters = Counters::default();
     let findings = Mutex::new(Vec::new());
-    let warnings = Mutex::new(Vec::new());
+    let mut baseline_warnings = Vec::new();
+    let baseline = BaselineContext::new(baselines, evidence, inventory, &mut |w| {
+        baseline_warnings.push(w)
+    });
+    let warnings = Mutex::new(baseline_warnings);
     let exchange_root = inventory.exchange.as_ref().map(|e| e.root.as_str());
     let ctx = FileContext {
         evidence,
         inventory,
         indicators,
+        baseline: baseline.as_ref(),
         exchange_root,
         max_file_size: options.max_file_size,
         counters: &counters,
@@ -156,6 +164,7 @@ struct FileContext<'a> {
     evidence: &'a Evidence,
     inventory: &'a Inventory,
     indicators: &'a IndicatorSet,
+    baseline: Option<&'a BaselineContext<'a>>,
     exchange_root: Option<&'a str>,
     max_file_size: u64,
     counters: &'a Counters,
@@ -213,10 +222,20 @@ impl FileContext<'_> {
             buf,
             complete,
         );
-        let hits = check_file(&subject, self.indicators, self.exchange_root);
-        // Rules and heuristics describe the content: together they are one finding.
+        let mut hits = check_file(&subject, self.indicators, self.exchange_root);
+        let mut known_good = false;
+        if let Some(baseline) = self.baseline {
+            let judged = hits.iter().any(|h| {
+                h.check.id == UNEXPECTED_AUTH_FILE.id || h.check.id == SCRIPT_IN_STATIC_FOLDER.id
+            });
+            let (baseline_hits, listed) = baseline.check(&subject, judged);
+            hits.extend(baseline_hits);
+            known_good = listed;
+        }
+        // Rules and heuristics describe the content: together they are one finding. A
+        // file the baseline lists with this hash is Microsoft's, whatever a rule says.
         let mut content = Vec::new();
-        if complete && !buf.is_empty() {
+        if complete && !buf.is_empty() && !known_good {
             match scanner.scan(&file.windows_path, buf, || {
                 subject.hashes.md5(buf).to_string()
             }) {

@@ -2,6 +2,8 @@
 //! The built-in set is compiled in; user feeds add to it (`--iocs FILE`) in Loki's
 //! hash and filename formats, plain lists, or STIX 2.1 bundles.
 
+pub mod baseline;
+
 use exsweep_evidence::winpath;
 use regex::{Regex, RegexSet};
 use std::collections::HashMap;

@@ -5,6 +5,7 @@
 //! checks run on one read of each file ([`files::check_file`]); rule matches come from
 //! one compiled YARA-X rule set as [`rule_hit`]s.
 
+pub mod baseline;
 pub mod events;
 pub mod files;
 pub mod heuristics;
@@ -159,6 +160,48 @@ pub static WEB_SHELL_TRAITS: Check = Check {
              preserve, look for its use in the logs); if it is a known application's page, compare it with the vendor's copy."),
 };
 
+const BASELINES: Reference =
+    Reference::url("https://github.com/microsoft/CSS-Exchange/tree/main/Security/Baselines");
+
+pub static UNLISTED_EXCHANGE_FILE: Check = Check {
+    id: Cow::Borrowed("EXS-FILE-011"),
+    title: Cow::Borrowed("File in Exchange's web folders that the build does not ship"),
+    severity: Severity::High,
+    class: Class::Suspicious,
+    category: Cow::Borrowed("baseline"),
+    references: Cow::Borrowed(&[WEB_SHELL, BASELINES, MS_HAFNIUM]),
+    why: Cow::Borrowed("The known-good baseline of the server's build lists every file Microsoft ships in the front- and \
+          back-end web folders; a page that is not among them was put there after setup, by an administrator, a product \
+          or an attacker."),
+    action: Cow::Borrowed("Find out who wrote it and when (its timestamps, the IIS logs of requests to it); a page nobody \
+             installed is to be treated as a web shell."),
+};
+
+pub static MODIFIED_EXCHANGE_FILE: Check = Check {
+    id: Cow::Borrowed("EXS-FILE-012"),
+    title: Cow::Borrowed("Exchange file that differs from the shipped one"),
+    severity: Severity::High,
+    class: Class::Suspicious,
+    category: Cow::Borrowed("baseline"),
+    references: Cow::Borrowed(&[WEB_SHELL, BASELINES, MS_HAFNIUM]),
+    why: Cow::Borrowed("Attackers trojanise Exchange's own pages (RedirSuiteServiceProxy.aspx, errorFE.aspx) so that the shell \
+          keeps a legitimate name; a shipped page whose content is not the shipped one has been edited."),
+    action: Cow::Borrowed("Compare the file with a clean copy of the same build (or run the matching Security Update \
+             again, which rewrites it); preserve this copy first, and read what was added."),
+};
+
+pub static RENAMED_EXCHANGE_FILE: Check = Check {
+    id: Cow::Borrowed("EXS-FILE-013"),
+    title: Cow::Borrowed("Shipped Exchange file under another path"),
+    severity: Severity::Medium,
+    class: Class::Suspicious,
+    category: Cow::Borrowed("baseline"),
+    references: Cow::Borrowed(&[BASELINES, Reference::attack("T1036.005")]),
+    why: Cow::Borrowed("A copy of a legitimate Exchange file where Exchange does not put it: a decoy, a staging copy, or a \
+          backup someone made; harmless in itself, it shows someone worked in these folders."),
+    action: Cow::Borrowed("Check who copied it and when; it is harmless by content, so look at what else changed then."),
+};
+
 /// A rule match as a hit of [`RULE_MATCH`]: the rule's description, severity, score
 /// and references win over the check's defaults, and the title names the rule.
 pub fn rule_hit(rule: exsweep_rules::RuleHit) -> Hit {
@@ -209,6 +252,9 @@ pub static CATALOG: &[&Check] = &[
     &STAGING_ARCHIVE,
     &RULE_MATCH,
     &WEB_SHELL_TRAITS,
+    &UNLISTED_EXCHANGE_FILE,
+    &MODIFIED_EXCHANGE_FILE,
+    &RENAMED_EXCHANGE_FILE,
 ];
 
 /// The ID of a built-in check's hit, which is static text (tests compare lists of them).
