@@ -100,10 +100,16 @@ fn check_rules(paths: &[std::path::PathBuf]) -> Result<ExitCode, String> {
     for warning in &set.warnings {
         say(format!("  left out: {warning}"))?;
     }
-    say(if set.is_prefiltered() {
-        "prefilter: on (files holding none of the rules' literals skip the scan)".into()
-    } else {
-        "prefilter: off (some rule needs no literal: every file is scanned)".into()
+    if let Some(note) = &set.cache_note {
+        say(format!("compiled rules: {note}"))?;
+    }
+    say(match (set.is_prefiltered(), set.always_rule_count) {
+        (true, 0) => "prefilter: on (files holding none of the rules' literals skip the scan)".into(),
+        (true, always) => format!(
+            "prefilter: on for {} rules; {always} rules are scanned on every file (their files have a rule that needs no literal, or their literals are too many to turn files away)",
+            set.rule_count - always
+        ),
+        (false, _) => "prefilter: off (some rule cannot be reduced to literals, or the pack needs so many that they would turn few files away): YARA-X scans every file".into(),
     })?;
     Ok(if set.warnings.is_empty() {
         ExitCode::SUCCESS

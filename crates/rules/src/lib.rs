@@ -5,10 +5,13 @@
 //! the only crate that links yara-x.
 //!
 //! The externals `filename`, `filepath`, `extension`, `filetype`, `owner` and `md5`
-//! are defined as THOR defines them, so signature-base rules compile and their
-//! path conditions see the Windows path, not this machine's.
+//! are defined as THOR defines them, so signature-base rules compile, their path
+//! conditions see the Windows path, not this machine's, and `filetype` names the
+//! content's type (`filetype.rs`).
 
+mod cache;
 mod decode;
+mod filetype;
 mod prefilter;
 
 #[cfg(feature = "test-encoder")]
@@ -92,11 +95,18 @@ const MAX_MATCH_BYTES: usize = 80;
 
 pub struct RuleSet {
     /// Leaked once per rule set: each worker thread keeps a scanner borrowing it for
-    /// the rest of the process (see [`RuleSet::with_scanner`]).
+    /// the rest of the process (see [`RuleSet::with_scanner`]). The rules whose files
+    /// need literals (all of exsweep's own), behind the prefilter.
     rules: &'static yara_x::Rules,
+    /// The rules of user files with a rule that needs no literal, scanned on every file.
+    always: Option<&'static yara_x::Rules>,
     /// Skips the scan of files none of the rules can match, when the rules allow.
     prefilter: Option<&'static Prefilter>,
     pub rule_count: usize,
+    /// How many of them are scanned on every file.
+    pub always_rule_count: usize,
+    /// Where the compiled rules came from or went, when the cache was used.
+    pub cache_note: Option<String>,
     /// How many of them are exsweep's own.
     pub builtin_rule_count: usize,
     /// User rule files that did not compile, and other notes.
@@ -143,6 +153,30 @@ struct UserFile {
     included: Vec<(PathBuf, Vec<u8>)>,
 }
 
+impl UserFile {
+    /// Its source and those of the files it includes.
+    fn texts(&self) -> Vec<&[u8]> {
+        std::iter::once(self.source.as_slice())
+            .chain(self.included.iter().map(|(_, s)| s.as_slice()))
+            .collect()
+    }
+}
+
+/// The names a rule source's `include "name"` statements give, found in its text
+/// without parsing it (an include in a comment counts too, which only adds a file to
+/// the cache key and to what the prefilter reads).
+fn included_names(source: &[u8]) -> Vec<String> {
+    source
+        .split(|b| *b == b'\n')
+        .filter_map(|line| {
+            let rest = line.trim_ascii_start().strip_prefix(b"include")?;
+            let rest = rest.trim_ascii_start().strip_prefix(b"\"")?;
+            let end = memchr::memchr(b'"', rest)?;
+            Some(String::from_utf8_lossy(&rest[..end]).into_owned())
+        })
+        .collect()
+}
+
 /// The files a rule source includes, recursively, as YARA-X finds them: beside the
 /// including file, else in the include folders.
 fn includes_of(
@@ -155,15 +189,11 @@ fn includes_of(
     if depth > MAX_INCLUDE_DEPTH {
         return;
     }
-    let ast = yara_x_parser::ast::AST::from(source);
-    for item in ast.items() {
-        let yara_x_parser::ast::Item::Include(include) = item else {
-            continue;
-        };
-        let beside = file.parent().map(|dir| dir.join(include.file_name));
+    for name in included_names(source) {
+        let beside = file.parent().map(|dir| dir.join(&name));
         let found = beside
             .into_iter()
-            .chain(include_dirs.iter().map(|d| d.join(include.file_name)))
+            .chain(include_dirs.iter().map(|d| d.join(&name)))
             .find_map(|p| Some((p.canonicalize().ok()?, std::fs::read(&p).ok()?)));
         if let Some((path, text)) = found {
             if out.iter().all(|(seen, _)| *seen != path) {
@@ -190,19 +220,73 @@ fn rule_at(source: &[u8], offset: usize) -> Option<String> {
     name
 }
 
-impl RuleSet {
-    /// Compiles the built-in rules and every `.yar`/`.yara` file below `user_paths`
-    /// (folders or single files). `include` statements are followed (beside the
-    /// including file, else in the folders of the files given), and a file another
-    /// one includes is compiled there only. A rule that does not compile is left out
-    /// with a warning naming its file, rule and error; the file's other rules load.
-    pub fn build(user_paths: &[PathBuf]) -> RuleSet {
-        let mut compiler = yara_x::Compiler::new();
-        for name in EXTERNALS {
-            compiler
-                .define_global(name, "")
-                .expect("externals are defined once");
+/// The user files below `user_paths` (folders or single files), each with the files it
+/// includes; a file another one includes is left to it.
+fn user_files(user_paths: &[PathBuf], warnings: &mut Vec<String>) -> (Vec<UserFile>, Vec<PathBuf>) {
+    let mut paths = Vec::new();
+    for path in user_paths {
+        if path.is_file() {
+            paths.push(path.clone());
+        } else {
+            rule_files(path, &mut paths, warnings);
         }
+    }
+    paths.sort();
+    let mut include_dirs: Vec<PathBuf> = paths
+        .iter()
+        .filter_map(|p| p.parent().map(Path::to_path_buf))
+        .collect();
+    include_dirs.dedup();
+    let mut files: Vec<UserFile> = Vec::new();
+    for path in &paths {
+        let source = match std::fs::read(path) {
+            Ok(s) => s,
+            Err(e) => {
+                warnings.push(format!("cannot read rule file {}: {e}", path.display()));
+                continue;
+            }
+        };
+        let mut included = Vec::new();
+        includes_of(path, &source, &include_dirs, 0, &mut included);
+        let stem = path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        files.push(UserFile {
+            path: path.clone(),
+            // Files of one name in two folders get namespaces of their own.
+            namespace: format!("user:{}:{stem}", files.len()),
+            source,
+            included,
+        });
+    }
+    let included_elsewhere: HashSet<PathBuf> = files
+        .iter()
+        .flat_map(|f| f.included.iter().map(|(p, _)| p.clone()))
+        .collect();
+    files.retain(|f| {
+        f.path
+            .canonicalize()
+            .map_or(true, |p| !included_elsewhere.contains(&p))
+    });
+    (files, include_dirs)
+}
+
+/// Compiles exsweep's own rules (when `builtin`) and `files`, one namespace each;
+/// returns the rules and, by namespace, the first error of a file that did not
+/// compile whole.
+fn compile(
+    builtin: bool,
+    files: &[&UserFile],
+    include_dirs: &[PathBuf],
+) -> (yara_x::Rules, HashMap<String, String>) {
+    let mut compiler = yara_x::Compiler::new();
+    for name in EXTERNALS {
+        compiler
+            .define_global(name, "")
+            .expect("externals are defined once");
+    }
+    if builtin {
         compiler.new_namespace("exsweep");
         for (name, source) in BUILTIN_RULES {
             if let Err(e) =
@@ -211,94 +295,200 @@ impl RuleSet {
                 panic!("built-in rule file {name} does not compile: {e}");
             }
         }
+    }
+    for dir in include_dirs {
+        compiler.add_include_dir(dir);
+    }
+    let mut errors = HashMap::new();
+    for file in files {
+        compiler.new_namespace(&file.namespace);
+        let origin = file.path.display().to_string();
+        if let Err(e) = compiler
+            .add_source(yara_x::SourceCode::from(file.source.as_slice()).with_origin(origin))
+        {
+            let first_line = e.to_string().lines().next().unwrap_or("").to_string();
+            let rule = e
+                .labels()
+                .next()
+                .and_then(|label| rule_at(&file.source, label.span().start()));
+            errors.insert(
+                file.namespace.clone(),
+                match rule {
+                    Some(rule) => format!("rule {rule}: {first_line}"),
+                    None => first_line,
+                },
+            );
+        }
+    }
+    (compiler.build(), errors)
+}
+
+/// Whether a rule source compares the `md5` external (`md5 == "..."`), which costs a
+/// hash of every file; an `md5 = "..."` meta or `hash.md5(...)` does not.
+fn tests_md5_external(source: &[u8]) -> bool {
+    const OPERATORS: [&[u8]; 10] = [
+        b"==",
+        b"!=",
+        b"contains",
+        b"icontains",
+        b"matches",
+        b"iequals",
+        b"startswith",
+        b"istartswith",
+        b"endswith",
+        b"iendswith",
+    ];
+    memchr::memmem::find_iter(source, b"md5").any(|at| {
+        let before = at.checked_sub(1).map(|i| source[i]);
+        let standalone = before
+            .is_none_or(|b| !(b.is_ascii_alphanumeric() || b == b'_' || b == b'.' || b == b'$'));
+        let rest = source[at + 3..].trim_ascii_start();
+        standalone && OPERATORS.iter().any(|op| rest.starts_with(op))
+    })
+}
+
+/// No rule of a namespace compiled.
+static EMPTY: std::sync::LazyLock<HashSet<String>> = std::sync::LazyLock::new(HashSet::new);
+
+/// Rule identifiers by namespace, of both halves of a rule set.
+fn compiled_names<'r>(
+    rules: &'r yara_x::Rules,
+    always: Option<&'r yara_x::Rules>,
+) -> HashMap<&'r str, HashSet<String>> {
+    let mut compiled: HashMap<&str, HashSet<String>> = HashMap::new();
+    for rule in rules
+        .iter()
+        .chain(always.into_iter().flat_map(|a| a.iter()))
+    {
+        compiled
+            .entry(rule.namespace())
+            .or_default()
+            .insert(rule.identifier().to_string());
+    }
+    compiled
+}
+
+/// Compiles the rule set: user files with a rule that needs no literal apart (all user
+/// files, when their literals would not make a selective gate), the rest with
+/// exsweep's own behind the prefilter, whose requirements are worked out here from the
+/// rules that compiled.
+/// The sources the prefilter reads: exsweep's own rules and `files`, with the rules
+/// of each that compiled when `compiled` is known.
+fn namespace_sources<'a>(
+    files: &[&'a UserFile],
+    compiled: Option<&'a HashMap<&str, HashSet<String>>>,
+) -> Vec<NamespaceSource<'a>> {
+    let builtin = BUILTIN_RULES.iter().map(|(_, source)| NamespaceSource {
+        texts: vec![source.as_bytes()],
+        compiled: None,
+    });
+    let user = files.iter().map(|f| NamespaceSource {
+        texts: f.texts(),
+        compiled: compiled.map(|c| c.get(f.namespace.as_str()).unwrap_or(&EMPTY)),
+    });
+    builtin.chain(user).collect()
+}
+
+fn compile_entry(files: &[UserFile], include_dirs: &[PathBuf]) -> cache::Entry {
+    let (gated_files, always_files): (Vec<&UserFile>, Vec<&UserFile>) = files
+        .iter()
+        .partition(|f| prefilter::needs_literals(&f.texts()));
+    // A gate as wide as a broad pack needs filters nothing: then the pack's rules are
+    // all scanned on every file, as YARA-X alone would, and only exsweep's own stay
+    // behind the prefilter (their regular expressions would cost much on every file).
+    let selective = prefilter::requirements_of(namespace_sources(&gated_files, None))
+        .is_some_and(|r| prefilter::is_selective(&r));
+    let (gated_files, always_files) = if selective {
+        (gated_files, always_files)
+    } else {
+        (Vec::new(), files.iter().collect())
+    };
+    let (gated, mut errors) = compile(true, &gated_files, include_dirs);
+    let always = (!always_files.is_empty()).then(|| {
+        let (rules, always_errors) = compile(false, &always_files, include_dirs);
+        errors.extend(always_errors);
+        rules
+    });
+    let compiled = compiled_names(&gated, None);
+    let requirements = prefilter::requirements_of(namespace_sources(&gated_files, Some(&compiled)));
+    cache::Entry {
+        gated,
+        always,
+        errors,
+        requirements,
+    }
+}
+
+/// The cache key of a compilation: everything [`compile`] reads.
+fn cache_key(files: &[UserFile], include_dirs: &[PathBuf]) -> cache::Key {
+    let mut key = cache::Key::new();
+    for name in EXTERNALS {
+        key.add(name.as_bytes());
+    }
+    for (name, source) in BUILTIN_RULES {
+        key.add(name.as_bytes());
+        key.add(source.as_bytes());
+    }
+    for dir in include_dirs {
+        key.add(dir.as_os_str().as_encoded_bytes());
+    }
+    for file in files {
+        key.add(file.namespace.as_bytes());
+        key.add(file.path.as_os_str().as_encoded_bytes());
+        key.add(&file.source);
+        for (path, source) in &file.included {
+            key.add(path.as_os_str().as_encoded_bytes());
+            key.add(source);
+        }
+    }
+    key
+}
+
+impl RuleSet {
+    /// Compiles the built-in rules and every `.yar`/`.yara` file below `user_paths`
+    /// (folders or single files), or loads them compiled from the cache
+    /// ([`cache::default_dir`]) when user packs are given. `include` statements are
+    /// followed (beside the including file, else in the folders of the files given),
+    /// and a file another one includes is compiled there only. A rule that does not
+    /// compile is left out with a warning naming its file, rule and error; the file's
+    /// other rules load. Files with a rule that needs no literal are compiled apart
+    /// and scanned on every file, so the prefilter stays on for all the others.
+    pub fn build(user_paths: &[PathBuf]) -> RuleSet {
+        let cache_dir = (!user_paths.is_empty()).then(cache::default_dir).flatten();
+        RuleSet::build_with_cache(user_paths, cache_dir.as_deref())
+    }
+
+    /// [`RuleSet::build`] with the cache in `cache_dir` (`None`: no cache).
+    pub fn build_with_cache(user_paths: &[PathBuf], cache_dir: Option<&Path>) -> RuleSet {
         let mut warnings = Vec::new();
-        let mut paths = Vec::new();
-        for path in user_paths {
-            if path.is_file() {
-                paths.push(path.clone());
-            } else {
-                rule_files(path, &mut paths, &mut warnings);
+        let (files, include_dirs) = user_files(user_paths, &mut warnings);
+        let cached = cache_dir.map(|dir| cache::load(dir, cache_key(&files, &include_dirs)));
+        let (entry, cache_note) = match cached {
+            Some((Some(entry), path)) => (
+                entry,
+                Some(format!("loaded compiled from {}", path.display())),
+            ),
+            other => {
+                let entry = compile_entry(&files, &include_dirs);
+                let note = match other {
+                    Some((None, path)) => Some(match cache::store(&path, &entry) {
+                        Ok(()) => format!("compiled and cached in {}", path.display()),
+                        Err(e) => format!("compiled; not cached in {}: {e}", path.display()),
+                    }),
+                    _ => None,
+                };
+                (entry, note)
             }
-        }
-        paths.sort();
-        let mut include_dirs: Vec<PathBuf> = paths
-            .iter()
-            .filter_map(|p| p.parent().map(Path::to_path_buf))
-            .collect();
-        include_dirs.dedup();
-        for dir in &include_dirs {
-            compiler.add_include_dir(dir);
-        }
-        let mut files: Vec<UserFile> = Vec::new();
-        for path in &paths {
-            let source = match std::fs::read(path) {
-                Ok(s) => s,
-                Err(e) => {
-                    warnings.push(format!("cannot read rule file {}: {e}", path.display()));
-                    continue;
-                }
-            };
-            let mut included = Vec::new();
-            includes_of(path, &source, &include_dirs, 0, &mut included);
-            let stem = path
-                .file_stem()
-                .map(|s| s.to_string_lossy().into_owned())
-                .unwrap_or_default();
-            files.push(UserFile {
-                path: path.clone(),
-                // Files of one name in two folders get namespaces of their own.
-                namespace: format!("user:{}:{stem}", files.len()),
-                source,
-                included,
-            });
-        }
-        let included_elsewhere: HashSet<PathBuf> = files
-            .iter()
-            .flat_map(|f| f.included.iter().map(|(p, _)| p.clone()))
-            .collect();
-        files.retain(|f| {
-            f.path
-                .canonicalize()
-                .map_or(true, |p| !included_elsewhere.contains(&p))
-        });
-        let mut errors: HashMap<String, String> = HashMap::new();
-        for file in &files {
-            compiler.new_namespace(&file.namespace);
-            let origin = file.path.display().to_string();
-            if let Err(e) = compiler
-                .add_source(yara_x::SourceCode::from(file.source.as_slice()).with_origin(origin))
-            {
-                let first_line = e.to_string().lines().next().unwrap_or("").to_string();
-                let rule = e
-                    .labels()
-                    .next()
-                    .and_then(|label| rule_at(&file.source, label.span().start()));
-                errors.insert(
-                    file.namespace.clone(),
-                    match rule {
-                        Some(rule) => format!("rule {rule}: {first_line}"),
-                        None => first_line,
-                    },
-                );
-            }
-        }
-        let rules: &'static yara_x::Rules = Box::leak(Box::new(compiler.build()));
-        let mut compiled: HashMap<&str, HashSet<String>> = HashMap::new();
-        for rule in rules.iter() {
-            compiled
-                .entry(rule.namespace())
-                .or_default()
-                .insert(rule.identifier().to_string());
-        }
+        };
+        let rules: &'static yara_x::Rules = Box::leak(Box::new(entry.gated));
+        let always: Option<&'static yara_x::Rules> = entry.always.map(|r| &*Box::leak(Box::new(r)));
+        let compiled = compiled_names(rules, always);
         let none = HashSet::new();
         let mut wants_md5 = false;
         for file in &files {
             let loaded = compiled.get(file.namespace.as_str()).unwrap_or(&none);
-            wants_md5 |= !loaded.is_empty()
-                && std::iter::once(&file.source)
-                    .chain(file.included.iter().map(|(_, s)| s))
-                    .any(|s| memchr::memmem::find(s, b"md5").is_some());
-            if let Some(error) = errors.get(&file.namespace) {
+            wants_md5 |= !loaded.is_empty() && file.texts().iter().any(|s| tests_md5_external(s));
+            if let Some(error) = entry.errors.get(&file.namespace) {
                 warnings.push(if loaded.is_empty() {
                     format!("rule file {} not loaded: {error}", file.path.display())
                 } else {
@@ -310,45 +500,41 @@ impl RuleSet {
                 });
             }
         }
-        let namespaces = BUILTIN_RULES
-            .iter()
-            .map(|(_, source)| NamespaceSource {
-                texts: vec![source.as_bytes()],
-                compiled: None,
-            })
-            .chain(files.iter().map(|f| {
-                NamespaceSource {
-                    texts: std::iter::once(f.source.as_slice())
-                        .chain(f.included.iter().map(|(_, s)| s.as_slice()))
-                        .collect(),
-                    compiled: Some(compiled.get(f.namespace.as_str()).unwrap_or(&none)),
-                }
-            }));
-        let prefilter = Prefilter::from_sources(namespaces).map(|p| &*Box::leak(Box::new(p)));
-        let rule_count = rules.iter().count();
+        let prefilter = entry
+            .requirements
+            .and_then(Prefilter::from_requirements)
+            .map(|p| &*Box::leak(Box::new(p)));
+        let always_rule_count = always.map_or(0, |a| a.iter().count());
         RuleSet {
             rules,
+            always,
             prefilter,
-            rule_count,
+            rule_count: rules.iter().count() + always_rule_count,
+            always_rule_count,
             builtin_rule_count: compiled.get("exsweep").map_or(0, HashSet::len),
             warnings,
+            cache_note,
             wants_md5,
             has_user_rules: !files.is_empty(),
         }
     }
 
-    /// Whether files holding none of the rules' literals skip the scan (off when some
-    /// loaded rule needs no literal).
+    /// Whether files holding none of the gated rules' literals skip their scan (off
+    /// when a rule the analysis cannot reduce to literals is among them).
     pub fn is_prefiltered(&self) -> bool {
         self.prefilter.is_some()
     }
 
     pub fn scanner(&self, timeout: Duration) -> RuleScanner<'static> {
-        let mut scanner = yara_x::Scanner::new(self.rules);
-        scanner.set_timeout(timeout);
-        scanner.max_matches_per_pattern(1000);
+        let new_scanner = |rules: &'static yara_x::Rules| {
+            let mut scanner = yara_x::Scanner::new(rules);
+            scanner.set_timeout(timeout);
+            scanner.max_matches_per_pattern(1000);
+            scanner
+        };
         RuleScanner {
-            scanner,
+            scanner: new_scanner(self.rules),
+            always: self.always.map(new_scanner),
             prefilter: self.prefilter,
             scratch: Vec::new(),
             wants_md5: self.wants_md5,
@@ -385,6 +571,8 @@ impl RuleSet {
 /// One thread's scanner, reused for every file that thread reads.
 pub struct RuleScanner<'r> {
     scanner: yara_x::Scanner<'r>,
+    /// The scanner of the rules scanned on every file.
+    always: Option<yara_x::Scanner<'r>>,
     prefilter: Option<&'r Prefilter>,
     scratch: Vec<u8>,
     wants_md5: bool,
@@ -487,8 +675,10 @@ impl std::fmt::Display for ScanError {
 }
 
 impl RuleScanner<'_> {
-    /// Gives the externals THOR-style values from the Windows path.
-    fn set_externals(&mut self, windows_path: &str, md5: impl FnOnce() -> String) {
+    /// Gives the externals THOR-style values from the Windows path and the content.
+    /// `owner` stays empty: no evidence exsweep reads records a Windows file's owner
+    /// (live Windows would need its security API).
+    fn set_externals(&mut self, windows_path: &str, data: &[u8], md5: impl FnOnce() -> String) {
         let name = winpath::file_name(windows_path);
         let dir = windows_path
             .strip_suffix(name)
@@ -507,11 +697,14 @@ impl RuleScanner<'_> {
                 },
             ),
             ("md5", if self.wants_md5 { md5() } else { String::new() }),
+            ("filetype", filetype::filetype_of(data).to_string()),
         ];
-        for (k, v) in globals {
-            self.scanner
-                .set_global(k, v.as_str())
-                .expect("externals are defined as strings");
+        for scanner in std::iter::once(&mut self.scanner).chain(self.always.as_mut()) {
+            for (k, v) in &globals {
+                scanner
+                    .set_global(k, v.as_str())
+                    .expect("externals are defined as strings");
+            }
         }
     }
 
@@ -532,22 +725,29 @@ impl RuleScanner<'_> {
         let scan_decoded = decoded
             .as_deref()
             .is_some_and(|text| may_match(&mut self.scratch, text));
-        if !scan_data && !scan_decoded {
+        if !scan_data && !scan_decoded && self.always.is_none() {
             return Ok(Vec::new());
         }
         if self.sets_externals {
-            self.set_externals(windows_path, md5);
+            self.set_externals(windows_path, data, md5);
         }
-        let mut hits = if scan_data {
-            self.scan_bytes(data)?
-        } else {
-            Vec::new()
-        };
-        if let Some(text) = decoded.filter(|_| scan_decoded) {
-            for mut hit in self.scan_bytes(&text)? {
-                if hits.iter().all(|h| h.rule != hit.rule) {
+        let mut hits = Vec::new();
+        let mut views: Vec<(&[u8], bool, &str)> = vec![(data, scan_data, "")];
+        if let Some(text) = decoded.as_deref() {
+            views.push((text, scan_decoded, " (in the decoded text)"));
+        }
+        for (bytes, gated_may_match, label) in views {
+            let mut found = Vec::new();
+            if gated_may_match {
+                found.extend(scan_bytes(&mut self.scanner, bytes)?);
+            }
+            if let Some(always) = self.always.as_mut() {
+                found.extend(scan_bytes(always, bytes)?);
+            }
+            for mut hit in found {
+                if hits.iter().all(|h: &RuleHit| h.rule != hit.rule) {
                     for m in &mut hit.matches {
-                        m.identifier.push_str(" (in the decoded text)");
+                        m.identifier.push_str(label);
                     }
                     hits.push(hit);
                 }
@@ -555,17 +755,17 @@ impl RuleScanner<'_> {
         }
         Ok(hits)
     }
+}
 
-    fn scan_bytes(&mut self, data: &[u8]) -> Result<Vec<RuleHit>, ScanError> {
-        let results = self.scanner.scan(data).map_err(|e| match e {
-            yara_x::ScanError::Timeout => ScanError::Timeout,
-            other => ScanError::Failed(other.to_string()),
-        })?;
-        Ok(results
-            .matching_rules()
-            .map(|rule| rule_hit(&rule))
-            .collect())
-    }
+fn scan_bytes(scanner: &mut yara_x::Scanner, data: &[u8]) -> Result<Vec<RuleHit>, ScanError> {
+    let results = scanner.scan(data).map_err(|e| match e {
+        yara_x::ScanError::Timeout => ScanError::Timeout,
+        other => ScanError::Failed(other.to_string()),
+    })?;
+    Ok(results
+        .matching_rules()
+        .map(|rule| rule_hit(&rule))
+        .collect())
 }
 
 /// The references a rule's `cve`, `attack`, `reference` and `author` meta name.
@@ -614,6 +814,19 @@ fn rule_hit(rule: &yara_x::Rule) -> RuleHit {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_a_comparison_of_the_md5_external_costs_a_hash() {
+        assert!(tests_md5_external(b"condition: md5 == \"ab\" or $a"));
+        assert!(tests_md5_external(b"condition:\n  md5 icontains \"ab\""));
+        assert!(!tests_md5_external(b"meta: md5 = \"ab\" condition: $a"));
+        assert!(!tests_md5_external(
+            b"condition: hash.md5(0, filesize) == \"ab\""
+        ));
+        assert!(!tests_md5_external(
+            b"strings: $md5 = \"x\" condition: $md5"
+        ));
+    }
 
     /// Every file below `dir`, with its bytes.
     fn files_below(dir: &Path, out: &mut Vec<(PathBuf, Vec<u8>)>) {
@@ -822,10 +1035,78 @@ mod tests {
             eprintln!("skipped: {} is absent", dir.display());
             return;
         }
-        let set = RuleSet::build(&[dir]);
+        let cache = tempfile::tempdir().unwrap();
+        let set = RuleSet::build_with_cache(std::slice::from_ref(&dir), Some(cache.path()));
         assert!(set.rule_count > 5000, "only {} rules", set.rule_count);
-        // Some of its rules match on file properties alone: everything is scanned.
-        assert!(set.prefilter.is_none());
+        // Its literals are too many for a selective gate: its rules are scanned on
+        // every file, and exsweep's own stay behind the prefilter.
+        assert!(set.prefilter.is_some());
+        assert_eq!(
+            set.always_rule_count,
+            set.rule_count - set.builtin_rule_count
+        );
         assert!(set.warnings.len() < 10, "{:#?}", set.warnings);
+        assert!(set
+            .cache_note
+            .as_deref()
+            .unwrap()
+            .starts_with("compiled and cached"));
+        let again = RuleSet::build_with_cache(&[dir], Some(cache.path()));
+        assert!(again
+            .cache_note
+            .as_deref()
+            .unwrap()
+            .starts_with("loaded compiled"));
+        assert_eq!(
+            (again.rule_count, again.always_rule_count, &again.warnings),
+            (set.rule_count, set.always_rule_count, &set.warnings)
+        );
+    }
+
+    #[test]
+    fn the_filetype_external_names_the_content() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("cloaked.yar"),
+            "rule cloaked { condition: extension == \".jpg\" and filetype == \"PHP\" }",
+        )
+        .unwrap();
+        let set = RuleSet::build_with_cache(&[dir.path().to_path_buf()], None);
+        let mut scanner = set.scanner(Duration::from_secs(5));
+        let hits = |path: &str, data: &[u8], scanner: &mut RuleScanner| {
+            scanner.scan(path, data, String::new).unwrap().len()
+        };
+        assert_eq!(hits(r"C:\inetpub\a.jpg", b"<?php echo 1;", &mut scanner), 1);
+        assert_eq!(
+            hits(r"C:\inetpub\a.jpg", b"\xFF\xD8\xFF\xE0", &mut scanner),
+            0
+        );
+        assert_eq!(hits(r"C:\inetpub\a.php", b"<?php echo 1;", &mut scanner), 0);
+    }
+
+    #[test]
+    fn a_rule_without_literals_is_scanned_apart_and_the_prefilter_stays_on() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("small.yar"),
+            "rule tiny_file { condition: filesize < 4 }",
+        )
+        .unwrap();
+        std::fs::write(
+            dir.path().join("needle.yar"),
+            "rule needle { strings: $a = \"HaystackNeedle\" condition: $a }",
+        )
+        .unwrap();
+        let set = RuleSet::build_with_cache(&[dir.path().to_path_buf()], None);
+        assert!(set.is_prefiltered());
+        assert_eq!(set.always_rule_count, 1);
+        let mut scanner = set.scanner(Duration::from_secs(5));
+        let found = |data: &[u8], scanner: &mut RuleScanner| {
+            let hits = scanner.scan(r"C:\x.txt", data, String::new).unwrap();
+            hits.into_iter().map(|h| h.identifier).collect::<Vec<_>>()
+        };
+        assert_eq!(found(b"abc", &mut scanner), ["tiny_file"]);
+        assert_eq!(found(b"a HaystackNeedle here", &mut scanner), ["needle"]);
+        assert!(found(b"nothing to see here", &mut scanner).is_empty());
     }
 }
