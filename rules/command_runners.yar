@@ -72,3 +72,42 @@ rule exsweep_wscript_shell_exec
     condition:
         filesize < 2MB and any of ($object*) and any of ($run*) and any of ($server*)
 }
+
+rule exsweep_sql_xp_cmdshell
+{
+    meta:
+        id = "EXR-CMD-4"
+        description = "Server page that sends a command from the request to SQL Server's xp_cmdshell through a database connection: operating-system commands run as the SQL Server service"
+        severity = "high"
+        family = "command runner"
+        attack = "T1505.001"
+        reference = "https://attack.mitre.org/techniques/T1505/001/"
+        author = "exsweep"
+    strings:
+        $xp = "xp_cmdshell" nocase
+        $request = /\bRequest(\.Form|\.QueryString|\.Item|\.Params)?\s*[\[\(]/ nocase
+        $run = /(\.\s*Execute\s*[\(\s]|ExecuteReader|ExecuteNonQuery|ExecuteScalar)/ nocase
+        $server = /<\s?%|runat\s*=\s*["']?server/ nocase
+    condition:
+        filesize < 2MB and $xp and $request and $run and $server
+}
+
+rule exsweep_servu_local_exploit
+{
+    meta:
+        id = "EXR-CMD-5"
+        description = "Page that talks to Serv-U's local administration port to add a system-level FTP user and run a command through it (SITE EXEC): the Serv-U privilege escalation that classic ASP shells carry"
+        severity = "high"
+        family = "command runner"
+        attack = "T1068"
+        reference = "https://attack.mitre.org/techniques/T1068/"
+        author = "exsweep"
+    strings:
+        $setup = "-SETUSERSETUP" nocase
+        $domain = "-DELETEDOMAIN" nocase
+        $maintenance = "SITE MAINTENANCE" nocase
+        $exec = "SITE EXEC" nocase
+        $port = "43958"
+    condition:
+        filesize < 2MB and 2 of ($setup, $domain, $maintenance) and ($exec or $port)
+}

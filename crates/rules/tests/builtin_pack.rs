@@ -112,6 +112,16 @@ fn cases() -> Vec<(&'static str, Vec<u8>, Vec<u8>)> {
             j(&["<% Set fso = CreateObject(\"Scripting.FileSystemObject\")\nSet d = fso.GetFolder(Server.MapPath(\"upload\"))\nfor each f in d.SubFolders : next\nfso.DeleteFile Server.MapPath(\"upload/old.tmp\") %>"]),
         ),
         (
+            "exsweep_sql_xp_cmdshell",
+            j(&["<%\nc = Request.Form(\"cmd\")\nconn.Execute(\"exec master..xp_cmd", "shell '\" & c & \"'\")\n%>"]),
+            j(&["<%\n' xp_cmd", "shell is disabled on this server\nSet rs = conn.Execute(\"select 1\")\n%>"]),
+        ),
+        (
+            "exsweep_servu_local_exploit",
+            j(&["<%\nnewuser = \"-SETUSER", "SETUP\" & vbCrLf\nmt = \"SITE MAINTE", "NANCE\" & vbCrLf\nc = \"site ex", "ec \" & cmd\n%>"]),
+            j(&["<%\n' Serv-U admin notes: SITE MAINTE", "NANCE opens the console\nport = 43958\n%>"]),
+        ),
+        (
             "exsweep_dotnet_process_with_output",
             page("void Page_Load() { var psi = new ProcessStartInfo(\"ipconfig\"); psi.RedirectStandardOutput = true; Response.Write(Process.Start(psi).StandardOutput.ReadToEnd()); }"),
             j(&["class Tool { static void Main() { var psi = new ProcessStartInfo(\"ipconfig\"); psi.RedirectStandardOutput = true; } }"]),

@@ -113,7 +113,7 @@ const MIN_UNICODE_ESCAPES: usize = 12;
 const MIN_LITERAL_JOINS: usize = 12;
 
 /// Where request data enters server code, in the languages IIS hosts.
-const REQUEST_SOURCES: [&str; 21] = [
+const REQUEST_SOURCES: [&str; 22] = [
     "request.form",
     "request.querystring",
     "request.item",
@@ -135,6 +135,7 @@ const REQUEST_SOURCES: [&str; 21] = [
     "$_cookie",
     "php://input",
     "request.totalbytes",
+    "$_files",
 ];
 
 /// Calls that run what they are given whatever their argument: a process, a loaded
@@ -391,9 +392,17 @@ fn reads_as_prose(after: &[u8]) -> bool {
         .next()
         .unwrap_or_default();
     let statement = statement.trim_ascii();
-    !statement
-        .iter()
-        .any(|b| matches!(b, b'(' | b'&' | b'+' | b'"' | b'.' | b'['))
+    // `eval str End Function` on one line is code: VBScript keywords follow the argument.
+    let keyword = statement.split(|b| *b == b' ').skip(1).any(|w| {
+        matches!(
+            w,
+            b"end" | b"then" | b"else" | b"function" | b"sub" | b"next"
+        )
+    });
+    !keyword
+        && !statement
+            .iter()
+            .any(|b| matches!(b, b'(' | b'&' | b'+' | b'"' | b'.' | b'['))
         && statement.contains(&b' ')
 }
 
@@ -499,18 +508,33 @@ fn char_codes(code: &[u8]) -> usize {
 }
 
 /// True when a character is made from a code by arithmetic: `chr(`, `chrw(` or
-/// `fromcharcode(` whose argument holds `-`, `+`, `xor` or `^`.
+/// `fromcharcode(` whose argument holds `-`, `+`, `xor` or `^`, or a character's code
+/// (`asc(`, `charCodeAt(`) shifted by one of them.
 fn char_code_decoder(code: &[u8]) -> bool {
-    ["chr(", "chrw(", "chrb(", "fromcharcode("].iter().any(|n| {
+    let shifted_code = ["asc(", "ascw(", "charcodeat("].iter().any(|n| {
         memmem::find_iter(code, n.as_bytes()).any(|at| {
-            let argument = &code[at + n.len()..];
-            let argument = &argument[..balanced_end(argument, 80)];
-            // `Chr(13)`, `Chr(-1)` are constants, not arithmetic on a code.
-            argument.first().is_some_and(|b| b.is_ascii_alphabetic())
-                && (argument.iter().any(|b| matches!(b, b'-' | b'+' | b'^'))
-                    || memmem::find(argument, b" xor ").is_some())
+            // `Asc(Mid(s, i, 1)) - k`: a character's code shifted, a Caesar decoder.
+            let rest = &code[at + n.len()..];
+            let end = balanced_end(rest, 80);
+            let after = rest.get(end + 1..).unwrap_or_default().trim_ascii_start();
+            rest.get(end) == Some(&b')')
+                && (after
+                    .first()
+                    .is_some_and(|b| matches!(b, b'-' | b'+' | b'^'))
+                    || after.starts_with(b"xor "))
         })
-    })
+    });
+    shifted_code
+        || ["chr(", "chrw(", "chrb(", "fromcharcode("].iter().any(|n| {
+            memmem::find_iter(code, n.as_bytes()).any(|at| {
+                let argument = &code[at + n.len()..];
+                let argument = &argument[..balanced_end(argument, 80)];
+                // `Chr(13)`, `Chr(-1)` are constants, not arithmetic on a code.
+                argument.first().is_some_and(|b| b.is_ascii_alphabetic())
+                    && (argument.iter().any(|b| matches!(b, b'-' | b'+' | b'^'))
+                        || memmem::find(argument, b" xor ").is_some())
+            })
+        })
 }
 
 /// Where the argument that starts `text` (just inside an opening parenthesis) ends:
@@ -653,6 +677,8 @@ mod tests {
     fn prose_in_a_comment_is_not_a_sink() {
         let page = "<% ' execute the update\r\nSet c = Server.CreateObject(\"ADODB.Command\") : x = Request(\"id\") %>";
         assert!(signals(r"C:\x.asp", page).is_empty());
+        let antsword = "<%Function x(str) eval str End Function%><%D = request(\"ant\")%><%x D%>";
+        assert!(signals(r"C:\x.asp", antsword).contains(&"dynamic-execute"));
         let shell = "<% execute request(\"a\") %>";
         assert!(signals(r"C:\x.asp", shell).contains(&"request-to-sink"));
     }
@@ -686,7 +712,9 @@ mod tests {
             fired.contains(&"dynamic-execute") && fired.contains(&"char-code-decoder"),
             "{fired:?}"
         );
-        let literal = "<% Eval(\"1+1\") : x = Chr(13) & Chr(10) %>";
+        let caesar = "<% pk = Asc(Mid(t, i, 1)) - k : a = a & Chr(pk) %>";
+        assert!(signals(r"C:\x.asp", caesar).contains(&"char-code-decoder"));
+        let literal = "<% Eval(\"1+1\") : x = Chr(13) & Chr(10) : n = Asc(c) %>";
         assert!(signals(r"C:\x.asp", literal).is_empty());
         let joined = "<% eval(\"e\"&\"v\"&\"a\"&\"l\") %>";
         assert!(signals(r"C:\x.asp", joined).contains(&"dynamic-execute"));
