@@ -30,7 +30,8 @@ rm -rf "$EXSWEEP_CACHE_DIR"
 /usr/bin/time -f "  exsweep compile (cold): %es" ./target/release/exsweep rules check "$pack" > /dev/null || true
 /usr/bin/time -f "  exsweep load (cached): %es" ./target/release/exsweep rules check "$pack" | tail -1 || true
 externals=(-d 'filename=""' -d 'filepath=""' -d 'extension=""' -d 'filetype=""' -d 'owner=""' -d 'md5=""')
-/usr/bin/time -f "  yr compile: %es" yr compile --ignore-invalid-rules --path-as-namespace "${externals[@]}" "$pack" -o "$work/pack.yarc" > /dev/null 2>&1
+/usr/bin/time -o "$work/time.txt" -f "  yr compile: %es" yr compile --ignore-invalid-rules --path-as-namespace "${externals[@]}" "$pack" -o "$work/pack.yarc" > /dev/null 2>&1 || true
+cat "$work/time.txt"
 echo "threads: $threads"
 compare exsweep "./target/release/exsweep scan --full --quiet --threads $threads --format jsonl --rules $pack $tree" \
   yr-precompiled "yr scan -C --recursive --threads $threads --disable-console-logs $work/pack.yarc $tree"
