@@ -296,6 +296,10 @@ pub struct RuleInfo {
     /// `namespace:identifier` (`exsweep:` for built-in rules, `user:<file>` for packs).
     pub id: String,
     pub name: String,
+    /// The rule's own `id` meta: `EXR-<family>-<n>` for exsweep's rules (as `exsweep
+    /// checks` lists them), a UUID for signature-base's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub meta_id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -191,7 +191,16 @@ fn write_group(group: &Group, out: &mut dyn Write) -> io::Result<()> {
             writeln!(out, "        score:   {} = {}", f.score, steps.join(", "))?;
         }
         if let Some(rule) = &f.rule {
-            writeln!(out, "        rule:    {}", printable(rule.id.as_bytes()))?;
+            let meta_id = rule
+                .meta_id
+                .as_deref()
+                .map(|id| format!(" ({})", printable(id.as_bytes())))
+                .unwrap_or_default();
+            writeln!(
+                out,
+                "        rule:    {}{meta_id}",
+                printable(rule.id.as_bytes())
+            )?;
         }
         for m in &f.matches {
             writeln!(

@@ -229,6 +229,7 @@ mod tests {
         rule_hit.rule = Some(RuleInfo {
             id: "exsweep:r".into(),
             name: "r".into(),
+            meta_id: Some("EXR-TEST-1".into()),
             description: Some("d".into()),
             author: Some("exsweep".into()),
         });

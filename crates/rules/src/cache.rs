@@ -181,7 +181,10 @@ pub fn store(path: &Path, entry: &Entry) -> Result<(), String> {
     errors.sort();
     put_part(&mut bytes, errors.join("\0").as_bytes());
     put_requirements(&mut bytes, &entry.requirements);
-    let partial = path.with_extension(format!("{}.partial", std::process::id()));
+    // A name of this writer's own: two threads or processes may store one entry at once.
+    static WRITERS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let writer = WRITERS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let partial = path.with_extension(format!("{}-{writer}.partial", std::process::id()));
     std::fs::write(&partial, &bytes).map_err(|e| e.to_string())?;
     std::fs::rename(&partial, path).map_err(|e| e.to_string())?;
     prune(dir);

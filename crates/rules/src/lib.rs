@@ -650,6 +650,8 @@ pub struct RuleHit {
     /// `namespace:identifier` (`exsweep:` for built-in rules, `user:<file>` for packs).
     pub rule: String,
     pub identifier: String,
+    /// The rule's `id` meta (`EXR-...` for exsweep's own rules).
+    pub meta_id: Option<String>,
     pub description: Option<String>,
     /// From the rule's `severity` or `score` meta; `None` when it has neither.
     pub severity: Option<(Severity, u8)>,
@@ -804,6 +806,7 @@ fn rule_hit(rule: &yara_x::Rule) -> RuleHit {
     RuleHit {
         rule: format!("{}:{}", rule.namespace(), rule.identifier()),
         identifier: rule.identifier().to_string(),
+        meta_id: meta_str(&meta, "id").map(Cow::into_owned),
         description: meta_str(&meta, "description").map(Cow::into_owned),
         severity: rule_severity(&meta),
         references,

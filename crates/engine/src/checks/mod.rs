@@ -233,6 +233,7 @@ pub fn rule_hit(rule: exsweep_rules::RuleHit) -> Hit {
     hit.rule = Some(RuleInfo {
         id: rule.rule,
         name: rule.identifier,
+        meta_id: rule.meta_id,
         description: rule.description,
         author,
     });
