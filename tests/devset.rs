@@ -103,7 +103,7 @@ fn built_in_detection_meets_the_development_set_bars() {
 }
 
 /// The held-out set (`bench/heldout/`, in the repository): the false-alarm bar, and a
-/// floor under recall at today's figure (108 of 137) so that no change loses ground
+/// floor under recall at today's figure (111 of 137) so that no change loses ground
 /// unseen. The target is 85%; this floor rises as detection does.
 #[test]
 fn built_in_detection_holds_its_ground_on_the_held_out_set() {
@@ -111,7 +111,7 @@ fn built_in_detection_holds_its_ground_on_the_held_out_set() {
     let counts = sweep_sample_zip(&zip_path).expect("the held-out set is in the repository");
     let (shells, found) = shells_and_false_alarm_bar(&counts, 100, 800);
     assert!(
-        found >= 108,
-        "found {found} of {shells} held-out shells, fewer than 108"
+        found >= 111,
+        "found {found} of {shells} held-out shells, fewer than 111"
     );
 }

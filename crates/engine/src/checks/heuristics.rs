@@ -34,7 +34,7 @@ pub const DYNAMIC_EXECUTE: Signal = Signal {
 pub const TINY_PAGE_WITH_SINK: Signal = Signal {
     id: "tiny-page-with-sink",
     weight: 25,
-    because: "a page of under 1 KB of code whose code holds an execution sink",
+    because: "a page of under 1 KB of code whose code holds an execution sink or writes request data to a file",
 };
 pub const HIDDEN_KEYWORD: Signal = Signal {
     id: "hidden-keyword",
@@ -596,7 +596,8 @@ pub fn assess(subject: &FileSubject, text: &[u8]) -> Assessment {
     if near(&sources, &sinks, STATEMENT_REACH) {
         fired.push(REQUEST_TO_SINK);
     }
-    if near(&sources, &positions(c, &FILE_WRITES), STATEMENT_REACH) {
+    let writes_request = near(&sources, &positions(c, &FILE_WRITES), STATEMENT_REACH);
+    if writes_request {
         fired.push(REQUEST_TO_FILE_WRITE);
     }
     if variable
@@ -605,7 +606,8 @@ pub fn assess(subject: &FileSubject, text: &[u8]) -> Assessment {
     {
         fired.push(DYNAMIC_EXECUTE);
     }
-    if !sinks.is_empty() && code.code_bytes < TINY_CODE {
+    // A tiny page whose work is writing request data to a file is a dropper.
+    if (!sinks.is_empty() || writes_request) && code.code_bytes < TINY_CODE {
         fired.push(TINY_PAGE_WITH_SINK);
     }
     let (joined, joints) = joined_literals(&spell_char_codes(c));
@@ -688,7 +690,11 @@ mod tests {
         let page = "GIF89a;<% Set f = fs.CreateTextFile(Request.Form(\"path\"), True) %>";
         assert_eq!(
             signals(r"C:\x.asp", page),
-            ["request-to-file-write", "image-header"]
+            [
+                "request-to-file-write",
+                "tiny-page-with-sink",
+                "image-header"
+            ]
         );
     }
 
