@@ -12,20 +12,7 @@ files=${1:-50000}
 mib=${2:-1100}
 threads=${3:-2}
 work=${BENCH_DIR:-/tmp/exsweep-bench}
-tree="$work/tree-$files-$mib"
-
-command -v yr >/dev/null || { echo "yr not found: cargo install yara-x-cli --locked" >&2; exit 2; }
-cargo build --release --quiet
-if [ ! -d "$tree" ]; then
-  mkdir -p "$work"
-  python3 bench/gen_tree.py "$tree" "$files" "$mib"
-fi
-echo "tree: $(find "$tree" -type f | wc -l) files, $(du -sh --apparent-size "$tree" | cut -f1)"
-
-# Warm the page cache so both tools read from memory, not from disk.
-find "$tree" -type f -exec cat {} + > /dev/null
-
-
+file_tree "$files" "$mib"
 echo "threads: $threads"
 measure exsweep ./target/release/exsweep scan --full --quiet --threads "$threads" --format jsonl "$tree"
 measure yr yr scan --recursive --threads "$threads" --disable-console-logs rules/ "$tree"

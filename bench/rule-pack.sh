@@ -14,15 +14,8 @@ files=${2:-50000}
 mib=${3:-1100}
 threads=${4:-2}
 work=${BENCH_DIR:-/tmp/exsweep-bench}
-tree="$work/tree-$files-$mib"
-command -v yr >/dev/null || { echo "yr not found: cargo install yara-x-cli --locked" >&2; exit 2; }
-cargo build --release --quiet
-if [ ! -d "$tree" ]; then
-  mkdir -p "$work"
-  python3 bench/gen_tree.py "$tree" "$files" "$mib"
-fi
-echo "tree: $(find "$tree" -type f | wc -l) files, $(du -sh --apparent-size "$tree" | cut -f1); pack: $(find "$pack" -name '*.yar*' | wc -l) files"
-find "$tree" -type f -exec cat {} + > /dev/null
+file_tree "$files" "$mib"
+echo "pack: $(find "$pack" -name '*.yar*' | wc -l) rule files"
 
 # exsweep's cache in a folder of its own: the first load compiles, the next ones read it.
 export EXSWEEP_CACHE_DIR="$work/rule-cache"
