@@ -236,7 +236,8 @@ impl FileContext<'_> {
         // file the baseline lists with this hash is Microsoft's, whatever a rule says.
         let mut content = Vec::new();
         if complete && !buf.is_empty() && !known_good {
-            match scanner.scan(&file.windows_path, buf, || {
+            let view = exsweep_rules::text_view(buf);
+            match scanner.scan_with_view(&file.windows_path, buf, view.as_deref(), || {
                 subject.hashes.md5(buf).to_string()
             }) {
                 Ok(rule_hits) => content.extend(rule_hits.into_iter().map(rule_hit)),
@@ -247,7 +248,6 @@ impl FileContext<'_> {
                 Err(e) => self.warn(format!("rule scan failed on {}: {e}", file.windows_path)),
             }
             if subject.is_server_executed() && subject.extension() != "config" {
-                let view = exsweep_rules::text_view(buf);
                 let assessment = heuristics::assess(&subject, view.as_deref().unwrap_or(buf));
                 content.extend(context::heuristic_hit(&assessment));
             }

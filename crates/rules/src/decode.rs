@@ -18,6 +18,8 @@ pub fn text_view(data: &[u8]) -> Option<Vec<u8>> {
 /// A classic ASP page whose directive names code page 65000 (UTF-7), decoded.
 fn utf7_page(data: &[u8]) -> Option<Vec<u8>> {
     let head = &data[..data.len().min(4096)];
+    // Every file passes here: only one that names 65000 at all is lowered and read.
+    memchr::memmem::find(head, b"65000")?;
     let lower = head.to_ascii_lowercase();
     let at = memchr::memmem::find(&lower, b"codepage")?;
     let value: Vec<u8> = lower[at + 8..]

@@ -396,8 +396,10 @@ fn compile_entry(files: &[UserFile], include_dirs: &[PathBuf]) -> cache::Entry {
     // A gate as wide as a broad pack needs filters nothing: then the pack's rules are
     // all scanned on every file, as YARA-X alone would, and only exsweep's own stay
     // behind the prefilter (their regular expressions would cost much on every file).
-    let selective = prefilter::requirements_of(namespace_sources(&gated_files, None))
-        .is_some_and(|r| prefilter::is_selective(&r));
+    let candidate = prefilter::requirements_of(namespace_sources(&gated_files, None));
+    let selective = candidate
+        .as_ref()
+        .is_some_and(|r| prefilter::is_selective(r));
     let (gated_files, always_files) = if selective {
         (gated_files, always_files)
     } else {
@@ -409,8 +411,18 @@ fn compile_entry(files: &[UserFile], include_dirs: &[PathBuf]) -> cache::Entry {
         errors.extend(always_errors);
         rules
     });
-    let compiled = compiled_names(&gated, None);
-    let requirements = prefilter::requirements_of(namespace_sources(&gated_files, Some(&compiled)));
+    // When every gated file compiled whole, the requirements already worked out are
+    // those of the rules that compiled; otherwise they are worked out again without
+    // the rules left out (or for exsweep's own rules alone, when the pack is not gated).
+    let compiled_whole = gated_files
+        .iter()
+        .all(|f| !errors.contains_key(&f.namespace));
+    let requirements = if selective && compiled_whole {
+        candidate
+    } else {
+        let compiled = compiled_names(&gated, None);
+        prefilter::requirements_of(namespace_sources(&gated_files, Some(&compiled)))
+    };
     cache::Entry {
         gated,
         always,
@@ -710,23 +722,34 @@ impl RuleScanner<'_> {
         }
     }
 
-    /// Scans a file's content and, when its bytes are not its text (UTF-16, Script
-    /// Encoder), its [`text_view`]. `md5` is called only when a loaded rule may need it.
+    /// Scans a file's content and, when its bytes are not its text (UTF-16, UTF-7,
+    /// Script Encoder), its [`text_view`]. `md5` is called only when a loaded rule may
+    /// need it.
     pub fn scan(
         &mut self,
         windows_path: &str,
         data: &[u8],
         md5: impl FnOnce() -> String,
     ) -> Result<Vec<RuleHit>, ScanError> {
-        let decoded = text_view(data);
+        let view = text_view(data);
+        self.scan_with_view(windows_path, data, view.as_deref(), md5)
+    }
+
+    /// [`RuleScanner::scan`] with the file's [`text_view`] already made (the sweep
+    /// makes it once for the rules and the heuristics).
+    pub fn scan_with_view(
+        &mut self,
+        windows_path: &str,
+        data: &[u8],
+        decoded: Option<&[u8]>,
+        md5: impl FnOnce() -> String,
+    ) -> Result<Vec<RuleHit>, ScanError> {
         let may_match = |scratch: &mut Vec<u8>, bytes: &[u8]| {
             self.prefilter
                 .is_none_or(|prefilter| prefilter.may_match(bytes, scratch))
         };
         let scan_data = may_match(&mut self.scratch, data);
-        let scan_decoded = decoded
-            .as_deref()
-            .is_some_and(|text| may_match(&mut self.scratch, text));
+        let scan_decoded = decoded.is_some_and(|text| may_match(&mut self.scratch, text));
         if !scan_data && !scan_decoded && self.always.is_none() {
             return Ok(Vec::new());
         }
@@ -735,7 +758,7 @@ impl RuleScanner<'_> {
         }
         let mut hits = Vec::new();
         let mut views: Vec<(&[u8], bool, &str)> = vec![(data, scan_data, "")];
-        if let Some(text) = decoded.as_deref() {
+        if let Some(text) = decoded {
             views.push((text, scan_decoded, " (in the decoded text)"));
         }
         for (bytes, gated_may_match, label) in views {
