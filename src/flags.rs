@@ -32,6 +32,12 @@ pub enum Command {
     /// Work with known-good baselines of Exchange's web files.
     #[command(subcommand)]
     Baseline(BaselineCommand),
+    /// Move the files a scan found into a vault, without losing a byte: shows the plan,
+    /// and changes nothing without --apply. Run again, it first finishes or rolls back
+    /// an interrupted run.
+    Quarantine(Box<QuarantineArgs>),
+    /// Put quarantined files back from a vault, with their timestamps, hashes checked.
+    Restore(RestoreArgs),
     /// Write log fixtures for tests and benchmarks (developers' tool).
     #[command(hide = true)]
     Fixture(FixtureArgs),
@@ -66,6 +72,90 @@ pub enum BaselineCommand {
         #[arg(long)]
         build: Option<String>,
     },
+}
+
+#[derive(Args)]
+#[group(id = "source", required = true, multiple = false)]
+pub struct QuarantineSource {
+    /// The findings of a scan: the file `scan --format jsonl -o FILE` wrote.
+    #[arg(long, value_name = "FILE", group = "source")]
+    pub findings: Option<PathBuf>,
+    /// A plan written by `scan --plan` (on a collection or image in the lab), to act
+    /// on here: only files whose SHA-256 still matches move.
+    #[arg(long, value_name = "FILE", group = "source")]
+    pub plan: Option<PathBuf>,
+    /// Scan this evidence now (as `scan EVIDENCE` would) and plan from its findings.
+    #[arg(long, value_name = "EVIDENCE", group = "source")]
+    pub scan: Option<PathBuf>,
+}
+
+#[derive(Args)]
+pub struct QuarantineArgs {
+    #[command(flatten)]
+    pub source: QuarantineSource,
+    /// The vault folder (default on Windows: C:\ProgramData\exsweep\vault).
+    #[arg(long, value_name = "DIR")]
+    pub vault: Option<PathBuf>,
+    /// Carry out the plan. Without it, the plan is shown and nothing changes.
+    #[arg(long)]
+    pub apply: bool,
+    /// The server to act on: a live root or a writable mounted disk (default: the
+    /// evidence the findings came from; with --plan, this machine's C:\).
+    #[arg(long, value_name = "ROOT")]
+    pub target: Option<PathBuf>,
+    /// The target's layout, when auto-detection guesses wrong.
+    #[arg(long, value_enum)]
+    pub layout: Option<LayoutArg>,
+    /// The lowest severity to take (default: high; findings or paths named with
+    /// --finding or --path are taken whatever their severity).
+    #[arg(long, value_parser = parse_severity)]
+    pub min_severity: Option<Severity>,
+    /// Only findings of this check (repeatable).
+    #[arg(long = "check", value_name = "CHECK-ID")]
+    pub check_ids: Vec<String>,
+    /// Only this finding (repeatable).
+    #[arg(long = "finding", value_name = "FINDING-ID")]
+    pub finding_ids: Vec<String>,
+    /// Only files at this Windows path or below this folder (repeatable).
+    #[arg(long = "path", value_name = "WINDOWS-PATH")]
+    pub paths: Vec<String>,
+    /// A folder of original Exchange files (another server of the same build, or the
+    /// installation media unpacked): a modified Exchange file is replaced by the copy
+    /// whose SHA-256 the baseline ships.
+    #[arg(long, value_name = "DIR")]
+    pub known_good: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = RemediateFormat::Console)]
+    pub format: RemediateFormat,
+}
+
+#[derive(Args)]
+pub struct RestoreArgs {
+    /// The vault folder.
+    pub vault: PathBuf,
+    /// The vault item to restore (repeatable; `exsweep restore VAULT` lists them).
+    #[arg(long = "id", value_name = "ITEM-ID", conflicts_with = "all")]
+    pub ids: Vec<String>,
+    /// Restore every quarantined item.
+    #[arg(long)]
+    pub all: bool,
+    /// Restore over a different file standing at the path; that file goes into the
+    /// vault first.
+    #[arg(long)]
+    pub force: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = RemediateFormat::Console)]
+    pub format: RemediateFormat,
+}
+
+/// How quarantine and restore report.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RemediateFormat {
+    /// For a person: the plan, what moved, what stayed and why, the checklist.
+    Console,
+    /// One JSON object a line: `plan_entry`, `left_alone`, `moved`, `skipped`,
+    /// `checklist`, then a `remediation_summary`.
+    Jsonl,
 }
 
 #[derive(Args)]
@@ -112,6 +202,11 @@ pub struct ScanArgs {
     /// Skip the log hunt: files only.
     #[arg(long)]
     pub no_logs: bool,
+    /// Also write a remediation plan of the findings (high and above, with their
+    /// compiled copies and the checklist) to this file, for `quarantine --plan` on
+    /// the server.
+    #[arg(long, value_name = "FILE")]
+    pub plan: Option<PathBuf>,
     #[command(flatten)]
     pub tuning: TuningArgs,
     #[command(flatten)]

@@ -5,6 +5,7 @@
 mod flags;
 mod hiargs;
 mod progress;
+mod remediate;
 
 use clap::Parser;
 use exsweep_engine::checks::{events::EVENT_CHECKS, logs::LOG_CHECKS, CATALOG};
@@ -19,10 +20,19 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Checks => print_checks().map(|_| ExitCode::SUCCESS),
-        Command::Scan(args) => HiScan::new(*args).and_then(|hi| {
-            let report = scan::run(&hi.config, &ProgressBar::new(!hi.output.quiet))?;
-            hi.output.emit(&report)
-        }),
+        Command::Scan(args) => {
+            let plan = args.plan.clone();
+            let (evidence, layout) = (args.evidence.clone(), args.layout.map(Into::into));
+            HiScan::new(*args).and_then(|hi| {
+                let report = scan::run(&hi.config, &ProgressBar::new(!hi.output.quiet))?;
+                if let Some(plan) = &plan {
+                    remediate::write_plan(&report, &evidence, layout, plan)?;
+                }
+                hi.output.emit(&report)
+            })
+        }
+        Command::Quarantine(args) => remediate::quarantine(*args),
+        Command::Restore(args) => remediate::restore(args),
         Command::Demo(args) => run_demo(args),
         Command::Rules(RulesCommand::Check { paths }) => check_rules(&paths),
         Command::Baseline(BaselineCommand::Create {

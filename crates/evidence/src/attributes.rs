@@ -16,17 +16,24 @@ fn hidden_or_system_bits(attributes: u32) -> bool {
 
 /// Whether the file at `path` has the hidden or system attribute, when its file
 /// system records Windows attributes.
-#[cfg(windows)]
 pub fn hidden_or_system(path: &Path) -> Option<bool> {
-    use std::os::windows::fs::MetadataExt;
-    let meta = std::fs::symlink_metadata(path).ok()?;
-    Some(hidden_or_system_bits(meta.file_attributes()))
+    windows_attributes(path).map(hidden_or_system_bits)
 }
 
-/// Whether the file at `path` has the hidden or system attribute, when its file
-/// system records Windows attributes.
+/// The file's Windows attribute bits (`FILE_ATTRIBUTE_*`), when its file system
+/// records them. Quarantine keeps them in its manifest.
+#[cfg(windows)]
+pub fn windows_attributes(path: &Path) -> Option<u32> {
+    use std::os::windows::fs::MetadataExt;
+    std::fs::symlink_metadata(path)
+        .ok()
+        .map(|m| m.file_attributes())
+}
+
+/// The file's Windows attribute bits (`FILE_ATTRIBUTE_*`), when its file system
+/// records them (ntfs-3g and ntfs3 mounts). Quarantine keeps them in its manifest.
 #[cfg(target_os = "linux")]
-pub fn hidden_or_system(path: &Path) -> Option<bool> {
+pub fn windows_attributes(path: &Path) -> Option<u32> {
     use std::os::unix::ffi::OsStrExt;
     let path = std::ffi::CString::new(path.as_os_str().as_bytes()).ok()?;
     let mut value = [0u8; 4];
@@ -40,12 +47,12 @@ pub fn hidden_or_system(path: &Path) -> Option<bool> {
             value.len(),
         )
     };
-    (read == 4).then(|| hidden_or_system_bits(u32::from_be_bytes(value)))
+    (read == 4).then(|| u32::from_be_bytes(value))
 }
 
 /// Other systems record no Windows attributes.
 #[cfg(not(any(windows, target_os = "linux")))]
-pub fn hidden_or_system(_path: &Path) -> Option<bool> {
+pub fn windows_attributes(_path: &Path) -> Option<u32> {
     None
 }
 

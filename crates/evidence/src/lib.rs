@@ -7,7 +7,7 @@
 //! Windows folders in parallel, and reads them read-only. Nothing else in the
 //! program touches the evidence's bytes.
 
-mod attributes;
+pub mod attributes;
 mod folder;
 pub mod known;
 mod live;
@@ -235,6 +235,19 @@ impl Evidence {
 
     pub fn root(&self) -> &Path {
         &self.root
+    }
+
+    pub fn layout(&self) -> Layout {
+        self.layout
+    }
+
+    /// The local folders a Windows folder maps to, for evidence in folders (a drive
+    /// collected twice can give two); empty for archives and loose logs.
+    pub fn local_dirs(&self, windows_dir: &str) -> Vec<PathBuf> {
+        match &self.backend {
+            Backend::Folder(f) => f.resolve(windows_dir),
+            _ => Vec::new(),
+        }
     }
 
     /// The drive letters the evidence holds.

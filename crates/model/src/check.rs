@@ -171,6 +171,7 @@ impl Check {
             score: None,
             rule: None,
             matches: Vec::new(),
+            known_good_sha256: Vec::new(),
         }
     }
 
@@ -205,6 +206,9 @@ pub struct Hit {
     /// For rule matches: the rule.
     pub rule: Option<crate::RuleInfo>,
     pub matches: Vec<crate::MatchedString>,
+    /// For a modified Exchange file: the SHA-256 values its baseline ships, which a
+    /// replacement must have.
+    pub known_good_sha256: Vec<String>,
 }
 
 #[cfg(test)]

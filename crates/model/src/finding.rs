@@ -80,6 +80,21 @@ impl LocalPath {
         }
     }
 
+    /// A file named by its escaped text (as [`LocalPath::escaped`] or the JSONL's
+    /// `local_path` give it).
+    pub fn from_escaped(text: &str) -> LocalPath {
+        LocalPath {
+            path: text.to_string(),
+            zip_member: None,
+        }
+    }
+
+    /// The local path as escaped text: UTF-8, with `%` and bytes that are not UTF-8
+    /// written `%XX`.
+    pub fn escaped(&self) -> &str {
+        &self.path
+    }
+
     /// The local path's bytes, exactly as this machine names the file (or the zip).
     pub fn path_bytes(&self) -> Vec<u8> {
         unescape_lossless(&self.path)
@@ -344,6 +359,10 @@ pub struct Finding {
     pub entities: Entities,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub matches: Vec<MatchedString>,
+    /// For a modified Exchange file (EXS-FILE-012): the SHA-256 values the baseline
+    /// ships for its path, so quarantine can put a known-good copy back.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub known_good_sha256: Vec<String>,
 }
 
 /// The sum of the reasons' points, clamped to 0-100.
@@ -401,6 +420,7 @@ impl Finding {
             evidence,
             entities,
             matches: hit.matches,
+            known_good_sha256: hit.known_good_sha256,
         }
     }
 

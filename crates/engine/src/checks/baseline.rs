@@ -134,7 +134,9 @@ impl<'a> BaselineContext<'a> {
                     " Setup and administrators change configuration files, so this alone is weak.",
                 );
             }
-            out.push(MODIFIED_EXCHANGE_FILE.hit_at(severity, detail));
+            let mut hit = MODIFIED_EXCHANGE_FILE.hit_at(severity, detail);
+            hit.known_good_sha256 = hashes.iter().map(|h| h.to_string()).collect();
+            out.push(hit);
             return (out, false);
         }
         let elsewhere = self.baselines.paths_of_hash(sha256);
