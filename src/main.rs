@@ -24,7 +24,8 @@ fn main() -> ExitCode {
             let plan = args.plan.clone();
             let (evidence, layout) = (args.evidence.clone(), args.layout.map(Into::into));
             HiScan::new(*args).and_then(|hi| {
-                let report = scan::run(&hi.config, &ProgressBar::new(!hi.output.quiet))?;
+                let mut report = scan::run(&hi.config, &ProgressBar::new(!hi.output.quiet))?;
+                remediate::add_checklist(&mut report);
                 if let Some(plan) = &plan {
                     remediate::write_plan(&report, &evidence, layout, plan)?;
                 }
@@ -176,7 +177,8 @@ fn run_demo(args: DemoArgs) -> Result<ExitCode, String> {
         ..ScanRequest::new(root.clone())
     }
     .validate()?;
-    let report = scan::run(&config, &ProgressBar::new(!output.quiet))?;
+    let mut report = scan::run(&config, &ProgressBar::new(!output.quiet))?;
+    remediate::add_checklist(&mut report);
     let code = output.emit(&report)?;
     if args.keep {
         let kept = dir.keep();

@@ -18,6 +18,12 @@ use serde_json::json;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+/// Fills the report's checklist: what its findings call for beyond moving files.
+pub fn add_checklist(report: &mut Report) {
+    let (findings, _) = from_report(report);
+    report.checklist = exsweep_remediate::checklist::build(&findings);
+}
+
 /// The findings of the report as remediation reads them, and what it says of the scan.
 fn from_report(report: &Report) -> (Vec<FindingRef>, ScanRef) {
     let findings = report
@@ -162,22 +168,17 @@ fn show_plan(plan: &Plan, format: RemediateFormat) {
             ),
         );
     }
-    if !plan.checklist.is_empty() && format == RemediateFormat::Console {
-        println!("\nWhat moving files does not fix (do by hand):");
-    }
-    for item in &plan.checklist {
-        emit(
-            format,
-            json!({"record": "checklist", "item": item}),
-            format!(
-                "  [{}] {}\n      why: {}\n      how: {}\n      findings: {}",
-                item.id,
-                item.title,
-                item.why,
-                item.how,
-                item.finding_ids.join(", ")
-            ),
-        );
+    match format {
+        RemediateFormat::Console => {
+            println!();
+            let mut stdout = std::io::stdout().lock();
+            let _ = exsweep_report::console::write_checklist(&plan.checklist, &mut stdout);
+        }
+        RemediateFormat::Jsonl => {
+            for item in &plan.checklist {
+                println!("{}", json!({"record": "checklist", "item": item}));
+            }
+        }
     }
 }
 

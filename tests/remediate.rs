@@ -761,3 +761,67 @@ fn compiled_copies_of_a_quarantined_page_go_with_it() {
         "other pages' assemblies stay"
     );
 }
+
+/// Runs exsweep with `ro` bind-mounted read-only over itself, in a mount namespace of
+/// its own (`unshare -rm`: no mount outlives the command). `None` where this machine
+/// offers no mount namespaces.
+#[cfg(target_os = "linux")]
+fn exsweep_with_read_only(ro: &Path, args: &[&str]) -> Option<Output> {
+    let probe = Command::new("unshare").args(["-rm", "true"]).status();
+    if !probe.is_ok_and(|s| s.success()) {
+        eprintln!("skipped: this machine has no mount namespaces (unshare -rm)");
+        return None;
+    }
+    let script = r#"mount --bind "$1" "$1" && mount -o remount,bind,ro "$1" && shift && exec "$@""#;
+    let mut command = Command::new("unshare");
+    command
+        .args([
+            "-rm",
+            "sh",
+            "-c",
+            script,
+            "sh",
+            s(ro),
+            env!("CARGO_BIN_EXE_exsweep"),
+        ])
+        .args(args);
+    Some(command.output().unwrap())
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn read_only_servers_and_vaults_are_refused_and_nothing_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("server");
+    let (plan, _) = plan_tree(&root, 2);
+    let before = snapshot(&root);
+    let vault = dir.path().join("vaultdisk/vault");
+    fs::create_dir_all(vault.parent().unwrap()).unwrap();
+    let args = [
+        "quarantine",
+        "--plan",
+        s(&plan),
+        "--target",
+        s(&root),
+        "--vault",
+        s(&vault),
+        "--apply",
+    ];
+    let Some(out) = exsweep_with_read_only(&root, &args) else {
+        return;
+    };
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(
+        text(&out).contains("read-only file system"),
+        "{}",
+        text(&out)
+    );
+    let out = exsweep_with_read_only(vault.parent().unwrap(), &args).unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(
+        text(&out).contains("cannot create the vault") && text(&out).contains("read-only"),
+        "{}",
+        text(&out)
+    );
+    assert_eq!(snapshot(&root), before);
+}

@@ -521,10 +521,16 @@ fn cli_formats_and_exit_codes() {
         .lines()
         .map(|l| serde_json::from_str(l).expect("each line is JSON"))
         .collect();
-    let (summary, findings) = lines.split_last().unwrap();
+    let (summary, records) = lines.split_last().unwrap();
     assert_eq!(summary["record"], "summary");
     assert_eq!(summary["verdict"], "COMPROMISED");
+    let (findings, checklist): (Vec<_>, Vec<_>) =
+        records.iter().partition(|r| r["record"] == "finding");
     assert!(findings.len() > 5);
+    // The LSASS dump and the web shells call for credential resets and a rebuild.
+    let todo: Vec<&str> = checklist.iter().map(|r| r["id"].as_str().unwrap()).collect();
+    assert!(todo.contains(&"EXS-TODO-005") && todo.contains(&"EXS-TODO-006"), "{todo:?}");
+    assert!(checklist.iter().all(|r| r["record"] == "checklist"));
     for f in findings {
         assert_eq!(f["record"], "finding");
         assert!(f["timestamp"].as_str().unwrap().ends_with('Z'));

@@ -238,5 +238,6 @@ pub fn run(config: &ScanConfig, progress: &dyn Progress) -> Result<Report, Strin
         findings,
         coverage,
         trail,
+        checklist: Vec::new(),
     })
 }

@@ -42,4 +42,22 @@ pub struct Report {
     pub coverage: Coverage,
     /// With `--follow`: every logged request of that RequestId or IP, oldest first.
     pub trail: Vec<TrailEntry>,
+    /// What the findings call for that moving files cannot fix (filled by remediation's
+    /// checklist, empty until then).
+    pub checklist: Vec<ChecklistItem>,
+}
+
+/// One thing to do by hand that the findings call for (reset a virtual directory,
+/// remove export requests, patch, reset credentials, rebuild).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ChecklistItem {
+    /// Stable: `EXS-TODO-<n>`.
+    pub id: String,
+    pub title: String,
+    /// Why, in the findings' terms.
+    pub why: String,
+    /// How, in the commands an Exchange administrator runs.
+    pub how: String,
+    /// The findings that call for it.
+    pub finding_ids: Vec<String>,
 }

@@ -4,22 +4,8 @@
 //! dump exposed, and whether the server can still be trusted at all.
 
 use crate::findings::FindingRef;
-use serde::{Deserialize, Serialize};
+pub use exsweep_model::ChecklistItem;
 use std::collections::BTreeSet;
-
-/// One thing to do by hand.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ChecklistItem {
-    /// Stable: `EXS-TODO-<n>`.
-    pub id: String,
-    pub title: String,
-    /// Why, in the findings' terms.
-    pub why: String,
-    /// How, in the commands an Exchange administrator runs.
-    pub how: String,
-    /// The findings that call for it.
-    pub finding_ids: Vec<String>,
-}
 
 fn mentions(finding: &FindingRef, words: &[&str]) -> bool {
     let detail = finding.detail.to_ascii_lowercase();

@@ -2,8 +2,8 @@
 //! severity with their evidence, then what was and was not assessed.
 
 use exsweep_model::{
-    printable, rfc3339, AreaCoverage, Entities, Evidence, Finding, LogStatus, Report, Severity,
-    VerdictLevel,
+    printable, rfc3339, AreaCoverage, ChecklistItem, Entities, Evidence, Finding, LogStatus,
+    Report, Severity, VerdictLevel,
 };
 use std::collections::HashMap;
 use std::io::{self, Write};
@@ -255,6 +255,22 @@ fn write_places(places: &[AreaCoverage], missing: &str, out: &mut dyn Write) -> 
     Ok(())
 }
 
+/// What the findings call for that moving files cannot fix; nothing when they call
+/// for nothing. `exsweep quarantine` prints the same section.
+pub fn write_checklist(items: &[ChecklistItem], out: &mut dyn Write) -> io::Result<()> {
+    if items.is_empty() {
+        return Ok(());
+    }
+    writeln!(out, "TO DO BY HAND (what moving files does not fix)")?;
+    for item in items {
+        writeln!(out, "  [{}] {}", item.id, item.title)?;
+        writeln!(out, "      why: {}", item.why)?;
+        writeln!(out, "      how: {}", item.how)?;
+        writeln!(out, "      findings: {}", item.finding_ids.join(", "))?;
+    }
+    writeln!(out)
+}
+
 pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     let cov = &report.coverage;
     writeln!(
@@ -347,6 +363,8 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
             )?;
         }
     }
+
+    write_checklist(&report.checklist, out)?;
 
     if !report.trail.is_empty() {
         writeln!(

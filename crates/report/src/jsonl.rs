@@ -6,8 +6,8 @@
 //! the file is safe to `cat` and still decodes to the same text.
 
 use exsweep_model::{
-    is_disguising, rfc3339, Class, Coverage, Evidence, Finding, Report, Severity, TrailEntry,
-    VerdictLevel,
+    is_disguising, rfc3339, ChecklistItem, Class, Coverage, Evidence, Finding, Report, Severity,
+    TrailEntry, VerdictLevel,
 };
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -26,6 +26,16 @@ struct FindingRecord<'a> {
     timestamp_desc: &'static str,
     #[serde(flatten)]
     finding: &'a Finding,
+}
+
+#[derive(Serialize)]
+struct ChecklistRecord<'a> {
+    record: &'static str,
+    schema_version: u32,
+    scan_id: &'a str,
+    host: &'a str,
+    #[serde(flatten)]
+    item: &'a ChecklistItem,
 }
 
 #[derive(Serialize)]
@@ -111,6 +121,18 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         };
         write_record(out, &record)?;
     }
+    for item in &report.checklist {
+        write_record(
+            out,
+            &ChecklistRecord {
+                record: "checklist",
+                schema_version: SCHEMA_VERSION,
+                scan_id: &report.scan_id,
+                host: &report.host,
+                item,
+            },
+        )?;
+    }
     let summary = SummaryRecord {
         record: "summary",
         schema_version: SCHEMA_VERSION,
@@ -173,6 +195,8 @@ mod tests {
         for line in SCHEMA_DOC.lines() {
             if line.starts_with("## `finding`") {
                 record = "finding";
+            } else if line.starts_with("## `checklist`") {
+                record = "checklist";
             } else if line.starts_with("## `summary`") {
                 record = "summary";
             } else if let Some(row) = line.strip_prefix("| `") {
@@ -233,6 +257,7 @@ mod tests {
             description: Some("d".into()),
             author: Some("exsweep".into()),
         });
+        rule_hit.known_good_sha256 = vec!["ab".repeat(32)];
         rule_hit.matches = vec![MatchedString {
             identifier: "$a".into(),
             offset: 3,
@@ -341,6 +366,13 @@ mod tests {
             findings,
             coverage,
             trail: vec![TrailEntry { line, entities }],
+            checklist: vec![ChecklistItem {
+                id: "EXS-TODO-005".into(),
+                title: "Reset credentials".into(),
+                why: "LSASS was dumped".into(),
+                how: "reset them".into(),
+                finding_ids: vec!["abc".into()],
+            }],
         }
     }
 
