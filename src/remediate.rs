@@ -110,7 +110,16 @@ fn plan_and_target(args: &QuarantineArgs) -> Result<(Plan, PathBuf), String> {
         }
         (None, None) => unreachable!("clap requires one source"),
     };
-    let target = args.target.clone().unwrap_or_else(|| scanned.clone());
+    let target = match &args.target {
+        Some(t) => t.clone(),
+        None if scanned.exists() => scanned.clone(),
+        None => {
+            return Err(format!(
+                "the scan's evidence root {} is not reachable from here; give the server to act on with --target ROOT",
+                scanned.display()
+            ))
+        }
+    };
     // The scanned evidence may be gone (findings brought from elsewhere): the plan is
     // then made on the target, which holds the same Windows paths.
     let evidence = Evidence::open(&scanned, None, &[])

@@ -528,8 +528,14 @@ fn cli_formats_and_exit_codes() {
         records.iter().partition(|r| r["record"] == "finding");
     assert!(findings.len() > 5);
     // The LSASS dump and the web shells call for credential resets and a rebuild.
-    let todo: Vec<&str> = checklist.iter().map(|r| r["id"].as_str().unwrap()).collect();
-    assert!(todo.contains(&"EXS-TODO-005") && todo.contains(&"EXS-TODO-006"), "{todo:?}");
+    let todo: Vec<&str> = checklist
+        .iter()
+        .map(|r| r["id"].as_str().unwrap())
+        .collect();
+    assert!(
+        todo.contains(&"EXS-TODO-005") && todo.contains(&"EXS-TODO-006"),
+        "{todo:?}"
+    );
     assert!(checklist.iter().all(|r| r["record"] == "checklist"));
     for f in findings {
         assert_eq!(f["record"], "finding");

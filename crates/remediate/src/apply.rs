@@ -243,11 +243,15 @@ pub fn recover(vault: &mut Vault) -> Result<Vec<String>, String> {
                         notes.push(format!("{shown}: the interrupted quarantine was finished"));
                     }
                     (true, _, _) => {
-                        vault.discard(&item.id)?;
+                        // A verified copy of a file that changed since is kept: it is
+                        // what the plan named, and the file on disk is no longer it.
+                        if !verified {
+                            vault.discard(&item.id)?;
+                        }
                         let why = if same {
                             "interrupted before the vault copy was verified"
                         } else {
-                            "the file changed during the interrupted run"
+                            "the file changed during the interrupted run (a verified copy of it as planned stays in the vault)"
                         };
                         vault.record(Step::RolledBack {
                             id: item.id.clone(),
