@@ -135,6 +135,31 @@ fn emit(format: RemediateFormat, record: serde_json::Value, line: String) {
     }
 }
 
+/// Notes of one kind (`record`), each a line after `label`.
+fn emit_notes(format: RemediateFormat, record: &str, label: &str, notes: &[String]) {
+    for note in notes {
+        emit(
+            format,
+            json!({"record": record, "note": note}),
+            format!("  {label}  {note}"),
+        );
+    }
+}
+
+/// Files of one kind (`record`) with why, each a line after `label`.
+fn emit_paths(format: RemediateFormat, record: &str, label: &str, paths: &[(String, String)]) {
+    for (path, why) in paths {
+        emit(
+            format,
+            json!({"record": record, "windows_path": path, "why": why}),
+            format!(
+                "  {label}  {}: {why}",
+                exsweep_model::printable(path.as_bytes())
+            ),
+        );
+    }
+}
+
 fn show_plan(plan: &Plan, format: RemediateFormat) {
     if format == RemediateFormat::Console {
         println!(
@@ -156,27 +181,30 @@ fn show_plan(plan: &Plan, format: RemediateFormat) {
                 .join("; "),
         };
         let id = item_id(&entry.windows_path, &entry.sha256);
+        let replace = if entry.known_good_sha256.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "\n         then: put back the shipped file (SHA-256 {}) from --known-good DIR, or take it from the installation media of this build",
+                entry.known_good_sha256.join(" or ")
+            )
+        };
         emit(
             format,
             json!({"record": "plan_entry", "vault_item": id, "entry": entry}),
             format!(
-                "  move   {}\n         sha256 {}  -> vault item {id}\n         why: {why}",
+                "  move   {}\n         sha256 {}  -> vault item {id}\n         why: {why}{replace}",
                 exsweep_model::printable(entry.windows_path.as_bytes()),
                 entry.sha256
             ),
         );
     }
-    for left in &plan.left_alone {
-        emit(
-            format,
-            json!({"record": "left_alone", "windows_path": left.windows_path, "why": left.why}),
-            format!(
-                "  stays  {}: {}",
-                exsweep_model::printable(left.windows_path.as_bytes()),
-                left.why
-            ),
-        );
-    }
+    let left: Vec<(String, String)> = plan
+        .left_alone
+        .iter()
+        .map(|l| (l.windows_path.clone(), l.why.clone()))
+        .collect();
+    emit_paths(format, "left_alone", "stays ", &left);
     match format {
         RemediateFormat::Console => {
             println!();
@@ -192,13 +220,7 @@ fn show_plan(plan: &Plan, format: RemediateFormat) {
 }
 
 fn show_outcome(out: &Outcome, vault: &Path, format: RemediateFormat) {
-    for note in &out.recovered {
-        emit(
-            format,
-            json!({"record": "recovered", "note": note}),
-            format!("  recovered  {note}"),
-        );
-    }
+    emit_notes(format, "recovered", "recovered", &out.recovered);
     for item in &out.moved {
         let replaced = item.replacement.as_ref().map(|r| r.sha256.as_str());
         emit(
@@ -217,33 +239,14 @@ fn show_outcome(out: &Outcome, vault: &Path, format: RemediateFormat) {
             ),
         );
     }
-    for (path, why) in &out.skipped {
-        emit(
-            format,
-            json!({"record": "skipped", "windows_path": path, "why": why}),
-            format!(
-                "  left   {}: {why}",
-                exsweep_model::printable(path.as_bytes())
-            ),
-        );
-    }
-    for path in &out.already {
-        emit(
-            format,
-            json!({"record": "already_in_vault", "windows_path": path}),
-            format!(
-                "  done   {}: already in the vault",
-                exsweep_model::printable(path.as_bytes())
-            ),
-        );
-    }
-    for note in &out.take_from_media {
-        emit(
-            format,
-            json!({"record": "take_from_media", "note": note}),
-            format!("  media  {note}"),
-        );
-    }
+    emit_paths(format, "skipped", "left  ", &out.skipped);
+    let already: Vec<(String, String)> = out
+        .already
+        .iter()
+        .map(|p| (p.clone(), "already in the vault".to_string()))
+        .collect();
+    emit_paths(format, "already_in_vault", "done  ", &already);
+    emit_notes(format, "take_from_media", "media", &out.take_from_media);
 }
 
 pub fn quarantine(args: QuarantineArgs) -> Result<ExitCode, String> {
@@ -309,13 +312,7 @@ pub fn restore(args: RestoreArgs) -> Result<ExitCode, String> {
         (false, true) => return list_vault(&args.vault, format),
     };
     let out = restore::restore(&args.vault, &which, args.force)?;
-    for note in &out.recovered {
-        emit(
-            format,
-            json!({"record": "recovered", "note": note}),
-            format!("  recovered  {note}"),
-        );
-    }
+    emit_notes(format, "recovered", "recovered", &out.recovered);
     for item in &out.restored {
         emit(
             format,
@@ -326,23 +323,8 @@ pub fn restore(args: RestoreArgs) -> Result<ExitCode, String> {
             ),
         );
     }
-    for note in &out.set_aside {
-        emit(
-            format,
-            json!({"record": "set_aside", "note": note}),
-            format!("  set aside  {note}"),
-        );
-    }
-    for (path, why) in &out.skipped {
-        emit(
-            format,
-            json!({"record": "skipped", "windows_path": path, "why": why}),
-            format!(
-                "  left   {}: {why}",
-                exsweep_model::printable(path.as_bytes())
-            ),
-        );
-    }
+    emit_notes(format, "set_aside", "set aside", &out.set_aside);
+    emit_paths(format, "skipped", "left  ", &out.skipped);
     emit(
         format,
         json!({"record": "remediation_summary", "restored": out.restored.len(), "left": out.skipped.len(), "manifest_sha256": out.manifest_sha256}),

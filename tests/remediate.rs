@@ -26,6 +26,37 @@ fn text(out: &Output) -> String {
     )
 }
 
+/// The arguments of `quarantine --plan PLAN --target ROOT --vault VAULT --apply`.
+fn plan_args<'a>(plan: &'a Path, root: &'a Path, vault: &'a Path) -> Vec<&'a str> {
+    let args = [
+        "quarantine",
+        "--plan",
+        s(plan),
+        "--target",
+        s(root),
+        "--vault",
+        s(vault),
+        "--apply",
+    ];
+    args.to_vec()
+}
+
+/// `quarantine --plan PLAN --target ROOT --vault VAULT --apply`, and `extra`.
+fn apply_plan(plan: &Path, root: &Path, vault: &Path, extra: &[&str]) -> Output {
+    let mut args = plan_args(plan, root, vault);
+    args.extend_from_slice(extra);
+    exsweep(&args)
+}
+
+/// `quarantine --findings JSONL --vault VAULT`, with `--apply` when `apply`.
+fn quarantine_findings(jsonl: &Path, vault: &Path, apply: bool) -> Output {
+    let mut args = vec!["quarantine", "--findings", s(jsonl), "--vault", s(vault)];
+    if apply {
+        args.push("--apply");
+    }
+    exsweep(&args)
+}
+
 fn s(p: &Path) -> &str {
     p.to_str().unwrap()
 }
@@ -55,20 +86,17 @@ fn snapshot(root: &Path) -> BTreeMap<PathBuf, (Vec<u8>, SystemTime)> {
     out
 }
 
+/// Scans `server` into `jsonl`.
+fn scan_to_jsonl(server: &Path, jsonl: &Path) -> Output {
+    exsweep(&["scan", s(server), "--format", "jsonl", "-o", s(jsonl), "-q"])
+}
+
 /// The demo server and the JSONL of its scan.
 fn scanned_demo(dir: &Path) -> (PathBuf, PathBuf) {
     let server = dir.join("EXCH01");
     demo::build(&server).unwrap();
     let jsonl = dir.join("scan.jsonl");
-    let out = exsweep(&[
-        "scan",
-        s(&server),
-        "--format",
-        "jsonl",
-        "-o",
-        s(&jsonl),
-        "-q",
-    ]);
+    let out = scan_to_jsonl(&server, &jsonl);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     (server, jsonl)
 }
@@ -96,7 +124,7 @@ fn quarantine_from_findings_then_restore_gives_back_the_same_tree() {
     let before = snapshot(&server);
 
     // Without --apply nothing changes, and the plan says what would move.
-    let dry = exsweep(&["quarantine", "--findings", s(&jsonl), "--vault", s(&vault)]);
+    let dry = quarantine_findings(&jsonl, &vault, false);
     assert_eq!(dry.status.code(), Some(0), "{}", text(&dry));
     let shown = text(&dry);
     assert!(shown.contains(r"aspnet_client\discover.aspx"), "{shown}");
@@ -108,14 +136,7 @@ fn quarantine_from_findings_then_restore_gives_back_the_same_tree() {
     assert_eq!(snapshot(&server), before);
     assert!(!vault.exists());
 
-    let run = exsweep(&[
-        "quarantine",
-        "--findings",
-        s(&jsonl),
-        "--vault",
-        s(&vault),
-        "--apply",
-    ]);
+    let run = quarantine_findings(&jsonl, &vault, true);
     assert_eq!(run.status.code(), Some(0), "{}", text(&run));
     let shell = server.join("inetpub/wwwroot/aspnet_client/discover.aspx");
     assert!(!shell.exists());
@@ -212,18 +233,8 @@ fn killed_at_random_moments_every_file_is_in_place_or_verified_in_the_vault() {
                 .replace('/', "\\")
         )
     };
-    let args = [
-        "quarantine",
-        "--plan",
-        s(&plan),
-        "--target",
-        s(&root),
-        "--vault",
-        s(&vault),
-        "--apply",
-        "--format",
-        "jsonl",
-    ];
+    let mut args = plan_args(&plan, &root, &vault);
+    args.extend(["--format", "jsonl"]);
     let restore_all = ["restore", s(&vault), "--all", "--format", "jsonl"];
     // A fixed-seed generator: the same kill moments on every run of the test.
     let mut seed: u64 = 0x5eed_cafe;
@@ -324,16 +335,7 @@ fn a_plan_from_a_collection_moves_only_files_that_still_match_on_the_server() {
     let vault = dir.path().join("vault");
 
     // Quarantining inside the collection is refused, with the way to do it instead.
-    let refused = exsweep(&[
-        "quarantine",
-        "--plan",
-        s(&plan),
-        "--target",
-        s(&kape),
-        "--vault",
-        s(&vault),
-        "--apply",
-    ]);
+    let refused = apply_plan(&plan, &kape, &vault, &[]);
     assert_eq!(refused.status.code(), Some(2));
     let why = text(&refused);
     assert!(
@@ -344,16 +346,7 @@ fn a_plan_from_a_collection_moves_only_files_that_still_match_on_the_server() {
     // On the server one shell changed after the collection was taken.
     let changed = server.join("inetpub/wwwroot/aspnet_client/discover.aspx");
     fs::write(&changed, b"<%@ Page %> edited since").unwrap();
-    let run = exsweep(&[
-        "quarantine",
-        "--plan",
-        s(&plan),
-        "--target",
-        s(&server),
-        "--vault",
-        s(&vault),
-        "--apply",
-    ]);
+    let run = apply_plan(&plan, &server, &vault, &[]);
     assert_eq!(
         run.status.code(),
         Some(1),
@@ -394,16 +387,7 @@ fn a_full_vault_disk_stops_the_run_and_loses_nothing() {
     // A file-size limit on the process: writes past 256 KiB fail with EFBIG, as a
     // full disk fails them with ENOSPC.
     let mut command = Command::new(env!("CARGO_BIN_EXE_exsweep"));
-    command.args([
-        "quarantine",
-        "--plan",
-        s(&plan),
-        "--target",
-        s(&root),
-        "--vault",
-        s(&vault),
-        "--apply",
-    ]);
+    command.args(plan_args(&plan, &root, &vault));
     // SAFETY: only async-signal-safe calls between fork and exec.
     unsafe {
         command.pre_exec(|| {
@@ -442,16 +426,7 @@ fn a_full_vault_disk_stops_the_run_and_loses_nothing() {
         .collect();
     assert!(leftovers.is_empty(), "no partial copy is left in the vault");
     // Without the limit the same command finishes the job.
-    let again = exsweep(&[
-        "quarantine",
-        "--plan",
-        s(&plan),
-        "--target",
-        s(&root),
-        "--vault",
-        s(&vault),
-        "--apply",
-    ]);
+    let again = apply_plan(&plan, &root, &vault, &[]);
     assert_eq!(again.status.code(), Some(0), "{}", text(&again));
     assert!(files.iter().all(|(p, _)| !p.exists()));
 }
@@ -462,16 +437,7 @@ fn damaged_manifests_and_journals_are_refused_and_nothing_changes() {
     let root = dir.path().join("server");
     let (plan, files) = plan_tree(&root, 4);
     let vault = dir.path().join("vault");
-    let run = exsweep(&[
-        "quarantine",
-        "--plan",
-        s(&plan),
-        "--target",
-        s(&root),
-        "--vault",
-        s(&vault),
-        "--apply",
-    ]);
+    let run = apply_plan(&plan, &root, &vault, &[]);
     assert_eq!(run.status.code(), Some(0), "{}", text(&run));
     let manifest_path = vault.join("manifest.json");
     let good = fs::read(&manifest_path).unwrap();
@@ -521,16 +487,7 @@ fn unsafe_places_and_second_runs_are_refused() {
     let (plan, files) = plan_tree(&root, 2);
     let before = snapshot(&root);
     let in_web = root.join("inetpub/wwwroot/vault");
-    let out = exsweep(&[
-        "quarantine",
-        "--plan",
-        s(&plan),
-        "--target",
-        s(&root),
-        "--vault",
-        s(&in_web),
-        "--apply",
-    ]);
+    let out = apply_plan(&plan, &root, &in_web, &[]);
     assert_eq!(out.status.code(), Some(2));
     assert!(
         text(&out).contains("in a folder the web server serves"),
@@ -543,16 +500,7 @@ fn unsafe_places_and_second_runs_are_refused() {
     fs::create_dir_all(&vault).unwrap();
     let lock = fs::File::create(vault.join(".lock")).unwrap();
     lock.lock().unwrap();
-    let out = exsweep(&[
-        "quarantine",
-        "--plan",
-        s(&plan),
-        "--target",
-        s(&root),
-        "--vault",
-        s(&vault),
-        "--apply",
-    ]);
+    let out = apply_plan(&plan, &root, &vault, &[]);
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out).contains("another exsweep run"), "{}", text(&out));
     drop(lock);
@@ -579,16 +527,7 @@ fn unsafe_places_and_second_runs_are_refused() {
         entries.push(link);
     }
     fs::write(&plan, serde_json::to_vec(&value).unwrap()).unwrap();
-    let out = exsweep(&[
-        "quarantine",
-        "--plan",
-        s(&plan),
-        "--target",
-        s(&root),
-        "--vault",
-        s(&vault),
-        "--apply",
-    ]);
+    let out = apply_plan(&plan, &root, &vault, &[]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     let said = text(&out);
     assert!(said.contains("climbs out"), "{said}");
@@ -618,29 +557,16 @@ fn a_modified_exchange_file_is_replaced_by_its_known_good_copy_and_restorable() 
     let vault = dir.path().join("vault");
 
     // Without a known-good copy the plan says where to get one.
-    let dry = exsweep(&[
-        "quarantine",
-        "--plan",
-        s(&plan),
-        "--target",
-        s(&root),
-        "--vault",
-        s(&vault),
-    ]);
+    let dry = exsweep(&plan_args(&plan, &root, &vault)[..7]);
     assert_eq!(dry.status.code(), Some(0), "{}", text(&dry));
+    assert!(text(&dry).contains("installation media"), "{}", text(&dry));
     let trojaned = fs::read(page).unwrap();
-    let run = exsweep(&[
-        "quarantine",
-        "--plan",
-        s(&plan),
-        "--target",
-        s(&root),
-        "--vault",
-        s(&vault),
-        "--apply",
-        "--known-good",
-        s(&dir.path().join("media")),
-    ]);
+    let run = apply_plan(
+        &plan,
+        &root,
+        &vault,
+        &["--known-good", s(&dir.path().join("media"))],
+    );
     assert_eq!(run.status.code(), Some(0), "{}", text(&run));
     assert!(text(&run).contains("known-good copy"), "{}", text(&run));
     assert_eq!(
@@ -672,16 +598,7 @@ fn restore_does_not_overwrite_a_different_file_unless_forced_and_then_keeps_it()
     let (page, _) = &files[0];
     let original = fs::read(page).unwrap();
     let vault = dir.path().join("vault");
-    let run = exsweep(&[
-        "quarantine",
-        "--plan",
-        s(&plan),
-        "--target",
-        s(&root),
-        "--vault",
-        s(&vault),
-        "--apply",
-    ]);
+    let run = apply_plan(&plan, &root, &vault, &[]);
     assert_eq!(run.status.code(), Some(0), "{}", text(&run));
     fs::write(page, b"a page the admin put back by hand").unwrap();
     let out = exsweep(&["restore", s(&vault), "--all"]);
@@ -724,17 +641,10 @@ fn compiled_copies_of_a_quarantined_page_go_with_it() {
     .unwrap();
     fs::write(temp.join("App_Web_other.dll"), b"MZ another app's page").unwrap();
     let jsonl = dir.path().join("scan.jsonl");
-    exsweep(&[
-        "scan",
-        s(&server),
-        "--format",
-        "jsonl",
-        "-o",
-        s(&jsonl),
-        "-q",
-    ]);
+    let scanned = scan_to_jsonl(&server, &jsonl);
+    assert_eq!(scanned.status.code(), Some(1), "{}", text(&scanned));
     let vault = dir.path().join("vault");
-    let dry = exsweep(&["quarantine", "--findings", s(&jsonl), "--vault", s(&vault)]);
+    let dry = quarantine_findings(&jsonl, &vault, false);
     let plan = text(&dry);
     assert!(
         plan.contains(
@@ -742,14 +652,7 @@ fn compiled_copies_of_a_quarantined_page_go_with_it() {
         ),
         "{plan}"
     );
-    let run = exsweep(&[
-        "quarantine",
-        "--findings",
-        s(&jsonl),
-        "--vault",
-        s(&vault),
-        "--apply",
-    ]);
+    let run = quarantine_findings(&jsonl, &vault, true);
     assert_eq!(run.status.code(), Some(0), "{}", text(&run));
     assert!(!page.exists());
     assert!(!temp.join("health.aspx.cdcab7d2.compiled").exists());
@@ -797,16 +700,7 @@ fn read_only_servers_and_vaults_are_refused_and_nothing_changes() {
     let before = snapshot(&root);
     let vault = dir.path().join("vaultdisk/vault");
     fs::create_dir_all(vault.parent().unwrap()).unwrap();
-    let args = [
-        "quarantine",
-        "--plan",
-        s(&plan),
-        "--target",
-        s(&root),
-        "--vault",
-        s(&vault),
-        "--apply",
-    ];
+    let args = plan_args(&plan, &root, &vault);
     let Some(out) = exsweep_with_read_only(&root, &args) else {
         return;
     };
