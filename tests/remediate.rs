@@ -719,3 +719,21 @@ fn read_only_servers_and_vaults_are_refused_and_nothing_changes() {
     );
     assert_eq!(snapshot(&root), before);
 }
+
+#[test]
+fn a_scan_in_the_same_command_plans_the_same_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let (server, jsonl) = scanned_demo(dir.path());
+    let vault = dir.path().join("vault");
+    let from_file = text(&quarantine_findings(&jsonl, &vault, false));
+    let out = exsweep(&["quarantine", "--scan", s(&server), "--vault", s(&vault)]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let moves = |t: &str| -> Vec<String> {
+        t.lines()
+            .filter(|l| l.starts_with("  move "))
+            .map(str::to_string)
+            .collect()
+    };
+    assert!(moves(&text(&out)).len() >= 5, "{}", text(&out));
+    assert_eq!(moves(&text(&out)), moves(&from_file));
+}

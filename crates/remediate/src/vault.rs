@@ -225,7 +225,14 @@ impl Vault {
         for step in steps {
             replay(&mut entries, step);
         }
-        check_manifest(dir)?;
+        for listed in check_manifest(dir)? {
+            if !entries.contains_key(&listed) {
+                return Err(format!(
+                    "the vault journal {} does not record item {listed}, which the manifest lists: the journal was cut short or replaced; nothing was changed. Keep both files for the case",
+                    journal::path_in(dir).display()
+                ));
+            }
+        }
         Ok(Vault {
             dir: dir.to_path_buf(),
             journal,
@@ -359,11 +366,12 @@ fn member_name(item: &Item) -> String {
 
 /// Refuses a manifest that fails its checksum: someone edited it, or the disk
 /// damaged it. A missing manifest is fine (a run that stopped before writing one).
-fn check_manifest(dir: &Path) -> Result<(), String> {
+/// Returns the IDs it lists, which the journal must all record.
+fn check_manifest(dir: &Path) -> Result<Vec<String>, String> {
     let path = dir.join("manifest.json");
     let bytes = match fs::read(&path) {
         Ok(b) => b,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
         Err(e) => return Err(io_err("cannot read the vault manifest", &path, e)),
     };
     let bad = |why: &str| {
@@ -381,7 +389,7 @@ fn check_manifest(dir: &Path) -> Result<(), String> {
     if manifest.checksum != format!("sha256:{}", durable::sha256_hex(&items_json)) {
         return Err(bad("fails its checksum"));
     }
-    Ok(())
+    Ok(manifest.items.into_iter().map(|e| e.item.id).collect())
 }
 
 #[cfg(test)]
@@ -461,6 +469,11 @@ pub(crate) mod tests {
         fs::write(&path, &text[..text.len() / 2]).unwrap();
         let err = Vault::open(dir.path(), false).err().unwrap();
         assert!(err.contains("not a complete manifest"), "{err}");
+        // A journal that lost the records of listed items is refused too.
+        fs::write(&path, &text).unwrap();
+        fs::write(journal::path_in(dir.path()), b"").unwrap();
+        let err = Vault::open(dir.path(), false).err().unwrap();
+        assert!(err.contains("cut short or replaced"), "{err}");
     }
 
     #[test]
