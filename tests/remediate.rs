@@ -544,50 +544,69 @@ fn unsafe_places_and_second_runs_are_refused() {
 #[test]
 fn a_modified_exchange_file_is_replaced_by_its_known_good_copy_and_restorable() {
     let dir = tempfile::tempdir().unwrap();
-    let root = dir.path().join("server");
-    let (plan, files) = plan_tree(&root, 1);
-    let (page, trojaned_sha) = &files[0];
-    let original = b"<%@ Page Language=\"C#\" %> the shipped errorFE";
-    let known_good = dir.path().join("media/FrontEnd/HttpProxy/owa/auth");
-    fs::create_dir_all(&known_good).unwrap();
-    fs::write(known_good.join("P0.aspx"), original).unwrap();
-    let mut value: serde_json::Value = serde_json::from_slice(&fs::read(&plan).unwrap()).unwrap();
-    value["entries"][0]["known_good_sha256"] = serde_json::json!([sha256(original)]);
-    fs::write(&plan, serde_json::to_vec(&value).unwrap()).unwrap();
+    let server = dir.path().join("server");
+    let auth = "Program Files/Microsoft/Exchange Server/V15/FrontEnd/HttpProxy/owa/auth";
+    let page = server.join(auth).join("errorFE.aspx");
+    let original: &[u8] = b"<%@ Page Language=\"C#\" %><html>the shipped errorFE</html>";
+    fs::create_dir_all(page.parent().unwrap()).unwrap();
+    fs::create_dir_all(server.join(auth).join("15.2.1544.4/themes")).unwrap();
+    fs::create_dir_all(server.join("Windows/System32/config")).unwrap();
+    fs::write(&page, original).unwrap();
+    let baseline = dir.path().join("baseline.csv");
+    let created = exsweep(&["baseline", "create", "-o", s(&baseline), s(&server)]);
+    assert!(created.status.success(), "{}", text(&created));
+    // The attacker trojanises the shipped page; installation media hold the original.
+    let trojaned = [original, demo::samples::china_chopper().as_slice()].concat();
+    fs::write(&page, &trojaned).unwrap();
+    let media = dir.path().join("media/FrontEnd/HttpProxy/owa/auth");
+    fs::create_dir_all(&media).unwrap();
+    fs::write(media.join("errorFE.aspx"), original).unwrap();
+    let jsonl = dir.path().join("scan.jsonl");
+    let scan = [
+        "scan",
+        s(&server),
+        "--baseline",
+        s(&baseline),
+        "--format",
+        "jsonl",
+        "-o",
+        s(&jsonl),
+        "-q",
+    ];
+    assert_eq!(exsweep(&scan).status.code(), Some(1));
     let vault = dir.path().join("vault");
 
     // Without a known-good copy the plan says where to get one.
-    let dry = exsweep(&plan_args(&plan, &root, &vault)[..7]);
-    assert_eq!(dry.status.code(), Some(0), "{}", text(&dry));
+    let dry = quarantine_findings(&jsonl, &vault, false);
+    assert!(text(&dry).contains("EXS-FILE-012"), "{}", text(&dry));
+    assert!(text(&dry).contains(&sha256(original)), "{}", text(&dry));
     assert!(text(&dry).contains("installation media"), "{}", text(&dry));
-    let trojaned = fs::read(page).unwrap();
-    let run = apply_plan(
-        &plan,
-        &root,
-        &vault,
-        &["--known-good", s(&dir.path().join("media"))],
-    );
+    let run = exsweep(&[
+        "quarantine",
+        "--findings",
+        s(&jsonl),
+        "--vault",
+        s(&vault),
+        "--apply",
+        "--known-good",
+        s(&dir.path().join("media")),
+    ]);
     assert_eq!(run.status.code(), Some(0), "{}", text(&run));
     assert!(text(&run).contains("known-good copy"), "{}", text(&run));
     assert_eq!(
-        fs::read(page).unwrap(),
+        fs::read(&page).unwrap(),
         original,
         "the shipped file is back in place"
     );
-    let id = item_id(
-        &value["entries"][0]["windows_path"]
-            .as_str()
-            .unwrap()
-            .to_lowercase(),
-        trojaned_sha,
-    );
+    let item = &manifest(&vault)["items"][0];
+    assert_eq!(item["state"], "replaced");
+    let id = item["id"].as_str().unwrap().to_string();
     assert_eq!(vault_content(&vault, &id).unwrap(), trojaned);
-    assert_eq!(manifest(&vault)["items"][0]["state"], "replaced");
 
     // Restoring puts the modified file back over the known-good copy it stood for.
     let back = exsweep(&["restore", s(&vault), "--id", &id]);
     assert_eq!(back.status.code(), Some(0), "{}", text(&back));
-    assert_eq!(fs::read(page).unwrap(), trojaned);
+    assert_eq!(fs::read(&page).unwrap(), trojaned);
 }
 
 #[test]
