@@ -98,7 +98,9 @@ fn describe(entry: &PlanEntry, path: &Path, meta: &fs::Metadata) -> Result<Item,
             Some(meta.mode() & 0o7777),
         )
     };
-    #[cfg(not(unix))]
+    #[cfg(windows)]
+    let (owner, unix_mode) = (crate::windows::owner_sid(path), None);
+    #[cfg(not(any(unix, windows)))]
     let (owner, unix_mode) = (None, None);
     Ok(Item {
         id: item_id(&entry.windows_path, &digests.sha256),

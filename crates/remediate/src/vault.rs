@@ -63,7 +63,7 @@ pub struct Item {
     pub created: Option<String>,
     /// Windows attribute bits, where the file system records them.
     pub attributes: Option<u32>,
-    /// The owner as the platform gives it (`uid:gid` on Unix).
+    /// The owner as the platform gives it (`uid:gid` on Unix, the owner's SID on Windows).
     pub owner: Option<String>,
     /// Unix permission bits, restored with the file.
     pub unix_mode: Option<u32>,
