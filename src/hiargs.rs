@@ -112,7 +112,7 @@ impl Output {
         if !self.quiet && (self.format != FormatArg::Console || self.to_file) {
             eprintln!(
                 "exsweep: {} — {} finding(s), {} file(s) read",
-                report.verdict.label(),
+                report.verdict.headline(),
                 report.findings.len(),
                 report.coverage.files_scanned
             );

@@ -8,7 +8,9 @@ mod progress;
 mod remediate;
 
 use clap::Parser;
-use exsweep_engine::checks::{events::EVENT_CHECKS, logs::LOG_CHECKS, CATALOG};
+use exsweep_engine::checks::{
+    events::EVENT_CHECKS, exposure::EXPOSURE_CHECKS, logs::LOG_CHECKS, CATALOG,
+};
 use exsweep_engine::scan::{self, ScanRequest};
 use flags::{BaselineCommand, Cli, Command, DemoArgs, RulesCommand};
 use hiargs::{HiScan, Output};
@@ -62,7 +64,12 @@ fn main() -> ExitCode {
 
 fn print_checks() -> Result<(), String> {
     let mut out = std::io::stdout().lock();
-    for c in CATALOG.iter().chain(LOG_CHECKS).chain(EVENT_CHECKS) {
+    for c in CATALOG
+        .iter()
+        .chain(LOG_CHECKS)
+        .chain(EVENT_CHECKS)
+        .chain(EXPOSURE_CHECKS)
+    {
         let refs: Vec<String> = c.references.iter().map(|r| r.to_string()).collect();
         writeln!(
             out,

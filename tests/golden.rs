@@ -45,6 +45,8 @@ fn project(record: &Value) -> Value {
             log["line"] = evidence["record_id"].clone();
             (Value::Null, log)
         }
+        // A configuration item (an exposure finding's build) goes where a file would.
+        Some("config") => (pick(&["windows_path", "item", "value"]), Value::Null),
         other => panic!("evidence of kind {other:?}"),
     };
     let entities = &record["entities"];

@@ -156,7 +156,11 @@ fn demo_server_is_compromised_and_decoys_stay_quiet() {
                 assert!(file.sha256.is_some() && file.times.modified.is_some())
             }
             Evidence::LogLine(log) => assert!(log.time.is_some() && log.line > 0),
-            other => panic!("the demo has only file and log evidence: {other:?}"),
+            // Exposure: the build, where it was read.
+            Evidence::Config(item) => {
+                assert!(f.check_id.starts_with("EXS-EXP-") && item.value.contains("15.2.858.5"))
+            }
+            other => panic!("the demo has only file, log and build evidence: {other:?}"),
         }
     }
 }

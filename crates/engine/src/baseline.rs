@@ -52,7 +52,7 @@ pub fn create(
         .as_ref()
         .ok_or_else(|| format!("no Exchange install found in {}", evidence_path.display()))?;
     let build = build
-        .or_else(|| served_build(&evidence, &inventory))
+        .or_else(|| served_build(&evidence, &inventory).map(|(build, _)| build))
         .ok_or("the evidence does not tell the build: name it with --build")?;
     if !exsweep_indicators::baseline::is_build(&build) {
         return Err(format!("{build} is not a build number (like 15.2.1544.4)"));

@@ -24,6 +24,8 @@ pub struct ExchangeInstall {
     pub version: Option<String>,
     /// How it was found: the registry, or a default path.
     pub source: &'static str,
+    /// KB articles of the Exchange updates the registry lists as installed.
+    pub updates: Vec<String>,
 }
 
 /// Where a file sits, as far as the checks care.
@@ -168,6 +170,7 @@ fn find_exchange(evidence: &Evidence, warnings: &mut Vec<String>) -> Option<Exch
                         root,
                         version: setup.version,
                         source: "registry (MsiInstallPath)",
+                        updates: registry::installed_exchange_updates(&hive),
                     });
                 }
                 warnings.push(format!(
@@ -185,6 +188,7 @@ fn find_exchange(evidence: &Evidence, warnings: &mut Vec<String>) -> Option<Exch
                 root,
                 version: None,
                 source: "default install path",
+                updates: Vec::new(),
             })
         })
     })

@@ -5,6 +5,7 @@
 //! evidence, takes the inventory, sweeps, hunts, correlates, assembles the coverage
 //! and the verdict, and returns the [`Report`].
 
+use crate::checks;
 use crate::correlate;
 use crate::coverage::{self, Loaded};
 use crate::hunt::{self, HuntOptions};
@@ -215,6 +216,7 @@ pub fn run(config: &ScanConfig, progress: &dyn Progress) -> Result<Report, Strin
         }
         None => Vec::new(),
     };
+    findings.extend(checks::exposure::findings(&evidence, &inventory));
     correlate::score_shells_in_use(&mut findings);
     finding::make_ids_unique(&mut findings);
     sort_findings(&mut findings);

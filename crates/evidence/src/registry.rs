@@ -96,6 +96,48 @@ fn read_exchange_setup(software_hive: &[u8]) -> Result<(Option<ExchangeSetup>, b
     Ok((None, valid))
 }
 
+/// The KB articles of the Exchange updates a SOFTWARE hive lists as installed: the
+/// `Uninstall` keys whose `DisplayName` names Exchange and a `KBnnnnnnn` (security
+/// updates register as "Security Update for Exchange Server 2019 CU12 (KB5019758)").
+pub fn installed_exchange_updates(software_hive: &[u8]) -> Vec<String> {
+    guarded(|| Ok(read_installed_updates(software_hive))).unwrap_or_default()
+}
+
+fn read_installed_updates(software_hive: &[u8]) -> Vec<String> {
+    let Ok((hive, _)) = open(software_hive) else {
+        return Vec::new();
+    };
+    let Ok(root) = hive.root_key_node() else {
+        return Vec::new();
+    };
+    let Some(Ok(uninstall)) = root.subpath("Microsoft\\Windows\\CurrentVersion\\Uninstall") else {
+        return Vec::new();
+    };
+    let Some(Ok(subkeys)) = uninstall.subkeys() else {
+        return Vec::new();
+    };
+    let mut kbs: Vec<String> = subkeys
+        .flatten()
+        .filter_map(|key| string_value(&key, "DisplayName"))
+        .filter(|name| name.to_ascii_lowercase().contains("exchange"))
+        .filter_map(|name| kb_in(&name))
+        .collect();
+    kbs.sort();
+    kbs.dedup();
+    kbs
+}
+
+/// The `KBnnnnnnn` a display name mentions.
+fn kb_in(name: &str) -> Option<String> {
+    let upper = name.to_ascii_uppercase();
+    let at = upper.find("KB")?;
+    let digits: String = upper[at + 2..]
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    (digits.len() >= 6).then(|| format!("KB{digits}"))
+}
+
 /// Reads the computer name from a SYSTEM hive.
 pub fn computer_name(system_hive: &[u8]) -> Option<String> {
     guarded(|| Ok(read_computer_name(system_hive)))

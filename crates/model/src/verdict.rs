@@ -30,6 +30,22 @@ impl VerdictLevel {
     }
 }
 
+/// The CVEs of the exposure findings from medium up, sorted.
+fn still_open(findings: &[Finding]) -> Vec<String> {
+    let mut cves: Vec<String> = findings
+        .iter()
+        .filter(|f| f.class == Class::Exposure && f.severity >= Severity::Medium)
+        .flat_map(|f| f.references.iter())
+        .filter_map(|r| match r {
+            crate::check::Reference::Cve(id) => Some(id.to_string()),
+            _ => None,
+        })
+        .collect();
+    cves.sort();
+    cves.dedup();
+    cves
+}
+
 /// The verdict and what it rests on.
 #[derive(Clone, Debug)]
 pub struct Verdict {
@@ -40,6 +56,8 @@ pub struct Verdict {
     pub findings_by_class: BTreeMap<&'static str, usize>,
     /// Areas and log sources the evidence did not hold.
     pub not_assessed: Vec<String>,
+    /// The CVEs exposure findings from medium up say the server is still open to.
+    pub still_open: Vec<String>,
 }
 
 impl Verdict {
@@ -73,11 +91,26 @@ impl Verdict {
                 .map(|c| (c.as_str(), counted(*c)))
                 .collect(),
             not_assessed: coverage.not_assessed(),
+            still_open: still_open(findings),
         }
     }
 
     pub fn label(&self) -> &'static str {
         self.level.label()
+    }
+
+    /// The verdict as the console's first line says it: the level, and the CVEs the
+    /// server is still open to (`COMPROMISED; still open to CVE-2021-26855`).
+    pub fn headline(&self) -> String {
+        if self.still_open.is_empty() {
+            self.label().to_string()
+        } else {
+            format!(
+                "{}; still open to {}",
+                self.label(),
+                self.still_open.join(", ")
+            )
+        }
     }
 
     /// One sentence: what drove the verdict, and what could not be assessed.

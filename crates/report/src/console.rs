@@ -302,7 +302,7 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         })
         .collect();
     let gaps = cov.gaps().count() + cov.log_gaps().count();
-    write!(out, "VERDICT: {}", report.verdict.label())?;
+    write!(out, "VERDICT: {}", report.verdict.headline())?;
     if counts.is_empty() {
         writeln!(out)?;
     } else {

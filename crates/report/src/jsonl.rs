@@ -61,6 +61,7 @@ struct VerdictBasis<'a> {
     driven_by: Option<Class>,
     findings_by_class: &'a BTreeMap<&'static str, usize>,
     not_assessed: &'a [String],
+    still_open: &'a [String],
     explanation: String,
 }
 
@@ -145,6 +146,7 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
             driven_by: report.verdict.driven_by,
             findings_by_class: &report.verdict.findings_by_class,
             not_assessed: &report.verdict.not_assessed,
+            still_open: &report.verdict.still_open,
             explanation: report.verdict.explanation(),
         },
         findings_by_severity: Severity::ALL

@@ -30,8 +30,9 @@ pub struct BaselineContext<'a> {
 
 /// The build the evidence's web files are: the newest build folder below the front
 /// end's `owa\auth` (a security update adds one; the registry keeps the CU's number),
-/// else the registry's version.
-pub fn served_build(evidence: &Evidence, inventory: &Inventory) -> Option<String> {
+/// else the registry's version. The flag is true for a build folder (the exact
+/// build), false for the registry's (the CU only).
+pub fn served_build(evidence: &Evidence, inventory: &Inventory) -> Option<(String, bool)> {
     let exchange = inventory.exchange.as_ref()?;
     let auth = format!(r"{}\FrontEnd\HttpProxy\owa\auth", exchange.root);
     let mut folders: Vec<Vec<u32>> = evidence
@@ -50,7 +51,8 @@ pub fn served_build(evidence: &Evidence, inventory: &Inventory) -> Option<String
                 .collect::<Vec<_>>()
                 .join(".")
         })
-        .or_else(|| exchange.version.clone())
+        .map(|build| (build, true))
+        .or_else(|| exchange.version.clone().map(|v| (v, false)))
 }
 
 impl<'a> BaselineContext<'a> {
@@ -69,7 +71,7 @@ impl<'a> BaselineContext<'a> {
             warn("a baseline was loaded but no Exchange install was found: files were not compared with it".into());
             return None;
         };
-        let build_name = served_build(evidence, inventory);
+        let build_name = served_build(evidence, inventory).map(|(build, _)| build);
         let build = build_name.as_deref().and_then(|b| baselines.for_build(b));
         if build.is_none() {
             let loaded: Vec<&str> = baselines.builds().collect();

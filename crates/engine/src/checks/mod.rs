@@ -7,6 +7,7 @@
 
 pub mod baseline;
 pub mod events;
+pub mod exposure;
 pub mod files;
 pub mod heuristics;
 pub mod logs;

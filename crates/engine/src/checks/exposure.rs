@@ -1,0 +1,224 @@
+//! Exposure: which of the Exchange CVE families this server is still open to, from
+//! the build the evidence shows (the newest build folder below `owa\auth`, which each
+//! security update adds, else the registry's CU-level `Msi*` values) and the updates
+//! the registry lists as installed. The knowledge is `exsweep-exposure`'s; this module
+//! turns its assessment into findings of class `exposure`, which say the server is
+//! open, never that it was entered.
+
+use super::{CVE_2021_26855, CVE_2021_26858, CVE_2021_27065};
+use crate::checks::baseline::served_build;
+use crate::inventory::Inventory;
+use exsweep_evidence::Evidence as EvidenceSource;
+use exsweep_exposure::builds::Build;
+use exsweep_exposure::cves::{self, Precision, Status, UpdateEvidence};
+use exsweep_model::{Check, Class, ConfigItem, Entities, Evidence, Finding, Reference, Severity};
+use std::borrow::Cow;
+
+const BUILD_LIST: Reference = Reference::url(
+    "https://learn.microsoft.com/en-us/exchange/new-features/build-numbers-and-release-dates",
+);
+const HEALTH_CHECKER: Reference =
+    Reference::url("https://microsoft.github.io/CSS-Exchange/Diagnostics/HealthChecker/");
+const PATCH: &str = "Install the latest Cumulative Update and its latest Security Update (the build list names them), \
+     then re-run exsweep or the Exchange Health Checker; until then, apply Microsoft's mitigations and keep the server \
+     off the Internet.";
+
+pub static PROXYLOGON_OPEN: Check = Check {
+    id: Cow::Borrowed("EXS-EXP-001"),
+    title: Cow::Borrowed("Still open to ProxyLogon (CVE-2021-26855, -26857, -26858, -27065)"),
+    severity: Severity::High,
+    class: Class::Exposure,
+    category: Cow::Borrowed("exposure"),
+    references: Cow::Borrowed(&[
+        CVE_2021_26855,
+        Reference::cve("CVE-2021-26857"),
+        CVE_2021_26858,
+        CVE_2021_27065,
+        BUILD_LIST,
+    ]),
+    why: Cow::Borrowed("ProxyLogon gives anyone who can reach OWA code execution as SYSTEM without credentials; it was exploited on a quarter of a million servers within days of March 2021."),
+    action: Cow::Borrowed(PATCH),
+};
+
+pub static PROXYSHELL_OPEN: Check = Check {
+    id: Cow::Borrowed("EXS-EXP-002"),
+    title: Cow::Borrowed("Still open to ProxyShell (CVE-2021-34473, -34523, -31207)"),
+    severity: Severity::High,
+    class: Class::Exposure,
+    category: Cow::Borrowed("exposure"),
+    references: Cow::Borrowed(&[
+        Reference::cve("CVE-2021-34473"),
+        Reference::cve("CVE-2021-34523"),
+        Reference::cve("CVE-2021-31207"),
+        BUILD_LIST,
+    ]),
+    why: Cow::Borrowed("ProxyShell chains an autodiscover path confusion into remote PowerShell and writes a web shell through a mailbox export, without credentials; mass exploitation began in August 2021."),
+    action: Cow::Borrowed(PATCH),
+};
+
+pub static PROXYNOTSHELL_OPEN: Check = Check {
+    id: Cow::Borrowed("EXS-EXP-003"),
+    title: Cow::Borrowed("Still open to ProxyNotShell / OWASSRF (CVE-2022-41040, -41082, -41080)"),
+    severity: Severity::High,
+    class: Class::Exposure,
+    category: Cow::Borrowed("exposure"),
+    references: Cow::Borrowed(&[
+        Reference::cve("CVE-2022-41040"),
+        Reference::cve("CVE-2022-41082"),
+        Reference::cve("CVE-2022-41080"),
+        BUILD_LIST,
+    ]),
+    why: Cow::Borrowed("Any mailbox user (a phished password is enough) reaches remote PowerShell and runs code on the server; the URL rewrite mitigation was bypassed through OWA (OWASSRF) before the November 2022 update."),
+    action: Cow::Borrowed(PATCH),
+};
+
+pub static UNSUPPORTED_CU: Check = Check {
+    id: Cow::Borrowed("EXS-EXP-004"),
+    title: Cow::Borrowed("The server's cumulative update no longer receives security updates"),
+    severity: Severity::Medium,
+    class: Class::Exposure,
+    category: Cow::Borrowed("exposure"),
+    references: Cow::Borrowed(&[BUILD_LIST, HEALTH_CHECKER]),
+    why: Cow::Borrowed("Microsoft ships security updates for the newest cumulative updates only: every vulnerability fixed since this CU's last update is open, whatever exsweep checks by name."),
+    action: Cow::Borrowed("Install the current Cumulative Update of this Exchange version, then its latest Security Update."),
+};
+
+pub static EXPOSURE_UNKNOWN: Check = Check {
+    id: Cow::Borrowed("EXS-EXP-005"),
+    title: Cow::Borrowed("Exposure to an Exchange CVE family could not be determined"),
+    severity: Severity::Low,
+    class: Class::Exposure,
+    category: Cow::Borrowed("exposure"),
+    references: Cow::Borrowed(&[BUILD_LIST, HEALTH_CHECKER]),
+    why: Cow::Borrowed("The evidence gives the build only to the cumulative update, or a build Microsoft's list does not have: whether the security update is installed is not known, so the server may be open."),
+    action: Cow::Borrowed("Check the installed Security Update on the server (Get-Command ExSetup | % FileVersionInfo, or the Health Checker), or collect the SOFTWARE hive and the Exchange front end's owa\\auth folder."),
+};
+
+pub static EXPOSURE_CHECKS: &[&Check] = &[
+    &PROXYLOGON_OPEN,
+    &PROXYSHELL_OPEN,
+    &PROXYNOTSHELL_OPEN,
+    &UNSUPPORTED_CU,
+    &EXPOSURE_UNKNOWN,
+];
+
+fn check_of_family(family: &str) -> &'static Check {
+    match family {
+        "ProxyLogon" => &PROXYLOGON_OPEN,
+        "ProxyShell" => &PROXYSHELL_OPEN,
+        _ => &PROXYNOTSHELL_OPEN,
+    }
+}
+
+/// The exposure findings for the evidence: one per CVE family that is open (or not
+/// known to be fixed), and one when the CU is out of updates. None without an
+/// Exchange build to go on (the coverage says the install was not found).
+pub fn findings(evidence: &EvidenceSource, inventory: &Inventory) -> Vec<Finding> {
+    let Some(exchange) = inventory.exchange.as_ref() else {
+        return Vec::new();
+    };
+    let Some((build_text, exact)) = served_build(evidence, inventory) else {
+        return Vec::new();
+    };
+    let Some(build) = Build::parse(&build_text) else {
+        return Vec::new();
+    };
+    let (source, windows_path) = if exact {
+        (
+            "newest build folder below owa\\auth".to_string(),
+            format!(
+                r"{}\FrontEnd\HttpProxy\owa\auth\{build_text}",
+                exchange.root
+            ),
+        )
+    } else {
+        (
+            "registry's Msi* build values".to_string(),
+            r"C:\Windows\System32\config\SOFTWARE".to_string(),
+        )
+    };
+    let assessment = cves::assess(&UpdateEvidence {
+        build,
+        precision: if exact {
+            Precision::Exact
+        } else {
+            Precision::CuOnly
+        },
+        source: source.clone(),
+        installed_kbs: exchange.updates.clone(),
+    });
+    let release = assessment.release.or(assessment.cu).map_or_else(
+        || format!("build {build}"),
+        |r| format!("{} ({build})", r.name),
+    );
+    let kbs = if exchange.updates.is_empty() {
+        "the registry lists no installed Exchange update".to_string()
+    } else {
+        format!("installed updates: {}", exchange.updates.join(", "))
+    };
+    let config = || {
+        Evidence::Config(ConfigItem {
+            windows_path: windows_path.clone(),
+            item: "Exchange build".into(),
+            value: format!("{build} (from the {source}; {kbs})"),
+            ..ConfigItem::default()
+        })
+    };
+    let mut out = Vec::new();
+    let mut families: Vec<&str> = cves::CVES.iter().map(|c| c.family).collect();
+    families.dedup();
+    for family in families {
+        let of_family: Vec<_> = assessment
+            .cves
+            .iter()
+            .filter(|c| c.cve.family == family)
+            .collect();
+        let open_ids: Vec<&str> = of_family
+            .iter()
+            .filter(|c| matches!(c.status, Status::Open(_)))
+            .map(|c| c.cve.id)
+            .collect();
+        let open: Vec<String> = of_family
+            .iter()
+            .filter_map(|c| match &c.status {
+                Status::Open(why) => Some(format!("{}: {why}", c.cve.id)),
+                _ => None,
+            })
+            .collect();
+        let unknown: Vec<String> = of_family
+            .iter()
+            .filter_map(|c| match &c.status {
+                Status::Unknown(why) => Some(format!("{}: {why}", c.cve.id)),
+                _ => None,
+            })
+            .collect();
+        let hit = if !open.is_empty() {
+            check_of_family(family).hit(format!(
+                "{release} is open to {family}. {}",
+                open.join("; ")
+            ))
+        } else if !unknown.is_empty() {
+            EXPOSURE_UNKNOWN.hit(format!(
+                "{release}: {family} status unknown. {}",
+                unknown.join("; ")
+            ))
+        } else {
+            continue;
+        };
+        let mut finding = Finding::new(hit, config(), Entities::default());
+        // The references name the CVEs that are open, not the whole family: the
+        // verdict line lists them.
+        finding
+            .references
+            .retain(|r| !matches!(r, Reference::Cve(id) if !open_ids.contains(&id.as_ref())));
+        out.push(finding);
+    }
+    if let Some(why) = &assessment.unsupported {
+        out.push(Finding::new(
+            UNSUPPORTED_CU.hit(format!("{release}: {why}.")),
+            config(),
+            Entities::default(),
+        ));
+    }
+    out
+}

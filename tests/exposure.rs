@@ -1,0 +1,204 @@
+//! Local exposure end to end: servers built in a temp dir with a real SOFTWARE hive
+//! (Exchange's Setup key and the Uninstall keys of installed updates, written by the
+//! testkit's `regf` writer and read by nt-hive) and build folders below `owa\auth`,
+//! scanned, and each CVE family's verdict checked.
+
+use exsweep_engine::progress::Silent;
+use exsweep_engine::scan::{self, ScanRequest};
+use exsweep_model::{Class, Report, VerdictLevel};
+use exsweep_testkit::hive::{self, Key, Value};
+use std::fs;
+use std::path::Path;
+
+const INSTALL: &str = "Program Files/Microsoft/Exchange Server/V15";
+
+fn key<'a>(name: &'a str, values: Vec<(&'a str, Value<'a>)>, subkeys: Vec<Key<'a>>) -> Key<'a> {
+    Key {
+        name,
+        values,
+        subkeys,
+    }
+}
+
+/// A server of registry build `15.2.<build>.<revision>` with `updates` (display
+/// names) in the Uninstall keys and `folders` below `owa\auth`.
+fn server(root: &Path, build: u32, revision: u32, updates: &[&str], folders: &[&str]) {
+    let auth = root.join(INSTALL).join("FrontEnd/HttpProxy/owa/auth");
+    fs::create_dir_all(&auth).unwrap();
+    fs::write(auth.join("logon.aspx"), b"<%@ Page %><html>logon</html>").unwrap();
+    for folder in folders {
+        fs::create_dir_all(auth.join(folder).join("themes")).unwrap();
+    }
+    let setup = key(
+        "Setup",
+        vec![
+            (
+                "MsiInstallPath",
+                Value::String(r"C:\Program Files\Microsoft\Exchange Server\V15\"),
+            ),
+            ("MsiProductMajor", Value::Dword(15)),
+            ("MsiProductMinor", Value::Dword(2)),
+            ("MsiBuildMajor", Value::Dword(build)),
+            ("MsiBuildMinor", Value::Dword(revision)),
+        ],
+        vec![],
+    );
+    let names: Vec<String> = (0..updates.len())
+        .map(|i| format!("{{CD98124{i}-E9B8}}"))
+        .collect();
+    let uninstall = key(
+        "Uninstall",
+        vec![],
+        updates
+            .iter()
+            .zip(&names)
+            .map(|(display, name)| key(name, vec![("DisplayName", Value::String(display))], vec![]))
+            .collect(),
+    );
+    let software = key(
+        "ROOT",
+        vec![],
+        vec![key(
+            "Microsoft",
+            vec![],
+            vec![
+                key(
+                    "ExchangeServer",
+                    vec![],
+                    vec![key("v15", vec![], vec![setup])],
+                ),
+                key(
+                    "Windows",
+                    vec![],
+                    vec![key("CurrentVersion", vec![], vec![uninstall])],
+                ),
+            ],
+        )],
+    );
+    let config = root.join("Windows/System32/config");
+    fs::create_dir_all(&config).unwrap();
+    fs::write(config.join("SOFTWARE"), hive::write(&software)).unwrap();
+}
+
+fn scan(root: &Path) -> Report {
+    let mut request = ScanRequest::new(root.to_path_buf());
+    request.logs = false;
+    scan::run(&request.validate().unwrap(), &Silent).unwrap()
+}
+
+fn exposure_ids(report: &Report) -> Vec<&str> {
+    let mut ids: Vec<&str> = report
+        .findings
+        .iter()
+        .filter(|f| f.class == Class::Exposure)
+        .map(|f| f.check_id.as_ref())
+        .collect();
+    ids.sort();
+    ids
+}
+
+#[test]
+fn an_unpatched_cu8_is_open_to_all_three_families_and_exposed_not_compromised() {
+    let dir = tempfile::tempdir().unwrap();
+    server(dir.path(), 792, 3, &[], &["15.2.792.3"]);
+    let report = scan(dir.path());
+    assert_eq!(
+        exposure_ids(&report),
+        ["EXS-EXP-001", "EXS-EXP-002", "EXS-EXP-003", "EXS-EXP-004"]
+    );
+    assert_eq!(report.verdict.level, VerdictLevel::Exposed);
+    assert!(report
+        .verdict
+        .still_open
+        .contains(&"CVE-2021-26855".to_string()));
+    assert!(report
+        .verdict
+        .headline()
+        .starts_with("EXPOSED; still open to CVE-2021-26855"));
+    let proxylogon = report
+        .findings
+        .iter()
+        .find(|f| f.check_id == "EXS-EXP-001")
+        .unwrap();
+    assert!(
+        proxylogon
+            .detail
+            .contains("before Exchange 2019 CU8 Mar21SU (15.2.792.10, KB5000871)"),
+        "{}",
+        proxylogon.detail
+    );
+}
+
+#[test]
+fn the_newest_build_folder_is_the_exact_build_and_beats_the_registry() {
+    let dir = tempfile::tempdir().unwrap();
+    // Registry: CU8 as installed; folders: the March and May 2021 updates since.
+    server(
+        dir.path(),
+        792,
+        3,
+        &[],
+        &["15.2.792.3", "15.2.792.10", "15.2.792.15"],
+    );
+    let report = scan(dir.path());
+    assert_eq!(exposure_ids(&report), ["EXS-EXP-003", "EXS-EXP-004"]);
+    assert_eq!(
+        report.verdict.still_open,
+        ["CVE-2022-41040", "CVE-2022-41080", "CVE-2022-41082"]
+    );
+}
+
+#[test]
+fn a_cu_level_registry_build_is_unknown_until_an_installed_update_settles_it() {
+    let dir = tempfile::tempdir().unwrap();
+    server(dir.path(), 1118, 7, &[], &[]);
+    let report = scan(dir.path());
+    assert_eq!(exposure_ids(&report), ["EXS-EXP-004", "EXS-EXP-005"]);
+    let unknown = report
+        .findings
+        .iter()
+        .find(|f| f.check_id == "EXS-EXP-005")
+        .unwrap();
+    assert!(
+        unknown
+            .detail
+            .contains("ProxyNotShell/OWASSRF status unknown"),
+        "{}",
+        unknown.detail
+    );
+    assert!(report.verdict.still_open.is_empty());
+
+    let patched = tempfile::tempdir().unwrap();
+    server(
+        patched.path(),
+        1118,
+        7,
+        &["Security Update for Exchange Server 2019 Cumulative Update 12 (KB5019758)"],
+        &[],
+    );
+    let report = scan(patched.path());
+    assert_eq!(
+        exposure_ids(&report),
+        ["EXS-EXP-004"],
+        "the installed KB closes ProxyNotShell"
+    );
+    let stale = &report.findings[0];
+    assert!(
+        stale.detail.contains("Exchange 2019 CU12"),
+        "{}",
+        stale.detail
+    );
+}
+
+#[test]
+fn a_current_build_has_no_exposure_finding() {
+    let dir = tempfile::tempdir().unwrap();
+    server(dir.path(), 1748, 10, &[], &["15.2.1748.10", "15.2.1748.49"]);
+    let report = scan(dir.path());
+    assert!(
+        exposure_ids(&report).is_empty(),
+        "{:?}",
+        exposure_ids(&report)
+    );
+    assert_eq!(report.verdict.level, VerdictLevel::NoIndicatorsFound);
+}
