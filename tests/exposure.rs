@@ -202,3 +202,48 @@ fn a_current_build_has_no_exposure_finding() {
     );
     assert_eq!(report.verdict.level, VerdictLevel::NoIndicatorsFound);
 }
+
+#[test]
+fn exsetup_s_file_version_is_the_exact_build_and_a_damaged_one_falls_back() {
+    let dir = tempfile::tempdir().unwrap();
+    server(dir.path(), 1118, 7, &[], &[]);
+    let bin = dir.path().join(INSTALL).join("Bin");
+    fs::create_dir_all(&bin).unwrap();
+    let exsetup = bin.join("ExSetup.exe");
+    fs::write(
+        &exsetup,
+        exsweep_testkit::pe::with_file_version([15, 2, 1118, 20]),
+    )
+    .unwrap();
+    let report = scan(dir.path());
+    // The Nov22 SU (15.2.1118.20) closes ProxyNotShell; CU12 is out of updates since 2023.
+    assert_eq!(exposure_ids(&report), ["EXS-EXP-004"]);
+    let stale = report
+        .findings
+        .iter()
+        .find(|f| f.check_id == "EXS-EXP-004")
+        .unwrap();
+    match &stale.evidence {
+        exsweep_model::Evidence::Config(item) => {
+            assert!(
+                item.windows_path.ends_with(r"Bin\ExSetup.exe"),
+                "{}",
+                item.windows_path
+            );
+            assert!(
+                item.value
+                    .starts_with("15.2.1118.20 (from the file version"),
+                "{}",
+                item.value
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    fs::write(&exsetup, b"MZ truncated").unwrap();
+    let report = scan(dir.path());
+    assert_eq!(
+        exposure_ids(&report),
+        ["EXS-EXP-004", "EXS-EXP-005"],
+        "back to the CU-level registry build"
+    );
+}

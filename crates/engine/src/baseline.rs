@@ -3,7 +3,7 @@
 //! (`exsweep baseline create`), so a server of a build Microsoft published no list
 //! for can be compared with a clean twin.
 
-use crate::checks::baseline::served_build;
+use crate::checks::exposure::served_build;
 use crate::checks::files::Hashes;
 use crate::inventory::Inventory;
 use exsweep_evidence::{winpath, Evidence, Layout};

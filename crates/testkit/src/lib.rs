@@ -5,6 +5,7 @@
 
 pub mod hive;
 pub mod logs;
+pub mod pe;
 
 use std::fs;
 use std::io;

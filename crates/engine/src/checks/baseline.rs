@@ -4,6 +4,7 @@
 //! baseline is known good, and its content detections are dropped (a rule that fires
 //! on Microsoft's own page is the rule's error).
 
+use super::exposure::served_build;
 use super::files::FileSubject;
 use super::{MODIFIED_EXCHANGE_FILE, RENAMED_EXCHANGE_FILE, UNLISTED_EXCHANGE_FILE};
 use crate::inventory::Inventory;
@@ -26,33 +27,6 @@ pub struct BaselineContext<'a> {
     root_key: String,
     build: Option<&'a BuildBaseline>,
     pub build_name: Option<String>,
-}
-
-/// The build the evidence's web files are: the newest build folder below the front
-/// end's `owa\auth` (a security update adds one; the registry keeps the CU's number),
-/// else the registry's version. The flag is true for a build folder (the exact
-/// build), false for the registry's (the CU only).
-pub fn served_build(evidence: &Evidence, inventory: &Inventory) -> Option<(String, bool)> {
-    let exchange = inventory.exchange.as_ref()?;
-    let auth = format!(r"{}\FrontEnd\HttpProxy\owa\auth", exchange.root);
-    let mut folders: Vec<Vec<u32>> = evidence
-        .subdirs(&auth)
-        .iter()
-        .filter(|name| exsweep_indicators::baseline::is_build(name))
-        .map(|name| name.split('.').filter_map(|p| p.parse().ok()).collect())
-        .collect();
-    folders.sort();
-    folders
-        .pop()
-        .map(|parts| {
-            parts
-                .iter()
-                .map(u32::to_string)
-                .collect::<Vec<_>>()
-                .join(".")
-        })
-        .map(|build| (build, true))
-        .or_else(|| exchange.version.clone().map(|v| (v, false)))
 }
 
 impl<'a> BaselineContext<'a> {

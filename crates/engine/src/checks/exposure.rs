@@ -1,12 +1,12 @@
 //! Exposure: which of the Exchange CVE families this server is still open to, from
-//! the build the evidence shows (the newest build folder below `owa\auth`, which each
-//! security update adds, else the registry's CU-level `Msi*` values) and the updates
-//! the registry lists as installed. The knowledge is `exsweep-exposure`'s; this module
+//! the build the evidence shows ([`served_build`]: `ExSetup.exe`'s file version, else
+//! the newest build folder below `owa\auth`, which each security update adds, else
+//! the registry's CU-level `Msi*` values) and the updates the registry lists as
+//! installed. The knowledge is `exsweep-exposure`'s; this module
 //! turns its assessment into findings of class `exposure`, which say the server is
 //! open, never that it was entered.
 
 use super::{CVE_2021_26855, CVE_2021_26858, CVE_2021_27065};
-use crate::checks::baseline::served_build;
 use crate::inventory::Inventory;
 use exsweep_evidence::Evidence as EvidenceSource;
 use exsweep_exposure::builds::Build;
@@ -102,6 +102,59 @@ pub static EXPOSURE_CHECKS: &[&Check] = &[
     &EXPOSURE_UNKNOWN,
 ];
 
+/// Where the build came from, most precise first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BuildSource {
+    /// The file version of `Bin\ExSetup.exe`, which every update stamps (what
+    /// Microsoft's Health Checker reads): the exact build.
+    ExSetup,
+    /// The newest build folder below the front end's `owa\auth`: the exact build.
+    BuildFolder,
+    /// The SOFTWARE hive's `Msi*` values, which security updates leave alone: the CU.
+    Registry,
+}
+
+impl BuildSource {
+    fn describe(self) -> &'static str {
+        match self {
+            BuildSource::ExSetup => "file version of Bin\\ExSetup.exe",
+            BuildSource::BuildFolder => "newest build folder below owa\\auth",
+            BuildSource::Registry => "registry's Msi* build values",
+        }
+    }
+}
+
+/// `ExSetup.exe` is a few megabytes; a file far larger is not it.
+const MAX_EXSETUP: u64 = 64 << 20;
+
+/// The build the server runs and where it came from: `ExSetup.exe`'s file version,
+/// else the newest build folder below the front end's `owa\auth`, else the
+/// registry's version.
+pub fn served_build(
+    evidence: &EvidenceSource,
+    inventory: &Inventory,
+) -> Option<(String, BuildSource)> {
+    let exchange = inventory.exchange.as_ref()?;
+    let exsetup = format!(r"{}\Bin\ExSetup.exe", exchange.root);
+    if let Some(build) = evidence
+        .read_path(&exsetup, MAX_EXSETUP)
+        .and_then(Result::ok)
+        .and_then(|image| pe_file_version(&image))
+    {
+        return Some((build.to_string(), BuildSource::ExSetup));
+    }
+    let auth = format!(r"{}\FrontEnd\HttpProxy\owa\auth", exchange.root);
+    let newest_folder = evidence
+        .subdirs(&auth)
+        .iter()
+        .filter_map(|name| Build::parse(name))
+        .max();
+    match newest_folder {
+        Some(build) => Some((build.to_string(), BuildSource::BuildFolder)),
+        None => exchange.version.clone().map(|v| (v, BuildSource::Registry)),
+    }
+}
+
 fn check_of_family(family: &str) -> &'static Check {
     match family {
         "ProxyLogon" => &PROXYLOGON_OPEN,
@@ -117,34 +170,29 @@ pub fn findings(evidence: &EvidenceSource, inventory: &Inventory) -> Vec<Finding
     let Some(exchange) = inventory.exchange.as_ref() else {
         return Vec::new();
     };
-    let Some((build_text, exact)) = served_build(evidence, inventory) else {
+    let Some((build_text, from)) = served_build(evidence, inventory) else {
         return Vec::new();
     };
     let Some(build) = Build::parse(&build_text) else {
         return Vec::new();
     };
-    let (source, windows_path) = if exact {
-        (
-            "newest build folder below owa\\auth".to_string(),
-            format!(
-                r"{}\FrontEnd\HttpProxy\owa\auth\{build_text}",
-                exchange.root
-            ),
-        )
-    } else {
-        (
-            "registry's Msi* build values".to_string(),
-            r"C:\Windows\System32\config\SOFTWARE".to_string(),
-        )
+    let source = from.describe();
+    let windows_path = match from {
+        BuildSource::ExSetup => format!(r"{}\Bin\ExSetup.exe", exchange.root),
+        BuildSource::BuildFolder => format!(
+            r"{}\FrontEnd\HttpProxy\owa\auth\{build_text}",
+            exchange.root
+        ),
+        BuildSource::Registry => r"C:\Windows\System32\config\SOFTWARE".to_string(),
     };
     let assessment = cves::assess(&UpdateEvidence {
         build,
-        precision: if exact {
-            Precision::Exact
-        } else {
+        precision: if from == BuildSource::Registry {
             Precision::CuOnly
+        } else {
+            Precision::Exact
         },
-        source: source.clone(),
+        source: source.to_string(),
         installed_kbs: exchange.updates.clone(),
     });
     let release = assessment.release.or(assessment.cu).map_or_else(
@@ -221,4 +269,70 @@ pub fn findings(evidence: &EvidenceSource, inventory: &Inventory) -> Vec<Finding
         ));
     }
     out
+}
+
+/// The file version in a PE image's version resource (`VS_FIXEDFILEINFO`), as
+/// Exchange stamps its build on `ExSetup.exe`. `None` for anything that is not a PE
+/// with one; hostile images are rejected by the parser, never trusted.
+pub fn pe_file_version(image: &[u8]) -> Option<Build> {
+    use object::read::pe::{PeFile32, PeFile64, ResourceDirectoryEntryData};
+    use object::LittleEndian as LE;
+    let (directory, sections) = match PeFile64::parse(image) {
+        Ok(pe) => (
+            pe.data_directories()
+                .resource_directory(image, &pe.section_table())
+                .ok()??,
+            pe.section_table(),
+        ),
+        Err(_) => {
+            let pe = PeFile32::parse(image).ok()?;
+            (
+                pe.data_directories()
+                    .resource_directory(image, &pe.section_table())
+                    .ok()??,
+                pe.section_table(),
+            )
+        }
+    };
+    let root = directory.root().ok()?;
+    let version_type = root
+        .entries
+        .iter()
+        .find(|e| e.name_or_id().id() == Some(object::pe::RT_VERSION))?;
+    let mut table = version_type.data(directory).ok()?.table()?;
+    // Name, then language: the first entry of each.
+    let data_entry = loop {
+        match table.entries.first()?.data(directory).ok()? {
+            ResourceDirectoryEntryData::Table(next) => table = next,
+            ResourceDirectoryEntryData::Data(entry) => break entry,
+        }
+    };
+    let rva = data_entry.offset_to_data.get(LE);
+    let size = data_entry.size.get(LE) as usize;
+    let (offset, _) = sections.pe_file_range_at(rva)?;
+    let data = image.get(offset as usize..(offset as usize).checked_add(size)?)?;
+    let signature = 0xFEEF_04BDu32.to_le_bytes();
+    let at = data.windows(4).position(|w| w == signature)?;
+    let word = |i: usize| -> Option<u32> {
+        Some(u32::from_le_bytes(
+            data.get(at + i..at + i + 4)?.try_into().ok()?,
+        ))
+    };
+    let (ms, ls) = (word(8)?, word(12)?);
+    Some(Build([ms >> 16, ms & 0xffff, ls >> 16, ls & 0xffff]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_file_version_of_a_pe_built_at_test_time_is_read() {
+        let image = exsweep_testkit::pe::with_file_version([15, 2, 1118, 20]);
+        assert_eq!(pe_file_version(&image), Build::parse("15.2.1118.20"));
+        assert_eq!(pe_file_version(b"MZ not a PE"), None);
+        let mut damaged = image.clone();
+        damaged.truncate(0x210);
+        assert_eq!(pe_file_version(&damaged), None);
+    }
 }
