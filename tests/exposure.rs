@@ -247,3 +247,61 @@ fn exsetup_s_file_version_is_the_exact_build_and_a_damaged_one_falls_back() {
         "back to the CU-level registry build"
     );
 }
+
+#[test]
+fn the_eomt_and_proxynotshell_rewrite_rules_are_reported_as_mitigations_not_fixes() {
+    let dir = tempfile::tempdir().unwrap();
+    server(dir.path(), 792, 3, &[], &["15.2.792.3"]);
+    let web = dir.path().join("inetpub/wwwroot");
+    fs::create_dir_all(&web).unwrap();
+    let rules = r#"<configuration><system.webServer><rewrite><rules>
+      <rule name="EOMT Cookie" stopProcessing="true"><match url=".*" />
+        <conditions logicalGrouping="MatchAny">
+          <add input="{HTTP_COOKIE}" pattern="(.*)X-AnonResource-Backend(.*)" />
+          <add input="{HTTP_COOKIE}" pattern="(.*)X-BEResource=(.+)/(.+)~(.+)" />
+        </conditions><action type="AbortRequest" /></rule>
+      <rule name="PowerShell - inbound"><match url=".*" />
+        <conditions><add input="{UrlDecode:{REQUEST_URI}}" pattern="(?=.*autodiscover)(?=.*powershell)" /></conditions>
+        <action type="AbortRequest" /></rule>
+    </rules></rewrite></system.webServer></configuration>"#;
+    fs::write(web.join("web.config"), rules).unwrap();
+    let report = scan(dir.path());
+    let finding = |id: &str| report.findings.iter().find(|f| f.check_id == id).unwrap();
+    let proxylogon = finding("EXS-EXP-001");
+    assert_eq!(proxylogon.severity, exsweep_model::Severity::Medium);
+    assert!(
+        proxylogon
+            .detail
+            .contains("Mitigated meanwhile by the EOMT URL Rewrite rule \"EOMT Cookie\""),
+        "{}",
+        proxylogon.detail
+    );
+    let notshell = finding("EXS-EXP-003");
+    assert_eq!(
+        notshell.severity,
+        exsweep_model::Severity::High,
+        "OWASSRF goes around it"
+    );
+    assert!(
+        notshell.detail.contains("OWASSRF (CVE-2022-41080)"),
+        "{}",
+        notshell.detail
+    );
+
+    // Disabled, the rule mitigates nothing.
+    fs::write(
+        web.join("web.config"),
+        rules.replace(
+            r#"name="EOMT Cookie""#,
+            r#"name="EOMT Cookie" enabled="false""#,
+        ),
+    )
+    .unwrap();
+    let report = scan(dir.path());
+    let proxylogon = report
+        .findings
+        .iter()
+        .find(|f| f.check_id == "EXS-EXP-001")
+        .unwrap();
+    assert_eq!(proxylogon.severity, exsweep_model::Severity::High);
+}

@@ -212,6 +212,7 @@ pub fn findings(evidence: &EvidenceSource, inventory: &Inventory) -> Vec<Finding
             ..ConfigItem::default()
         })
     };
+    let mitigations = super::mitigations::find(evidence, inventory);
     let mut out = Vec::new();
     let mut families: Vec<&str> = cves::CVES.iter().map(|c| c.family).collect();
     families.dedup();
@@ -241,10 +242,18 @@ pub fn findings(evidence: &EvidenceSource, inventory: &Inventory) -> Vec<Finding
             })
             .collect();
         let hit = if !open.is_empty() {
-            check_of_family(family).hit(format!(
-                "{release} is open to {family}. {}",
-                open.join("; ")
-            ))
+            let detail = format!("{release} is open to {family}. {}", open.join("; "));
+            let check = check_of_family(family);
+            match (family, &mitigations.proxylogon, &mitigations.proxynotshell) {
+                ("ProxyLogon", Some(at), _) => check.hit_at(
+                    Severity::Medium,
+                    format!("{detail}. Mitigated meanwhile by the EOMT {at}: it stops the request forgery the chain starts with, but it is not a fix, and a CU upgrade removes it."),
+                ),
+                ("ProxyNotShell/OWASSRF", _, Some(at)) => check.hit(format!(
+                    "{detail}. The ProxyNotShell mitigation ({at}) is in place, but OWASSRF (CVE-2022-41080) reaches remote PowerShell through OWA around it: still open."
+                )),
+                _ => check.hit(detail),
+            }
         } else if !unknown.is_empty() {
             EXPOSURE_UNKNOWN.hit(format!(
                 "{release}: {family} status unknown. {}",

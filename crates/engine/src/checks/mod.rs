@@ -11,6 +11,7 @@ pub mod exposure;
 pub mod files;
 pub mod heuristics;
 pub mod logs;
+pub mod mitigations;
 
 use exsweep_model::{Check, Class, Hit, Reference, RuleInfo, Severity};
 use std::borrow::Cow;
