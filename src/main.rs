@@ -9,7 +9,7 @@ mod remediate;
 
 use clap::Parser;
 use exsweep_engine::checks::{
-    events::EVENT_CHECKS, exposure::EXPOSURE_CHECKS, logs::LOG_CHECKS, CATALOG,
+    events::EVENT_CHECKS, exposure::EXPOSURE_CHECKS, iis::IIS_CHECKS, logs::LOG_CHECKS, CATALOG,
 };
 use exsweep_engine::scan::{self, ScanRequest};
 use flags::{BaselineCommand, Cli, Command, DemoArgs, RulesCommand};
@@ -69,6 +69,7 @@ fn print_checks() -> Result<(), String> {
         .chain(LOG_CHECKS)
         .chain(EVENT_CHECKS)
         .chain(EXPOSURE_CHECKS)
+        .chain(IIS_CHECKS)
     {
         let refs: Vec<String> = c.references.iter().map(|r| r.to_string()).collect();
         writeln!(

@@ -1,4 +1,4 @@
-//! Local exposure end to end: servers built in a temp dir with a real SOFTWARE hive
+//! Local exposure and IIS persistence end to end: servers built in a temp dir with a real SOFTWARE hive
 //! (Exchange's Setup key and the Uninstall keys of installed updates, written by the
 //! testkit's `regf` writer and read by nt-hive) and build folders below `owa\auth`,
 //! scanned, and each CVE family's verdict checked.
@@ -304,4 +304,44 @@ fn the_eomt_and_proxynotshell_rewrite_rules_are_reported_as_mitigations_not_fixe
         .find(|f| f.check_id == "EXS-EXP-001")
         .unwrap();
     assert_eq!(proxylogon.severity, exsweep_model::Severity::High);
+}
+
+#[test]
+fn an_iis_module_from_an_unusual_folder_is_named_and_iis_s_own_are_not() {
+    let dir = tempfile::tempdir().unwrap();
+    server(dir.path(), 1748, 10, &[], &["15.2.1748.49"]);
+    let config = dir.path().join("Windows/System32/inetsrv/config");
+    fs::create_dir_all(&config).unwrap();
+    fs::write(
+        config.join("applicationHost.config"),
+        r#"<configuration><system.webServer>
+          <globalModules>
+            <add name="UriCacheModule" image="%windir%\System32\inetsrv\cachuri.dll" />
+            <add name="RewriteModule" image="%SystemRoot%\system32\inetsrv\rewrite.dll" />
+            <add name="Exchange Kerberos" image="C:\Program Files\Microsoft\Exchange Server\V15\FrontEnd\HttpProxy\bin\kerbauth.dll" />
+            <add name="IsapiFilterModule2" image="C:\ProgramData\Microsoft\Crypto\cache.dll" />
+          </globalModules>
+          <handlers><add name="odd" path="*.xyz" verb="*" modules="IsapiModule" scriptProcessor="C:\Windows\Temp\h.dll" /></handlers>
+        </system.webServer></configuration>"#,
+    )
+    .unwrap();
+    let report = scan(dir.path());
+    let named: Vec<&str> = report
+        .findings
+        .iter()
+        .filter(|f| f.check_id == "EXS-IIS-001")
+        .map(|f| f.detail.as_str())
+        .collect();
+    assert_eq!(named.len(), 2, "{named:#?}");
+    assert!(
+        named
+            .iter()
+            .any(|d| d.contains("\"IsapiFilterModule2\" from C:\\ProgramData")),
+        "{named:#?}"
+    );
+    assert!(
+        named.iter().any(|d| d.contains("handler \"odd\"")),
+        "{named:#?}"
+    );
+    assert_eq!(report.verdict.level, VerdictLevel::Suspicious);
 }

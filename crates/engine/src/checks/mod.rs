@@ -10,6 +10,7 @@ pub mod events;
 pub mod exposure;
 pub mod files;
 pub mod heuristics;
+pub mod iis;
 pub mod logs;
 pub mod mitigations;
 
