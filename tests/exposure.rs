@@ -254,16 +254,7 @@ fn the_eomt_and_proxynotshell_rewrite_rules_are_reported_as_mitigations_not_fixe
     server(dir.path(), 792, 3, &[], &["15.2.792.3"]);
     let web = dir.path().join("inetpub/wwwroot");
     fs::create_dir_all(&web).unwrap();
-    let rules = r#"<configuration><system.webServer><rewrite><rules>
-      <rule name="EOMT Cookie" stopProcessing="true"><match url=".*" />
-        <conditions logicalGrouping="MatchAny">
-          <add input="{HTTP_COOKIE}" pattern="(.*)X-AnonResource-Backend(.*)" />
-          <add input="{HTTP_COOKIE}" pattern="(.*)X-BEResource=(.+)/(.+)~(.+)" />
-        </conditions><action type="AbortRequest" /></rule>
-      <rule name="PowerShell - inbound"><match url=".*" />
-        <conditions><add input="{UrlDecode:{REQUEST_URI}}" pattern="(?=.*autodiscover)(?=.*powershell)" /></conditions>
-        <action type="AbortRequest" /></rule>
-    </rules></rewrite></system.webServer></configuration>"#;
+    let rules = exsweep_testkit::iis::MITIGATION_RULES;
     fs::write(web.join("web.config"), rules).unwrap();
     let report = scan(dir.path());
     let finding = |id: &str| report.findings.iter().find(|f| f.check_id == id).unwrap();

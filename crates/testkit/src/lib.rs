@@ -4,6 +4,7 @@
 //! here from fragments and are inert: no working shell is stored in the repository.
 
 pub mod hive;
+pub mod iis;
 pub mod logs;
 pub mod pe;
 

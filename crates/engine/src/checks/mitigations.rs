@@ -123,16 +123,7 @@ pub fn find(evidence: &Evidence, inventory: &Inventory) -> Mitigations {
 mod tests {
     use super::*;
 
-    const EOMT: &str = r#"<configuration><system.webServer><rewrite><rules>
-      <rule name="EOMT Cookie" stopProcessing="true"><match url=".*" />
-        <conditions logicalGrouping="MatchAny">
-          <add input="{HTTP_COOKIE}" pattern="(.*)X-AnonResource-Backend(.*)" />
-          <add input="{HTTP_COOKIE}" pattern="(.*)X-BEResource=(.+)/(.+)~(.+)" />
-        </conditions><action type="AbortRequest" /></rule>
-      <rule name="PowerShell - inbound"><match url=".*" />
-        <conditions><add input="{UrlDecode:{REQUEST_URI}}" pattern="(?=.*autodiscover)(?=.*powershell)" /></conditions>
-        <action type="AbortRequest" /></rule>
-    </rules></rewrite></system.webServer></configuration>"#;
+    const EOMT: &str = exsweep_testkit::iis::MITIGATION_RULES;
 
     #[test]
     fn the_published_rules_are_recognised() {
