@@ -130,6 +130,9 @@ pub struct ConfigSource {
 pub struct Inventory {
     pub exchange: Option<ExchangeInstall>,
     pub web_roots: Vec<String>,
+    /// The text of `applicationHost.config`, when the evidence holds it (read once,
+    /// for the web roots, the web map, the mitigations and the IIS modules).
+    pub iis_config: Option<String>,
     /// IIS's URLs and the folders they serve.
     pub web_map: WebMap,
     pub host: Option<String>,
@@ -512,6 +515,7 @@ fn loose_inventory(
     Inventory {
         exchange: None,
         web_roots: Vec::new(),
+        iis_config: None,
         web_map: WebMap::defaults(DEFAULT_EXCHANGE_ROOT),
         host: None,
         logs,
@@ -578,6 +582,7 @@ impl Inventory {
         Inventory {
             exchange,
             web_roots,
+            iis_config,
             web_map,
             host,
             logs,

@@ -217,7 +217,7 @@ pub fn run(config: &ScanConfig, progress: &dyn Progress) -> Result<Report, Strin
         None => Vec::new(),
     };
     findings.extend(checks::exposure::findings(&evidence, &inventory));
-    findings.extend(checks::iis::findings(&evidence, &inventory));
+    findings.extend(checks::iis::findings(&inventory));
     correlate::score_shells_in_use(&mut findings);
     finding::make_ids_unique(&mut findings);
     sort_findings(&mut findings);

@@ -8,12 +8,9 @@
 
 use super::WEB_SHELL;
 use crate::inventory::Inventory;
-use exsweep_evidence::{known::APPLICATION_HOST, winpath, Evidence as EvidenceSource};
+use exsweep_evidence::{known::APPLICATION_HOST, winpath};
 use exsweep_model::{Check, Class, ConfigItem, Entities, Evidence, Finding, Reference, Severity};
 use std::borrow::Cow;
-
-/// `applicationHost.config` is small; anything far larger is not it.
-const MAX_CONFIG: u64 = 16 << 20;
 
 pub static UNUSUAL_IIS_MODULE: Check = Check {
     id: Cow::Borrowed("EXS-IIS-001"),
@@ -69,12 +66,11 @@ fn is_usual_folder(path_key: &str, exchange_root: Option<&str>) -> bool {
 
 /// The modules and handlers of `applicationHost.config` whose DLL is in no usual
 /// folder, as findings.
-pub fn findings(evidence: &EvidenceSource, inventory: &Inventory) -> Vec<Finding> {
-    let Some(Ok(bytes)) = evidence.read_path(APPLICATION_HOST, MAX_CONFIG) else {
+pub fn findings(inventory: &Inventory) -> Vec<Finding> {
+    let Some(text) = inventory.iis_config.as_deref() else {
         return Vec::new();
     };
-    let text = String::from_utf8_lossy(&bytes);
-    let Ok(doc) = roxmltree::Document::parse(&text) else {
+    let Ok(doc) = roxmltree::Document::parse(text) else {
         return Vec::new();
     };
     let exchange_root = inventory.exchange.as_ref().map(|e| e.root.as_str());

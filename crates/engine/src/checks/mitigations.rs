@@ -87,19 +87,25 @@ fn tests_for(rules: &[Rule], input: &str, words: &[&str]) -> Option<String> {
 
 /// The mitigations in force on the evidence's IIS configuration.
 pub fn find(evidence: &Evidence, inventory: &Inventory) -> Mitigations {
-    let mut files = vec![exsweep_evidence::known::APPLICATION_HOST.to_string()];
-    files.extend(
-        inventory
-            .web_roots
-            .iter()
-            .map(|r| format!(r"{r}\web.config")),
-    );
+    // applicationHost.config as the inventory read it, then each site's web.config.
+    let mut configs = vec![(
+        exsweep_evidence::known::APPLICATION_HOST.to_string(),
+        inventory.iis_config.clone(),
+    )];
+    for root in &inventory.web_roots {
+        let file = format!(r"{root}\web.config");
+        let text = evidence
+            .read_path(&file, MAX_CONFIG)
+            .and_then(Result::ok)
+            .map(|b| String::from_utf8_lossy(&b).into_owned());
+        configs.push((file, text));
+    }
     let mut found = Mitigations::default();
-    for file in files {
-        let Some(Ok(bytes)) = evidence.read_path(&file, MAX_CONFIG) else {
+    for (file, text) in configs {
+        let Some(text) = text else {
             continue;
         };
-        let rules = effective_rules(&String::from_utf8_lossy(&bytes));
+        let rules = effective_rules(&text);
         let at = |name: String| format!("URL Rewrite rule \"{name}\" in {file}");
         // EOMT's two cookie rules: both are needed to stop the SSRF.
         let backend = tests_for(&rules, "http_cookie", &["x-anonresource-backend"]);
