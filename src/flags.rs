@@ -38,6 +38,10 @@ pub enum Command {
     Quarantine(Box<QuarantineArgs>),
     /// Put quarantined files back from a vault, with their timestamps, hashes checked.
     Restore(RestoreArgs),
+    /// Ask Exchange servers over the network which build they run and which CVEs it
+    /// leaves open. Passive by default (the requests a browser makes); --active adds
+    /// non-destructive exploitation checks. Exits 1 when a server is open to a CVE.
+    Probe(ProbeArgs),
     /// Write log fixtures for tests and benchmarks (developers' tool).
     #[command(hide = true)]
     Fixture(FixtureArgs),
@@ -240,6 +244,37 @@ pub struct OutputArgs {
     /// Exit with code 1 when a finding is at or above this severity.
     #[arg(long, value_parser = parse_severity, default_value = "medium")]
     pub fail_level: Severity,
+    /// No progress bar and no summary on stderr.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+}
+
+#[derive(Args)]
+pub struct ProbeArgs {
+    /// Hosts, host:port, URLs (`http://host:8080` is probed as given) or CIDR ranges
+    /// (`192.0.2.0/24`, `192.0.2.0/24:8443`, at most a /16 each).
+    #[arg(value_name = "TARGET")]
+    pub targets: Vec<String>,
+    /// Also read targets from this file, one a line (`#` starts a comment).
+    #[arg(short = 'i', long = "input", value_name = "FILE")]
+    pub input: Option<PathBuf>,
+    /// Add the non-destructive checks: ProxyLogon in Microsoft's localhost form, the
+    /// ProxyShell autodiscover check, the ProxyNotShell mitigation check. Only on
+    /// servers you are allowed to test.
+    #[arg(long)]
+    pub active: bool,
+    /// Targets probed at once.
+    #[arg(long, short = 'j', value_name = "N", default_value_t = exsweep_probe::run::DEFAULT_CONCURRENCY)]
+    pub concurrency: usize,
+    /// Seconds one request may take, connect to last byte.
+    #[arg(long, value_name = "SECS", default_value_t = exsweep_probe::run::DEFAULT_TIMEOUT.as_secs_f64())]
+    pub timeout: f64,
+    /// Output format (`console`, or `jsonl`/`csv` with the fields CERTs exchange).
+    #[arg(long, value_enum, default_value_t = FormatArg::Console)]
+    pub format: FormatArg,
+    /// Write the output to this file instead of stdout.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
     /// No progress bar and no summary on stderr.
     #[arg(long, short = 'q')]
     pub quiet: bool,

@@ -4,6 +4,7 @@
 
 mod flags;
 mod hiargs;
+mod probe;
 mod progress;
 mod remediate;
 
@@ -36,6 +37,7 @@ fn main() -> ExitCode {
         }
         Command::Quarantine(args) => remediate::quarantine(*args),
         Command::Restore(args) => remediate::restore(args),
+        Command::Probe(args) => probe::probe(args),
         Command::Demo(args) => run_demo(args),
         Command::Rules(RulesCommand::Check { paths }) => check_rules(&paths),
         Command::Baseline(BaselineCommand::Create {

@@ -31,7 +31,7 @@ const HEADER: [&str; 20] = [
 /// Escapes control characters and disguising characters (as every output does),
 /// quotes a field when it holds a separator or quote, and prefixes a leading `=`, `+`,
 /// `-` or `@` with `'` so a spreadsheet never runs a hostile file name as a formula.
-fn field(value: &str) -> String {
+pub fn field(value: &str) -> String {
     let value = printable(value.as_bytes());
     let value = if value.starts_with(['=', '+', '-', '@']) {
         format!("'{value}")
