@@ -1,168 +1,20 @@
-//! The probe against real servers on 127.0.0.1, started inside each test: hyper
-//! servers answering as Exchange builds of several kinds do (over TLS with a
-//! self-signed certificate made at test time, or plain HTTP), and raw sockets that
-//! answer as hostile or broken servers do. Each test checks the verdicts.
+//! The probe against real servers on 127.0.0.1, started inside each test: the
+//! testkit's hyper server answering as Exchange builds of several kinds do (over TLS
+//! with a self-signed certificate made at start-up, or plain HTTP), and raw sockets
+//! that answer as hostile or broken servers do. Each test checks the verdicts.
 
 use exsweep_probe::probe::ProbeResult;
 use exsweep_probe::run::{run, ProbeOptions};
 use exsweep_probe::targets::{parse, TargetSpec};
+use exsweep_testkit::exchange_server::{exchange, runtime as servers, serve, Exchange};
 use http_body_util::Full;
 use hyper::body::{Bytes, Incoming};
 use hyper::{Request, Response};
-use hyper_util::rt::TokioIo;
 use std::net::SocketAddr;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
-
-/// The servers' runtime, on its own threads: `run` starts a runtime of its own.
-fn servers() -> &'static tokio::runtime::Runtime {
-    static RUNTIME: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
-    RUNTIME.get_or_init(|| {
-        tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap()
-    })
-}
-
-/// How an Exchange-like server behaves.
-#[derive(Clone, Default)]
-struct Exchange {
-    owa_version: Option<&'static str>,
-    manifest_version: Option<&'static str>,
-    logon_cu: Option<&'static str>,
-    proxylogon_open: bool,
-    proxyshell_open: bool,
-    /// `Some(true)`: the ProxyNotShell URL Rewrite rule aborts; `Some(false)`: the
-    /// back end's PowerShell answers 401; `None`: 404.
-    notshell_mitigated: Option<bool>,
-}
-
-/// `Err` makes hyper drop the connection without an answer, as `AbortRequest` does.
-fn answer(kind: &Exchange, request: &Request<Incoming>) -> Result<Response<Full<Bytes>>, String> {
-    let path = request.uri().path();
-    let query = request.uri().query().unwrap_or("");
-    let cookie = request
-        .headers()
-        .get("cookie")
-        .map(|c| String::from_utf8_lossy(c.as_bytes()).into_owned())
-        .unwrap_or_default();
-    let mut response = Response::builder()
-        .header("Server", "Microsoft-IIS/10.0")
-        .header("X-FEServer", "EXCH01");
-    let body: String;
-    if path.eq_ignore_ascii_case("/owa/auth/logon.aspx") {
-        if let Some(v) = kind.owa_version {
-            response = response.header("X-OWA-Version", v);
-        }
-        body = match kind.logon_cu {
-            Some(cu) => format!(
-                "<html><link href=\"/owa/auth/{cu}/themes/resources/owafont_ltr.css\"><script src=\"/owa/auth/{cu}/scripts/premium/flogon.js\"></script></html>"
-            ),
-            None => "<html>Outlook</html>".into(),
-        };
-    } else if path.ends_with("microsoft.exchange.ediscovery.exporttool.application") {
-        let Some(v) = kind.manifest_version else {
-            return Ok(response.status(404).body(Full::new(Bytes::new())).unwrap());
-        };
-        body = format!(
-            "<?xml version=\"1.0\" encoding=\"utf-8\"?><asmv1:assembly xmlns:asmv1=\"urn:schemas-microsoft-com:asm.v1\" xmlns=\"urn:schemas-microsoft-com:asm.v2\"><assemblyIdentity name=\"microsoft.exchange.ediscovery.exporttool.application\" version=\"{v}\" xmlns=\"urn:schemas-microsoft-com:asm.v1\" /></asmv1:assembly>"
-        );
-    } else if path == "/owa/auth/x.js" {
-        if cookie.contains("X-AnonResource-Backend") && kind.notshell_mitigated == Some(true) {
-            // The EOMT rule on the cookie, present wherever the later rule is.
-            return Err("aborted".into());
-        }
-        if kind.proxylogon_open && cookie.contains("X-BEResource=localhost") {
-            response = response.header("X-CalculatedBETarget", "localhost");
-        }
-        return Ok(response.status(500).body(Full::new(Bytes::new())).unwrap());
-    } else if path.starts_with("/autodiscover/autodiscover.json") {
-        let decoded = query.replace("%3F", "?");
-        if decoded.contains("/powershell") {
-            return match kind.notshell_mitigated {
-                Some(true) => Err("aborted".into()),
-                Some(false) => Ok(response.status(401).body(Full::new(Bytes::new())).unwrap()),
-                None => Ok(response.status(404).body(Full::new(Bytes::new())).unwrap()),
-            };
-        }
-        if decoded.contains("/mapi/nspi") && kind.proxyshell_open {
-            body =
-                "<html><head><title>Exchange MAPI/HTTP Connectivity Endpoint</title></head></html>"
-                    .into();
-        } else {
-            return Ok(response
-                .status(302)
-                .header("Location", "/owa/")
-                .body(Full::new(Bytes::new()))
-                .unwrap());
-        }
-    } else {
-        return Ok(response.status(404).body(Full::new(Bytes::new())).unwrap());
-    }
-    Ok(response
-        .status(200)
-        .body(Full::new(Bytes::from(body)))
-        .unwrap())
-}
-
-type Handler =
-    Arc<dyn Fn(&Request<Incoming>) -> Result<Response<Full<Bytes>>, String> + Send + Sync>;
-
-/// A hyper server on 127.0.0.1, over TLS when `tls` is set.
-fn serve(handler: Handler, tls: bool) -> SocketAddr {
-    let acceptor = tls.then(|| tokio_rustls::TlsAcceptor::from(Arc::new(self_signed_config())));
-    servers().block_on(async {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        tokio::spawn(async move {
-            loop {
-                let Ok((stream, _)) = listener.accept().await else {
-                    continue;
-                };
-                let handler = handler.clone();
-                let acceptor = acceptor.clone();
-                tokio::spawn(async move {
-                    let service = hyper::service::service_fn(move |request: Request<Incoming>| {
-                        let result = handler(&request);
-                        async move { result }
-                    });
-                    let http = hyper::server::conn::http1::Builder::new();
-                    match acceptor {
-                        Some(acceptor) => {
-                            if let Ok(tls) = acceptor.accept(stream).await {
-                                let _ = http.serve_connection(TokioIo::new(tls), service).await;
-                            }
-                        }
-                        None => {
-                            let _ = http.serve_connection(TokioIo::new(stream), service).await;
-                        }
-                    }
-                });
-            }
-        });
-        addr
-    })
-}
-
-fn exchange(kind: Exchange, tls: bool) -> SocketAddr {
-    serve(Arc::new(move |r: &Request<Incoming>| answer(&kind, r)), tls)
-}
-
-fn self_signed_config() -> rustls::ServerConfig {
-    let made =
-        rcgen::generate_simple_self_signed(vec!["localhost".into(), "127.0.0.1".into()]).unwrap();
-    let key = rustls::pki_types::PrivateKeyDer::Pkcs8(made.signing_key.serialize_der().into());
-    rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_no_client_auth()
-        .with_single_cert(vec![made.cert.der().clone()], key)
-        .unwrap()
-}
 
 /// A raw socket server: reads the request head, then does whatever `reply` does.
 fn raw<F, Fut>(reply: F) -> SocketAddr

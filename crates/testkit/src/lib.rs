@@ -3,6 +3,8 @@
 //! whole scan can be tried without real evidence. The attacker files are assembled
 //! here from fragments and are inert: no working shell is stored in the repository.
 
+#[cfg(feature = "exchange-server")]
+pub mod exchange_server;
 pub mod hive;
 pub mod iis;
 pub mod logs;
