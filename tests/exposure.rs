@@ -336,3 +336,116 @@ fn an_iis_module_from_an_unusual_folder_is_named_and_iis_s_own_are_not() {
     );
     assert_eq!(report.verdict.level, VerdictLevel::Suspicious);
 }
+
+/// An Exchange server's `applicationHost.config`, as setup writes it, with what an
+/// attacker changed: a virtual directory onto ProgramData, an Exchange application
+/// moved out of the install, a module dropped into inetsrv, and the back end's IIS
+/// logs moved to `C:\Logs\IIS`.
+const TAMPERED_IIS: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
+<configuration>
+  <system.applicationHost>
+    <sites>
+      <site name="Default Web Site" id="1" serverAutoStart="true">
+        <application path="/" applicationPool="DefaultAppPool">
+          <virtualDirectory path="/" physicalPath="%SystemDrive%\inetpub\wwwroot" />
+          <virtualDirectory path="/assets" physicalPath="C:\ProgramData\cache\web" />
+        </application>
+        <application path="/owa" applicationPool="MSExchangeOWAAppPool">
+          <virtualDirectory path="/" physicalPath="%ExchangeInstallPath%FrontEnd\HttpProxy\owa" />
+        </application>
+        <application path="/Rpc" applicationPool="MSExchangeRpcProxyFrontEndAppPool">
+          <virtualDirectory path="/" physicalPath="C:\Windows\System32\RpcProxy" />
+        </application>
+        <application path="/ecp" applicationPool="MSExchangeECPAppPool">
+          <virtualDirectory path="/" physicalPath="C:\inetpub\ecp" />
+        </application>
+        <bindings><binding protocol="https" bindingInformation="*:443:" /></bindings>
+      </site>
+      <site name="Exchange Back End" id="2">
+        <application path="/" applicationPool="MSExchangeServicesAppPool">
+          <virtualDirectory path="/" physicalPath="C:\Program Files\Microsoft\Exchange Server\V15\ClientAccess" />
+        </application>
+        <bindings><binding protocol="https" bindingInformation="*:444:" /></bindings>
+        <logFile directory="C:\Logs\IIS" />
+      </site>
+      <siteDefaults><logFile logFormat="W3C" directory="%SystemDrive%\inetpub\logs\LogFiles" /></siteDefaults>
+    </sites>
+  </system.applicationHost>
+  <system.webServer>
+    <globalModules>
+      <add name="StaticFileModule" image="%windir%\System32\inetsrv\static.dll" />
+      <add name="HttpCacheEx" image="%windir%\System32\inetsrv\iiscachex.dll" />
+    </globalModules>
+    <handlers>
+      <add name="RpcProxy" path="*" verb="RPC_IN_DATA,RPC_OUT_DATA" modules="IsapiModule" scriptProcessor="C:\Windows\System32\RpcProxy\RpcProxy.dll" />
+    </handlers>
+  </system.webServer>
+</configuration>"#;
+
+#[test]
+fn the_iis_site_model_names_odd_directories_and_modules_and_feeds_custom_log_folders_to_the_hunt() {
+    let dir = tempfile::tempdir().unwrap();
+    server(dir.path(), 1748, 10, &[], &["15.2.1748.49"]);
+    let config = dir.path().join("Windows/System32/inetsrv/config");
+    fs::create_dir_all(&config).unwrap();
+    fs::write(config.join("applicationHost.config"), TAMPERED_IIS).unwrap();
+    let logs = dir.path().join("Logs/IIS/W3SVC2");
+    fs::create_dir_all(&logs).unwrap();
+    fs::write(
+        logs.join("u_ex210810.log"),
+        "#Software: Microsoft Internet Information Services 10.0\n#Version: 1.0\n#Date: 2021-08-10 00:00:00\n#Fields: date time s-ip cs-method cs-uri-stem cs-uri-query s-port cs-username c-ip cs(User-Agent) cs(Referer) sc-status sc-substatus sc-win32-status time-taken\n2021-08-10 10:00:00 10.0.0.5 POST /autodiscover/autodiscover.json @evil.corp/mapi/nspi/?&Email=autodiscover/autodiscover.json%3F@evil.corp 444 - 203.0.113.9 python-requests/2.25.1 - 200 0 0 15\n",
+    )
+    .unwrap();
+    let mut request = ScanRequest::new(dir.path().to_path_buf());
+    request.logs = true;
+    let report = scan::run(&request.validate().unwrap(), &Silent).unwrap();
+    let details = |id: &str| -> Vec<&str> {
+        report
+            .findings
+            .iter()
+            .filter(|f| f.check_id == id)
+            .map(|f| f.detail.as_str())
+            .collect()
+    };
+    let directories = details("EXS-IIS-002");
+    assert_eq!(directories.len(), 2, "{directories:#?}");
+    assert!(directories[0]
+        .contains(r"/assets from C:\ProgramData\cache\web: a folder any user can write"));
+    assert!(directories[1].contains(
+        "/ecp from C:\\inetpub\\ecp: an Exchange application outside the Exchange install"
+    ));
+    assert_eq!(
+        details("EXS-IIS-003"),
+        [
+            r#"IIS loads the native module "HttpCacheEx" from C:\Windows\System32\inetsrv\iiscachex.dll: IIS's folder, but not a module IIS ships."#
+        ]
+    );
+    assert!(
+        details("EXS-IIS-001").is_empty(),
+        "RpcProxy is Windows' own"
+    );
+    let iis_logs: Vec<(&str, &str)> = report
+        .coverage
+        .logs
+        .iter()
+        .filter(|l| l.source.contains("IIS"))
+        .map(|l| (l.windows_path.as_str(), l.status.as_str()))
+        .collect();
+    assert_eq!(
+        iis_logs,
+        [
+            (r"C:\Logs\IIS\W3SVC2", "short"),
+            (r"C:\inetpub\logs\LogFiles", "missing")
+        ],
+        "the back end's own folder is read; the front end logs to the default, which is missing"
+    );
+    let proxyshell = report
+        .findings
+        .iter()
+        .find(|f| f.check_id == "EXS-LOG-008")
+        .expect("the ProxyShell request in the moved log is hunted");
+    assert_eq!(
+        proxyshell.entities.client_ip.as_deref(),
+        Some("203.0.113.9")
+    );
+}

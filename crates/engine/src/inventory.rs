@@ -4,6 +4,7 @@
 //! from. What is missing becomes the coverage, so a collection without web roots or
 //! logs is never reported as clean.
 
+use crate::iis_config::IisConfig;
 use crate::recognise::{self, Kind};
 use crate::webmap::WebMap;
 use exsweep_evidence::known::{
@@ -13,7 +14,6 @@ use exsweep_evidence::known::{
 use exsweep_evidence::{registry, winpath, Evidence, FileEntry};
 use exsweep_logs::{Channel, LogSource};
 use exsweep_model::AreaCoverage;
-use regex::Regex;
 
 const HIVE_READ_LIMIT: u64 = 512 << 20;
 
@@ -130,9 +130,10 @@ pub struct ConfigSource {
 pub struct Inventory {
     pub exchange: Option<ExchangeInstall>,
     pub web_roots: Vec<String>,
-    /// The text of `applicationHost.config`, when the evidence holds it (read once,
-    /// for the web roots, the web map, the mitigations and the IIS modules).
-    pub iis_config: Option<String>,
+    /// IIS's configuration, when the evidence holds `applicationHost.config` (read
+    /// once, for the web roots, the web map, the IIS log folders, the mitigations and
+    /// the IIS persistence checks).
+    pub iis: Option<IisConfig>,
     /// IIS's URLs and the folders they serve.
     pub web_map: WebMap,
     pub host: Option<String>,
@@ -197,27 +198,22 @@ fn find_exchange(evidence: &Evidence, warnings: &mut Vec<String>) -> Option<Exch
     })
 }
 
-/// IIS site roots from `applicationHost.config`, plus the default root.
-fn find_web_roots(config: Option<&str>) -> Vec<String> {
+/// The default web root, then every folder IIS's configuration serves.
+fn find_web_roots(config: Option<&IisConfig>) -> Vec<String> {
     let mut roots = vec![DEFAULT_WEB_ROOT.to_string()];
-    if let Some(text) = config {
-        let physical = Regex::new(r#"(?i)physicalPath="([^"]+)""#).expect("static regex");
-        for cap in physical.captures_iter(text) {
-            let path = cap[1]
-                .replace("%SystemDrive%", "C:")
-                .replace("%SYSTEMDRIVE%", "C:");
-            if winpath::split(&path).is_some()
-                && !roots.iter().any(|r| winpath::key(r) == winpath::key(&path))
-            {
-                roots.push(path.trim_end_matches('\\').to_string());
-            }
+    for (_, dir) in config.iter().flat_map(|c| c.dirs()) {
+        let path = dir.physical.trim_end_matches('\\');
+        if winpath::split(path).is_some()
+            && !roots.iter().any(|r| winpath::key(r) == winpath::key(path))
+        {
+            roots.push(path.to_string());
         }
     }
     roots
 }
 
-/// The text-log folders below an Exchange install and IIS, by kind.
-fn log_dirs(exchange_root: &str) -> Vec<LogDir> {
+/// The text-log folders below an Exchange install, and IIS's (`iis_dirs`), by kind.
+fn log_dirs(exchange_root: &str, iis_dirs: &[String]) -> Vec<LogDir> {
     let log = |rel: &str| format!(r"{exchange_root}\Logging\{rel}");
     let dir = |source, windows_path, consequence| LogDir {
         source,
@@ -225,7 +221,7 @@ fn log_dirs(exchange_root: &str) -> Vec<LogDir> {
         consequence,
         files: Vec::new(),
     };
-    vec![
+    let mut dirs = vec![
         dir(
             LogSource::HttpProxy {
                 protocol: String::new(),
@@ -253,12 +249,29 @@ fn log_dirs(exchange_root: &str) -> Vec<LogDir> {
             log(r"CmdletInfra\Powershell-Proxy\Http"),
             "remote PowerShell requests were not assessed",
         ),
+    ];
+    dirs.extend(iis_dirs.iter().map(|d| {
         dir(
             LogSource::Iis,
-            IIS_LOG_DIR.into(),
+            d.clone(),
             "web-shell use and ProxyShell/ProxyNotShell requests in IIS logs were not assessed",
-        ),
-    ]
+        )
+    }));
+    dirs
+}
+
+/// Where IIS logs: the folders its configuration names, and IIS's default folder
+/// when there is no configuration or the evidence holds that folder anyway (logs
+/// kept from before a move).
+fn iis_log_dirs(evidence: &Evidence, config: Option<&IisConfig>) -> Vec<String> {
+    let mut dirs = config.map(IisConfig::log_dirs).unwrap_or_default();
+    let default_listed = dirs
+        .iter()
+        .any(|d| winpath::key(d) == winpath::key(IIS_LOG_DIR));
+    if !default_listed && (dirs.is_empty() || evidence.dir_exists(IIS_LOG_DIR)) {
+        dirs.push(IIS_LOG_DIR.into());
+    }
+    dirs
 }
 
 /// Which files of a log folder belong to its kind: Rps_Http logs by name, every file
@@ -333,9 +346,14 @@ fn split_by_folder(dir: LogDir) -> Vec<LogDir> {
     by_folder
 }
 
-fn find_logs(evidence: &Evidence, exchange_root: &str, warnings: &mut Vec<String>) -> Vec<LogDir> {
+fn find_logs(
+    evidence: &Evidence,
+    exchange_root: &str,
+    iis_dirs: &[String],
+    warnings: &mut Vec<String>,
+) -> Vec<LogDir> {
     let mut found = Vec::new();
-    for mut dir in log_dirs(exchange_root) {
+    for mut dir in log_dirs(exchange_root, iis_dirs) {
         let (entries, listing) = evidence.list_files(std::slice::from_ref(&dir.windows_path), &[]);
         warnings.extend(listing.warnings);
         let dir_key = winpath::key(&dir.windows_path);
@@ -465,7 +483,7 @@ fn loose_inventory(
     listing: &exsweep_evidence::ListingReport,
     with_logs: bool,
 ) -> Inventory {
-    let mut logs = log_dirs(DEFAULT_EXCHANGE_ROOT);
+    let mut logs = log_dirs(DEFAULT_EXCHANGE_ROOT, &[IIS_LOG_DIR.into()]);
     for dir in &mut logs {
         dir.windows_path = LOOSE.into();
     }
@@ -515,7 +533,7 @@ fn loose_inventory(
     Inventory {
         exchange: None,
         web_roots: Vec::new(),
-        iis_config: None,
+        iis: None,
         web_map: WebMap::defaults(DEFAULT_EXCHANGE_ROOT),
         host: None,
         logs,
@@ -535,17 +553,22 @@ impl Inventory {
         }
         let mut warnings = Vec::new();
         let exchange = find_exchange(evidence, &mut warnings);
-        let iis_config = read_small(evidence, APPLICATION_HOST, &mut warnings)
-            .map(|bytes| String::from_utf8_lossy(&bytes).into_owned());
-        let web_roots = find_web_roots(iis_config.as_deref());
+        let ex_root = exchange
+            .as_ref()
+            .map_or(DEFAULT_EXCHANGE_ROOT.to_string(), |e| e.root.clone());
+        let iis = read_small(evidence, APPLICATION_HOST, &mut warnings)
+            .map(|bytes| IisConfig::read(&String::from_utf8_lossy(&bytes), Some(&ex_root)));
+        if iis.as_ref().is_some_and(|c| !c.well_formed) {
+            warnings.push(format!(
+                "{APPLICATION_HOST} is not well-formed XML (a damaged or cut copy?): its sites were read tag by tag; its modules, handlers and URL Rewrite rules were not assessed"
+            ));
+        }
+        let web_roots = find_web_roots(iis.as_ref());
         let host = read_small(evidence, SYSTEM_HIVE, &mut warnings)
             .and_then(|h| registry::computer_name(&h));
         let configs = config_sources(evidence);
         let mut zones = Vec::new();
-        let ex_root = exchange
-            .as_ref()
-            .map_or(DEFAULT_EXCHANGE_ROOT.to_string(), |e| e.root.clone());
-        let web_map = WebMap::read(iis_config.as_deref(), &ex_root);
+        let web_map = WebMap::read(iis.as_ref(), &ex_root);
         let fe = format!(r"{ex_root}\FrontEnd\HttpProxy");
         zones.push((format!(r"{fe}\owa\auth"), Zone::FrontEndOwaAuth));
         zones.push((format!(r"{fe}\ecp\auth"), Zone::FrontEndEcpAuth));
@@ -569,11 +592,9 @@ impl Inventory {
         // Most specific first, so the first match wins.
         zones.sort_by_key(|(k, _)| std::cmp::Reverse(k.len()));
         let (logs, event_logs) = if with_logs {
-            let root = exchange
-                .as_ref()
-                .map_or(DEFAULT_EXCHANGE_ROOT, |e| e.root.as_str());
+            let iis_dirs = iis_log_dirs(evidence, iis.as_ref());
             (
-                find_logs(evidence, root, &mut warnings),
+                find_logs(evidence, &ex_root, &iis_dirs, &mut warnings),
                 find_event_logs(evidence, &mut warnings),
             )
         } else {
@@ -582,7 +603,7 @@ impl Inventory {
         Inventory {
             exchange,
             web_roots,
-            iis_config,
+            iis,
             web_map,
             host,
             logs,

@@ -14,6 +14,7 @@ pub mod context;
 pub mod correlate;
 pub mod coverage;
 pub mod hunt;
+pub mod iis_config;
 pub mod inventory;
 pub mod progress;
 pub mod recognise;

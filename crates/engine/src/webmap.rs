@@ -5,10 +5,9 @@
 //! the front end proxies to), and a requested URL the files it would run, to look
 //! them up among the indicators' paths.
 
+use crate::iis_config::IisConfig;
 use exsweep_evidence::known::DEFAULT_WEB_ROOT;
 use exsweep_evidence::winpath;
-use regex::Regex;
-use std::sync::LazyLock;
 
 /// One virtual directory: a URL path and the folder it serves.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -28,73 +27,18 @@ pub struct WebMap {
     pub from_config: bool,
 }
 
-static TAG: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?is)<(site|application|virtualDirectory)[\s/>]([^>]*)>").expect("static regex")
-});
-static ATTRIBUTE: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r#"(?i)([\w.-]+)\s*=\s*"([^"]*)""#).expect("static regex"));
-
-fn attribute<'t>(attributes: &'t str, name: &str) -> Option<&'t str> {
-    ATTRIBUTE
-        .captures_iter(attributes)
-        .find(|c| c[1].eq_ignore_ascii_case(name))
-        .map(|c| c.get(2).map_or("", |m| m.as_str()))
-}
-
-/// A URL path as the map keys it: lower case, `/`-separated, no trailing `/`.
-fn url_key(path: &str) -> String {
-    path.replace('\\', "/").trim_end_matches('/').to_lowercase()
-}
-
-/// `%SystemDrive%` is how IIS writes the default site's root.
-fn expand(physical: &str) -> String {
-    let lower = physical.to_ascii_lowercase();
-    match lower.strip_prefix("%systemdrive%") {
-        Some(_) => format!("C:{}", &physical["%systemdrive%".len()..]),
-        None => physical.to_string(),
-    }
-}
-
 impl WebMap {
-    /// The virtual directories `applicationHost.config` declares, in its order. Tags
-    /// are read in sequence (a `virtualDirectory` belongs to the `application` and
-    /// `site` before it), so a damaged file still gives what it holds.
-    pub fn from_config(text: &str) -> WebMap {
-        let mut dirs = Vec::new();
-        let (mut site, mut application) = (String::new(), String::new());
-        for tag in TAG.captures_iter(text) {
-            let attributes = tag.get(2).map_or("", |m| m.as_str());
-            match tag[1].to_ascii_lowercase().as_str() {
-                "site" => {
-                    site = attribute(attributes, "name").unwrap_or("").to_string();
-                    application.clear();
-                }
-                "application" => {
-                    application = attribute(attributes, "path").unwrap_or("/").to_string();
-                }
-                _ => {
-                    let (Some(path), Some(physical)) = (
-                        attribute(attributes, "path"),
-                        attribute(attributes, "physicalPath"),
-                    ) else {
-                        continue;
-                    };
-                    let physical = expand(physical);
-                    if site.is_empty() || winpath::split(&physical).is_none() {
-                        continue;
-                    }
-                    dirs.push(VirtualDir {
-                        site: site.clone(),
-                        url: url_key(&format!(
-                            "{}/{}",
-                            url_key(&application),
-                            path.trim_start_matches('/')
-                        )),
-                        folder: winpath::key(&physical),
-                    });
-                }
-            }
-        }
+    /// The virtual directories IIS's configuration declares, in its order.
+    pub fn from_config(config: &IisConfig) -> WebMap {
+        let dirs = config
+            .dirs()
+            .filter(|(site, dir)| !site.name.is_empty() && winpath::split(&dir.physical).is_some())
+            .map(|(site, dir)| VirtualDir {
+                site: site.name.clone(),
+                url: dir.url.clone(),
+                folder: winpath::key(&dir.physical),
+            })
+            .collect();
         WebMap {
             dirs,
             from_config: true,
@@ -130,7 +74,7 @@ impl WebMap {
 
     /// The map of the evidence: its `applicationHost.config` when that declares any
     /// virtual directory, else Exchange's defaults.
-    pub fn read(config: Option<&str>, exchange_root: &str) -> WebMap {
+    pub fn read(config: Option<&IisConfig>, exchange_root: &str) -> WebMap {
         config
             .map(WebMap::from_config)
             .filter(|m| !m.dirs.is_empty())
@@ -212,7 +156,7 @@ mod tests {
 
     #[test]
     fn a_back_end_shell_gets_its_real_url() {
-        let map = WebMap::read(Some(CONFIG), EX);
+        let map = WebMap::read(Some(&IisConfig::read(CONFIG, Some(EX))), EX);
         assert!(map.from_config);
         assert_eq!(
             map.urls_of(r"D:\Exchange\ClientAccess\Owa\auth\shell.aspx"),
@@ -238,7 +182,8 @@ mod tests {
 
     #[test]
     fn without_a_config_exchanges_layout_is_assumed() {
-        for map in [WebMap::read(None, EX), WebMap::read(Some("<garbage"), EX)] {
+        let garbage = IisConfig::read("<garbage", Some(EX));
+        for map in [WebMap::read(None, EX), WebMap::read(Some(&garbage), EX)] {
             assert!(!map.from_config);
             assert_eq!(
                 map.urls_of(&format!(r"{EX}\ClientAccess\Owa\auth\x.aspx")),

@@ -56,6 +56,9 @@ pub struct ProbeResult {
 pub struct FamilyVerdict {
     pub family: &'static str,
     pub verdict: &'static str,
+    /// `fixed`: the family's CVEs; `open`: the open ones; `unknown`: the ones the
+    /// build leaves unsettled; `mitigated`: the ones the mitigation leaves open on a
+    /// build known to be vulnerable (none when the build is unknown).
     pub cves: Vec<&'static str>,
     pub why: String,
 }
@@ -208,7 +211,7 @@ pub async fn probe(client: &Client, target: &Target, active: bool) -> ProbeResul
     result.open_cves = result
         .verdicts
         .iter()
-        .filter(|v| v.verdict == "open")
+        .filter(|v| matches!(v.verdict, "open" | "mitigated"))
         .flat_map(|v| v.cves.iter().copied())
         .collect();
     result.time = now();
@@ -469,6 +472,9 @@ fn active(
     }
 }
 
+/// The CVEs Microsoft's URL Rewrite mitigations stop: the two unauthenticated SSRFs.
+const MITIGATED_BY_REWRITE: [&str; 2] = ["CVE-2021-26855", "CVE-2022-41040"];
+
 /// Folds an active check into its family's verdict: a confirmed hole is open
 /// whatever the build said; a mitigation turns an open or unknown build into
 /// `mitigated`, not `fixed`.
@@ -501,6 +507,14 @@ fn apply(result: &mut ProbeResult, check: ActiveCheck) {
             verdict.why = format!("confirmed by the active check: {}", check.detail);
         }
         "mitigated" if verdict.verdict != "fixed" => {
+            // The rewrite rules stop one SSRF; what they leave stays open when the
+            // build is: EOMT's cookie rule leaves ProxyLogon's post-authentication
+            // bugs, the autodiscover rule leaves OWASSRF (41080 to 41082 through OWA).
+            let stopped = MITIGATED_BY_REWRITE;
+            verdict.cves = match verdict.verdict {
+                "open" => ids.into_iter().filter(|c| !stopped.contains(c)).collect(),
+                _ => Vec::new(),
+            };
             verdict.verdict = "mitigated";
             verdict.why = format!("{}; the build: {}", check.detail, verdict.why);
         }

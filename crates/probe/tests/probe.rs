@@ -177,6 +177,11 @@ fn a_mitigated_server_is_mitigated_not_fixed() {
         .unwrap();
     assert_eq!(check.outcome, "mitigated");
     assert!(check.detail.contains("OWASSRF"));
+    assert_eq!(
+        r.open_cves,
+        ["CVE-2022-41082", "CVE-2022-41080"],
+        "the rewrite rule stops 41040; OWASSRF goes around it on this unpatched build"
+    );
     assert_eq!(r.verdict("ProxyShell"), Some("fixed"));
 }
 

@@ -6,6 +6,7 @@
 //! the same rule collection. A mitigation is not a fix: a CU upgrade removes the rules,
 //! and OWASSRF (CVE-2022-41080) goes around the ProxyNotShell one.
 
+use crate::iis_config::{abort_rules_of, AbortRule};
 use crate::inventory::Inventory;
 use exsweep_evidence::Evidence;
 
@@ -19,64 +20,7 @@ pub struct Mitigations {
     pub proxynotshell: Option<String>,
 }
 
-/// A rewrite rule as it matters here.
-struct Rule {
-    name: String,
-    /// (input, pattern) of the match and its conditions, lower case.
-    tests: Vec<(String, String)>,
-}
-
-/// The effective rules of one configuration file: enabled, aborting the request, in
-/// collections read in order so that a `<clear/>` drops the rules before it.
-fn effective_rules(xml: &str) -> Vec<Rule> {
-    let Ok(doc) = roxmltree::Document::parse(xml) else {
-        return Vec::new();
-    };
-    let mut out = Vec::new();
-    for collection in doc
-        .descendants()
-        .filter(|n| matches!(n.tag_name().name(), "rules" | "globalRules"))
-        .filter(|n| n.ancestors().any(|a| a.tag_name().name() == "rewrite"))
-    {
-        let mut rules = Vec::new();
-        for child in collection.children().filter(|c| c.is_element()) {
-            match child.tag_name().name() {
-                "clear" => rules.clear(),
-                "rule" => rules.push(child),
-                _ => {}
-            }
-        }
-        for rule in rules {
-            let enabled = rule
-                .attribute("enabled")
-                .is_none_or(|v| !v.eq_ignore_ascii_case("false"));
-            let aborts = rule.children().any(|c| {
-                c.tag_name().name() == "action"
-                    && c.attribute("type")
-                        .is_some_and(|t| t.eq_ignore_ascii_case("AbortRequest"))
-            });
-            if !enabled || !aborts {
-                continue;
-            }
-            let tests = rule
-                .descendants()
-                .filter(|n| matches!(n.tag_name().name(), "add" | "match"))
-                .filter_map(|n| {
-                    let pattern = n.attribute("pattern").or(n.attribute("url"))?;
-                    let input = n.attribute("input").unwrap_or("URL");
-                    Some((input.to_ascii_lowercase(), pattern.to_ascii_lowercase()))
-                })
-                .collect();
-            out.push(Rule {
-                name: rule.attribute("name").unwrap_or("(unnamed)").to_string(),
-                tests,
-            });
-        }
-    }
-    out
-}
-
-fn tests_for(rules: &[Rule], input: &str, words: &[&str]) -> Option<String> {
+fn tests_for(rules: &[AbortRule], input: &str, words: &[&str]) -> Option<String> {
     rules.iter().find_map(|r| {
         r.tests
             .iter()
@@ -90,22 +34,20 @@ pub fn find(evidence: &Evidence, inventory: &Inventory) -> Mitigations {
     // applicationHost.config as the inventory read it, then each site's web.config.
     let mut configs = vec![(
         exsweep_evidence::known::APPLICATION_HOST.to_string(),
-        inventory.iis_config.clone(),
+        inventory
+            .iis
+            .as_ref()
+            .map(|c| c.abort_rules.clone())
+            .unwrap_or_default(),
     )];
     for root in &inventory.web_roots {
         let file = format!(r"{root}\web.config");
-        let text = evidence
-            .read_path(&file, MAX_CONFIG)
-            .and_then(Result::ok)
-            .map(|b| String::from_utf8_lossy(&b).into_owned());
-        configs.push((file, text));
+        if let Some(Ok(bytes)) = evidence.read_path(&file, MAX_CONFIG) {
+            configs.push((file, abort_rules_of(&String::from_utf8_lossy(&bytes))));
+        }
     }
     let mut found = Mitigations::default();
-    for (file, text) in configs {
-        let Some(text) = text else {
-            continue;
-        };
-        let rules = effective_rules(&text);
+    for (file, rules) in configs {
         let at = |name: String| format!("URL Rewrite rule \"{name}\" in {file}");
         // EOMT's two cookie rules: both are needed to stop the SSRF.
         let backend = tests_for(&rules, "http_cookie", &["x-anonresource-backend"]);
@@ -129,41 +71,21 @@ pub fn find(evidence: &Evidence, inventory: &Inventory) -> Mitigations {
 mod tests {
     use super::*;
 
-    const EOMT: &str = exsweep_testkit::iis::MITIGATION_RULES;
-
     #[test]
     fn the_published_rules_are_recognised() {
-        let rules = effective_rules(EOMT);
-        assert_eq!(rules.len(), 2);
+        let rules = abort_rules_of(exsweep_testkit::iis::MITIGATION_RULES);
         assert_eq!(
             tests_for(&rules, "http_cookie", &["x-anonresource-backend"]).as_deref(),
+            Some("EOMT Cookie")
+        );
+        assert_eq!(
+            tests_for(&rules, "http_cookie", &["x-beresource"]).as_deref(),
             Some("EOMT Cookie")
         );
         assert_eq!(
             tests_for(&rules, "request_uri", &["autodiscover", "powershell"]).as_deref(),
             Some("PowerShell - inbound")
         );
-    }
-
-    #[test]
-    fn disabled_rules_rules_that_do_not_abort_and_cleared_rules_do_not_count() {
-        let disabled = EOMT.replace(
-            r#"<rule name="EOMT Cookie""#,
-            r#"<rule name="EOMT Cookie" enabled="false""#,
-        );
-        assert!(tests_for(
-            &effective_rules(&disabled),
-            "http_cookie",
-            &["x-beresource"]
-        )
-        .is_none());
-        let logging = EOMT.replace("AbortRequest", "None");
-        assert!(effective_rules(&logging).is_empty());
-        let cleared = EOMT.replace("</rules>", "<clear /></rules>");
-        assert!(effective_rules(&cleared).is_empty());
-        assert!(
-            effective_rules("<configuration><rewrite>").is_empty(),
-            "broken XML is no rule"
-        );
+        assert_eq!(tests_for(&rules, "request_uri", &["mapi"]), None);
     }
 }
