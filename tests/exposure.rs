@@ -339,8 +339,8 @@ fn an_iis_module_from_an_unusual_folder_is_named_and_iis_s_own_are_not() {
 
 /// An Exchange server's `applicationHost.config`, as setup writes it, with what an
 /// attacker changed: a virtual directory onto ProgramData, an Exchange application
-/// moved out of the install, a module dropped into inetsrv, and the back end's IIS
-/// logs moved to `C:\Logs\IIS`.
+/// moved out of the install, a module dropped into inetsrv, a managed module of no
+/// Microsoft assembly, and the back end's IIS logs moved to `C:\Logs\IIS`.
 const TAMPERED_IIS: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
 <configuration>
   <system.applicationHost>
@@ -379,6 +379,11 @@ const TAMPERED_IIS: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
     <handlers>
       <add name="RpcProxy" path="*" verb="RPC_IN_DATA,RPC_OUT_DATA" modules="IsapiModule" scriptProcessor="C:\Windows\System32\RpcProxy\RpcProxy.dll" />
     </handlers>
+    <modules>
+      <add name="StaticFileModule" />
+      <add name="OutputCache" type="System.Web.Caching.OutputCacheModule" preCondition="managedHandler" />
+      <add name="OwaCacheAuth" type="Owa.Cache.AuthModule, OwaCache" />
+    </modules>
   </system.webServer>
 </configuration>"#;
 
@@ -423,6 +428,12 @@ fn the_iis_site_model_names_odd_directories_and_modules_and_feeds_custom_log_fol
     assert!(
         details("EXS-IIS-001").is_empty(),
         "RpcProxy is Windows' own"
+    );
+    assert_eq!(
+        details("EXS-IIS-004"),
+        [
+            r#"IIS runs the managed module "OwaCacheAuth" (Owa.Cache.AuthModule, OwaCache) in every ASP.NET request."#
+        ]
     );
     let iis_logs: Vec<(&str, &str)> = report
         .coverage

@@ -112,6 +112,20 @@ pub struct Assessment {
     pub unsupported: Option<String>,
 }
 
+impl Assessment {
+    /// The CVEs' statuses by family, families in the table's order.
+    pub fn by_family(&self) -> Vec<(&'static str, Vec<&CveStatus>)> {
+        let mut out: Vec<(&'static str, Vec<&CveStatus>)> = Vec::new();
+        for status in &self.cves {
+            match out.iter_mut().find(|(f, _)| *f == status.cve.family) {
+                Some((_, of_family)) => of_family.push(status),
+                None => out.push((status.cve.family, vec![status])),
+            }
+        }
+        out
+    }
+}
+
 fn from_build(evidence: &UpdateEvidence, cve: &Cve, cu: &[Release]) -> Status {
     let build = evidence.build;
     let Some(base) = cu.first() else {

@@ -334,18 +334,7 @@ fn assess(result: &mut ProbeResult, build: Build, method: Method) {
             builds::newest()
         ));
     }
-    let mut families: Vec<&'static str> = Vec::new();
-    for c in &assessment.cves {
-        if !families.contains(&c.cve.family) {
-            families.push(c.cve.family);
-        }
-    }
-    for family in families {
-        let of_family: Vec<_> = assessment
-            .cves
-            .iter()
-            .filter(|c| c.cve.family == family)
-            .collect();
+    for (family, of_family) in assessment.by_family() {
         let pick = |wanted: fn(&Status) -> bool| of_family.iter().find(|c| wanted(&c.status));
         let (verdict, chosen) = if let Some(c) = pick(|s| matches!(s, Status::Open(_))) {
             ("open", c)
@@ -411,11 +400,7 @@ async fn run_active_checks(client: &Client, target: &Target, result: &mut ProbeR
 
     // ProxyShell: the autodiscover path confusion reaching the back end's MAPI page.
     let proxyshell = client
-        .get(
-            target,
-            "/autodiscover/autodiscover.json?@exsweep.invalid/mapi/nspi/?&Email=autodiscover/autodiscover.json%3F@exsweep.invalid",
-            Extras::default(),
-        )
+        .get(target, &autodiscover_ssrf("mapi/nspi"), Extras::default())
         .await;
     let check = match &proxyshell {
         Ok((answer, _)) if answer.status == 200
@@ -434,11 +419,7 @@ async fn run_active_checks(client: &Client, target: &Target, result: &mut ProbeR
     // ProxyNotShell: the mitigation aborts any autodiscover request naming powershell;
     // without it the back end's PowerShell asks for credentials (401).
     let notshell = client
-        .get(
-            target,
-            "/autodiscover/autodiscover.json?@exsweep.invalid/powershell/?&Email=autodiscover/autodiscover.json%3F@exsweep.invalid",
-            Extras::default(),
-        )
+        .get(target, &autodiscover_ssrf("powershell"), Extras::default())
         .await;
     let check = match &notshell {
         Err(FetchError::NoAnswer(_)) => active(
@@ -456,6 +437,12 @@ async fn run_active_checks(client: &Client, target: &Target, result: &mut ProbeR
         Err(e) => active("proxynotshell-mitigation", "ProxyNotShell/OWASSRF", "inconclusive", e.to_string()),
     };
     apply(result, check);
+}
+
+/// The autodiscover path confusion both ProxyShell and ProxyNotShell use, aimed at a
+/// back-end path; the `@` host is a reserved name, so nothing could ever call out.
+fn autodiscover_ssrf(back_end_path: &str) -> String {
+    format!("/autodiscover/autodiscover.json?@exsweep.invalid/{back_end_path}/?&Email=autodiscover/autodiscover.json%3F@exsweep.invalid")
 }
 
 fn active(

@@ -214,14 +214,7 @@ pub fn findings(evidence: &EvidenceSource, inventory: &Inventory) -> Vec<Finding
     };
     let mitigations = super::mitigations::find(evidence, inventory);
     let mut out = Vec::new();
-    let mut families: Vec<&str> = cves::CVES.iter().map(|c| c.family).collect();
-    families.dedup();
-    for family in families {
-        let of_family: Vec<_> = assessment
-            .cves
-            .iter()
-            .filter(|c| c.cve.family == family)
-            .collect();
+    for (family, of_family) in assessment.by_family() {
         let open_ids: Vec<&str> = of_family
             .iter()
             .filter(|c| matches!(c.status, Status::Open(_)))

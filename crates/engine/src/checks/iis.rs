@@ -8,7 +8,9 @@
 //! odd folder, or beside IIS's own under a plausible name, or as a handler's
 //! `scriptProcessor`. A virtual directory mapped to a temp, user or share folder
 //! serves (and runs) whatever is dropped there; an Exchange application moved out of
-//! the Exchange install serves someone else's pages at Exchange's URLs.
+//! the Exchange install serves someone else's pages at Exchange's URLs. A managed
+//! module outside .NET's and Microsoft's assemblies is a lead (security products add
+//! them), reported low.
 
 use super::WEB_SHELL;
 use crate::iis_config::{expand, IisConfig, LoadedKind};
@@ -57,11 +59,35 @@ pub static UNUSUAL_VIRTUAL_DIRECTORY: Check = Check {
     action: Cow::Borrowed("Compare with a clean server (Get-WebVirtualDirectory, Get-OwaVirtualDirectory); if nobody made the mapping, preserve the folder, restore the virtual directory's physical path with appcmd, and sweep the folder it pointed to."),
 };
 
+pub static THIRD_PARTY_MANAGED_MODULE: Check = Check {
+    id: Cow::Borrowed("EXS-IIS-004"),
+    title: Cow::Borrowed("IIS managed module from outside Microsoft's assemblies"),
+    severity: Severity::Low,
+    class: Class::Suspicious,
+    category: Cow::Borrowed("persistence"),
+    references: Cow::Borrowed(&[Reference::attack("T1505.004"), WEB_SHELL]),
+    why: Cow::Borrowed("A managed module registered in applicationHost.config runs in every ASP.NET request of every site, Exchange's included, and can read credentials or answer hidden commands; IIS's and Exchange's own are System.* and Microsoft.* types. Security products add their own, so this is a lead, not a verdict."),
+    action: Cow::Borrowed("Identify the assembly (which product, signed by whom, in the GAC or a bin folder); if no installed product accounts for it, preserve it and remove its <modules> entry."),
+};
+
 pub static IIS_CHECKS: &[&Check] = &[
     &UNUSUAL_IIS_MODULE,
     &UNUSUAL_VIRTUAL_DIRECTORY,
     &UNKNOWN_INETSRV_MODULE,
+    &THIRD_PARTY_MANAGED_MODULE,
 ];
+
+/// Whether a managed type (`Namespace.Type, Assembly, Version=...`) is .NET's or
+/// Microsoft's: its namespace and its assembly both.
+fn is_microsoft_type(type_name: &str) -> bool {
+    let microsoft = |part: &str| {
+        let part = part.trim().to_ascii_lowercase();
+        part.starts_with("system.") || part.starts_with("microsoft.") || part == "system"
+    };
+    let mut parts = type_name.split(',');
+    let namespace = parts.next().unwrap_or("");
+    microsoft(namespace) && parts.next().is_none_or(microsoft)
+}
 
 /// The file names of the native modules IIS 10 installs in `inetsrv`, with its
 /// optional features and Microsoft's URL Rewrite and ASP.NET Core (v1) modules.
@@ -219,15 +245,26 @@ fn config_finding(
 
 fn module_findings(config: &IisConfig, exchange_root: Option<&str>) -> Vec<Finding> {
     let mut out = Vec::new();
-    for loaded in config
-        .loaded
-        .iter()
-        .filter(|l| l.kind != LoadedKind::ManagedModule)
-    {
+    for loaded in &config.loaded {
+        let name = &loaded.name;
+        if loaded.kind == LoadedKind::ManagedModule {
+            if !is_microsoft_type(&loaded.target) {
+                out.push(config_finding(
+                    &THIRD_PARTY_MANAGED_MODULE,
+                    format!(
+                        "IIS runs the managed module \"{name}\" ({}) in every ASP.NET request.",
+                        loaded.target
+                    ),
+                    loaded.item.clone(),
+                    &loaded.target,
+                    APPLICATION_HOST.to_string(),
+                ));
+            }
+            continue;
+        }
         let what = loaded.kind.as_str();
         let expanded = expand(&loaded.target, exchange_root);
         let key = winpath::key(&expanded);
-        let name = &loaded.name;
         let (check, detail) = if !is_usual_folder(&key, exchange_root) {
             (
                 &UNUSUAL_IIS_MODULE,
@@ -327,6 +364,22 @@ mod tests {
             "System32 itself is not inetsrv"
         );
         assert!(!usual(r"C:\ProgramData\Microsoft\Crypto\cache.dll"));
+    }
+
+    #[test]
+    fn managed_modules_are_microsoft_s_by_namespace_and_assembly() {
+        assert!(is_microsoft_type("System.Web.Caching.OutputCacheModule"));
+        assert!(is_microsoft_type(
+            "Microsoft.Exchange.HttpProxy.ProxyModule, Microsoft.Exchange.FrontEndHttpProxy"
+        ));
+        assert!(is_microsoft_type(
+            "System.Web.Security.UrlAuthorizationModule, System.Web, Version=4.0.0.0"
+        ));
+        assert!(!is_microsoft_type("Duo.OWA.Module, DuoOwa"));
+        assert!(
+            !is_microsoft_type("Microsoft.Exchange.Auth, Evil.Payload"),
+            "a Microsoft-looking namespace in someone else's assembly"
+        );
     }
 
     #[test]
