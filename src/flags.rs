@@ -324,8 +324,13 @@ pub enum FormatArg {
     Console,
     /// One JSON object a line: every finding, then a summary record.
     Jsonl,
-    /// One finding a row, for spreadsheets and Timesketch.
+    /// One finding a row, for spreadsheets.
     Csv,
+    /// Timesketch's JSONL: one event per timestamp (a file's modified, created and
+    /// accessed times apart), oldest first, with the finding's ID on each.
+    Timesketch,
+    /// Elastic Common Schema alerts (`event.kind: alert`), one document a line.
+    Ecs,
 }
 
 impl From<FormatArg> for Format {
@@ -334,6 +339,8 @@ impl From<FormatArg> for Format {
             FormatArg::Console => Format::Console,
             FormatArg::Jsonl => Format::Jsonl,
             FormatArg::Csv => Format::Csv,
+            FormatArg::Timesketch => Format::Timesketch,
+            FormatArg::Ecs => Format::Ecs,
         }
     }
 }

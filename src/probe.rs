@@ -3,9 +3,10 @@
 //! is open to a CVE, 2 when no target could be read.
 
 use crate::flags::ProbeArgs;
-use exsweep_probe::output::Writer;
+use exsweep_probe::output::{ProbeFormat, Writer};
 use exsweep_probe::run::{self, ProbeOptions};
 use exsweep_probe::targets::{self, TargetSpec};
+use exsweep_report::Format;
 use indicatif::{ProgressDrawTarget, ProgressStyle};
 use std::fs::File;
 use std::io::{BufWriter, IsTerminal, Write};
@@ -37,6 +38,7 @@ pub fn probe(args: ProbeArgs) -> Result<ExitCode, String> {
         timeout: Duration::from_secs_f64(args.timeout),
         active: args.active,
     };
+    let format = ProbeFormat::try_from(Format::from(args.format))?;
     let sink: Box<dyn Write> = match &args.output {
         Some(path) => {
             Box::new(BufWriter::new(File::create(path).map_err(|e| {
@@ -46,7 +48,7 @@ pub fn probe(args: ProbeArgs) -> Result<ExitCode, String> {
         None => Box::new(BufWriter::new(std::io::stdout())),
     };
     let write_err = |e: std::io::Error| format!("cannot write the output: {e}");
-    let mut writer = Writer::new(sink, args.format.into()).map_err(write_err)?;
+    let mut writer = Writer::new(sink, format).map_err(write_err)?;
     let bar = progress_bar(run::count(&specs), !args.quiet);
     let mut failure = None;
     run::run(specs, &options, |result| {

@@ -528,9 +528,16 @@ fn cli_formats_and_exit_codes() {
     let (summary, records) = lines.split_last().unwrap();
     assert_eq!(summary["record"], "summary");
     assert_eq!(summary["verdict"], "COMPROMISED");
-    let (findings, checklist): (Vec<_>, Vec<_>) =
-        records.iter().partition(|r| r["record"] == "finding");
+    let of = |kind: &str| -> Vec<&serde_json::Value> {
+        records.iter().filter(|r| r["record"] == kind).collect()
+    };
+    let (findings, incidents, checklist) = (of("finding"), of("incident"), of("checklist"));
+    assert_eq!(
+        findings.len() + incidents.len() + checklist.len(),
+        records.len()
+    );
     assert!(findings.len() > 5);
+    assert!(incidents.iter().any(|i| i["confidence"] == "high"));
     // The LSASS dump and the web shells call for credential resets and a rebuild.
     let todo: Vec<&str> = checklist
         .iter()
@@ -540,8 +547,7 @@ fn cli_formats_and_exit_codes() {
         todo.contains(&"EXS-TODO-005") && todo.contains(&"EXS-TODO-006"),
         "{todo:?}"
     );
-    assert!(checklist.iter().all(|r| r["record"] == "checklist"));
-    for f in findings {
+    for f in &findings {
         assert_eq!(f["record"], "finding");
         assert!(f["timestamp"].as_str().unwrap().ends_with('Z'));
         assert!(f["check_id"].as_str().unwrap().starts_with("EXS-"));
@@ -571,6 +577,81 @@ fn cli_formats_and_exit_codes() {
     assert_eq!(out.status.code(), Some(1));
     let csv = fs::read_to_string(&csv_path).unwrap();
     assert!(csv.starts_with("timestamp,timestamp_desc,message,"));
+
+    // Timesketch: one event per timestamp, oldest first, a file's times apart, each
+    // event carrying its finding's ID.
+    let out = exsweep(&["scan", "-q", "--format", "timesketch"], dir.path());
+    assert_eq!(out.status.code(), Some(1));
+    let events: Vec<serde_json::Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let stamps: Vec<i64> = events
+        .iter()
+        .map(|e| e["timestamp"].as_i64().unwrap())
+        .collect();
+    assert!(stamps.windows(2).all(|w| w[0] <= w[1]), "oldest first");
+    for e in &events {
+        for field in [
+            "message",
+            "datetime",
+            "timestamp_desc",
+            "exsweep_finding_id",
+        ] {
+            assert!(e[field].is_string(), "{field}: {e}");
+        }
+    }
+    let shell: Vec<&serde_json::Value> = events
+        .iter()
+        .filter(|e| e["check_id"] == "EXS-FILE-007")
+        .collect();
+    assert!(
+        shell.len() >= 2,
+        "modified (2021) and accessed apart: {shell:#?}"
+    );
+    assert!(shell
+        .iter()
+        .all(|e| e["exsweep_finding_id"] == shell[0]["exsweep_finding_id"]));
+    let ssrf = events
+        .iter()
+        .find(|e| e["check_id"] == "EXS-LOG-001")
+        .unwrap();
+    assert_eq!(ssrf["datetime"], "2021-03-03T14:52:48Z");
+    assert_eq!(ssrf["timestamp"], 1_614_783_168_000_000_i64);
+    assert_eq!(ssrf["timestamp_desc"], "Logged");
+    assert!(ssrf["exsweep_incident"]
+        .as_str()
+        .unwrap()
+        .starts_with("INC-"));
+
+    // ECS: one alert per finding, nested as Elastic maps it.
+    let out = exsweep(&["scan", "-q", "--format", "ecs"], dir.path());
+    let docs: Vec<serde_json::Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(docs.len(), findings.len());
+    assert!(docs.iter().all(|d| d["event"]["kind"] == "alert"
+        && d["@timestamp"].as_str().unwrap().ends_with('Z')
+        && d["ecs"]["version"].is_string()
+        && d["rule"]["id"].as_str().unwrap().starts_with("EXS-")));
+    let ssrf = docs
+        .iter()
+        .find(|d| d["rule"]["id"] == "EXS-LOG-001")
+        .unwrap();
+    assert_eq!(ssrf["source"]["ip"], "5.2.69.14");
+    assert_eq!(ssrf["vulnerability"]["id"][0], "CVE-2021-26855");
+    let shell = docs
+        .iter()
+        .find(|d| d["rule"]["id"] == "EXS-FILE-007")
+        .unwrap();
+    assert_eq!(shell["file"]["name"], "xqbdfmse.aspx");
+    assert_eq!(
+        shell["file"]["hash"]["sha256"].as_str().map(str::len),
+        Some(64)
+    );
 
     // Output inside the evidence is refused; so is evidence that is not a server.
     let out = Command::new(bin)

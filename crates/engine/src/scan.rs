@@ -9,6 +9,7 @@ use crate::checks;
 use crate::correlate;
 use crate::coverage::{self, Loaded};
 use crate::hunt::{self, HuntOptions};
+use crate::incidents;
 use crate::inventory::{self, Inventory};
 use crate::progress::Progress;
 use crate::sweep::{self, SweepOptions};
@@ -221,6 +222,7 @@ pub fn run(config: &ScanConfig, progress: &dyn Progress) -> Result<Report, Strin
     correlate::score_shells_in_use(&mut findings);
     finding::make_ids_unique(&mut findings);
     sort_findings(&mut findings);
+    let incidents = incidents::build(&findings, &inventory.web_map);
     let host = request
         .host
         .clone()
@@ -239,6 +241,7 @@ pub fn run(config: &ScanConfig, progress: &dyn Progress) -> Result<Report, Strin
         finished: SystemTime::now(),
         verdict: Verdict::new(&findings, &coverage),
         findings,
+        incidents,
         coverage,
         trail,
         checklist: Vec::new(),

@@ -172,6 +172,7 @@ impl Check {
             rule: None,
             matches: Vec::new(),
             known_good_sha256: Vec::new(),
+            names_file: None,
         }
     }
 
@@ -209,6 +210,9 @@ pub struct Hit {
     /// For a modified Exchange file: the SHA-256 values its baseline ships, which a
     /// replacement must have.
     pub known_good_sha256: Vec<String>,
+    /// A file the subject names, for the finding's entities when the driver knows none:
+    /// the page an OAB generator line wrote.
+    pub names_file: Option<String>,
 }
 
 #[cfg(test)]

@@ -388,7 +388,10 @@ fn stable_id(parts: &[&str]) -> String {
 
 impl Finding {
     /// A hit seen at `evidence`, naming `entities`.
-    pub fn new(hit: Hit, evidence: Evidence, entities: Entities) -> Finding {
+    pub fn new(hit: Hit, evidence: Evidence, mut entities: Entities) -> Finding {
+        if entities.windows_path.is_none() {
+            entities.windows_path = hit.names_file.clone();
+        }
         let score_reasons = vec![match hit.score {
             Some((points, because)) => ScoreReason {
                 points: points.into(),

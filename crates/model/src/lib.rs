@@ -6,6 +6,8 @@
 //! - [`finding`]: the [`Finding`]: a hit with its stable ID, its evidence (a file, a log
 //!   line, an event record, a configuration item, a remote observation), the entities
 //!   it names and its score with reasons.
+//! - [`incident`]: findings joined into attack chains ([`Incident`]), with their span,
+//!   actors, files and confidence.
 //! - [`coverage`]: what a scan read and what it could not ([`Coverage`]).
 //! - [`verdict`]: the one-line answer, built from the findings' classes and coverage.
 //! - [`text`]: escaping of evidence text and the time format every output uses.
@@ -16,6 +18,7 @@
 pub mod check;
 pub mod coverage;
 pub mod finding;
+pub mod incident;
 pub mod text;
 pub mod verdict;
 
@@ -25,6 +28,7 @@ pub use finding::{
     ConfigItem, Entities, EventEvidence, Evidence, FileEvidence, FileTimes, Finding, LocalPath,
     LogLine, MatchedString, RemoteObservation, RuleInfo, ScoreReason, TrailEntry,
 };
+pub use incident::{Confidence, Incident, IncidentStep, Phase};
 pub use text::{excerpt, is_disguising, printable, rfc3339};
 pub use verdict::{Verdict, VerdictLevel};
 
@@ -39,6 +43,9 @@ pub struct Report {
     pub finished: SystemTime,
     pub verdict: Verdict,
     pub findings: Vec<Finding>,
+    /// The findings joined into attack chains; findings that join none are only in
+    /// `findings`.
+    pub incidents: Vec<Incident>,
     pub coverage: Coverage,
     /// With `--follow`: every logged request of that RequestId or IP, oldest first.
     pub trail: Vec<TrailEntry>,

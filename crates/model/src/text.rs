@@ -24,6 +24,11 @@ pub fn rfc3339(t: SystemTime) -> String {
     }
 }
 
+/// Serialises a time as [`rfc3339`].
+pub(crate) fn ser_time<S: serde::Serializer>(t: &SystemTime, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&rfc3339(*t))
+}
+
 /// Serialises an optional time as [`rfc3339`].
 pub(crate) fn ser_opt_time<S: serde::Serializer>(
     t: &Option<SystemTime>,

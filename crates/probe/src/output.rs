@@ -38,6 +38,30 @@ const CSV_HEADER: [&str; 19] = [
     "error",
 ];
 
+/// The formats probe results are written in: the ones of `scan --format` that fit
+/// one record per server (Timesketch and ECS are for a scan's findings).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ProbeFormat {
+    Console,
+    Jsonl,
+    Csv,
+}
+
+impl TryFrom<Format> for ProbeFormat {
+    type Error = String;
+
+    fn try_from(format: Format) -> Result<ProbeFormat, String> {
+        match format {
+            Format::Console => Ok(ProbeFormat::Console),
+            Format::Jsonl => Ok(ProbeFormat::Jsonl),
+            Format::Csv => Ok(ProbeFormat::Csv),
+            Format::Timesketch | Format::Ecs => Err(
+                "probe results are written as console, jsonl or csv; timesketch and ecs are for a scan's findings".into(),
+            ),
+        }
+    }
+}
+
 /// Counts for the closing summary and the exit code.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Tally {
@@ -52,13 +76,13 @@ pub struct Tally {
 /// Writes results in one format as they arrive.
 pub struct Writer<W: Write> {
     out: W,
-    format: Format,
+    format: ProbeFormat,
     pub tally: Tally,
 }
 
 impl<W: Write> Writer<W> {
-    pub fn new(mut out: W, format: Format) -> io::Result<Writer<W>> {
-        if format == Format::Csv {
+    pub fn new(mut out: W, format: ProbeFormat) -> io::Result<Writer<W>> {
+        if format == ProbeFormat::Csv {
             writeln!(out, "{}", CSV_HEADER.join(","))?;
         }
         Ok(Writer {
@@ -74,18 +98,18 @@ impl<W: Write> Writer<W> {
         self.tally.open += u64::from(!result.open_cves.is_empty());
         self.tally.errors += u64::from(result.error.is_some());
         match self.format {
-            Format::Jsonl => {
+            ProbeFormat::Jsonl => {
                 serde_json::to_writer(&mut self.out, result)?;
                 writeln!(self.out)
             }
-            Format::Csv => writeln!(self.out, "{}", csv_row(result)),
-            Format::Console => writeln!(self.out, "{}", console_line(result)),
+            ProbeFormat::Csv => writeln!(self.out, "{}", csv_row(result)),
+            ProbeFormat::Console => writeln!(self.out, "{}", console_line(result)),
         }
     }
 
     /// The summary (console only) and the flush.
     pub fn finish(mut self) -> io::Result<Tally> {
-        if self.format == Format::Console {
+        if self.format == ProbeFormat::Console {
             let t = self.tally;
             writeln!(
                 self.out,

@@ -1,9 +1,10 @@
-//! The report a person reads: the verdict first, then the findings grouped by
-//! severity with their evidence, then what was and was not assessed.
+//! The report a person reads: the verdict first, then the incidents (the attack
+//! chains, a short story each), then the findings grouped by severity with their
+//! evidence, then what was and was not assessed.
 
 use exsweep_model::{
-    printable, rfc3339, AreaCoverage, ChecklistItem, Entities, Evidence, Finding, LogStatus,
-    Report, Severity, VerdictLevel,
+    printable, rfc3339, AreaCoverage, ChecklistItem, Entities, Evidence, Finding, Incident,
+    LogStatus, Report, Severity, VerdictLevel,
 };
 use std::collections::HashMap;
 use std::io::{self, Write};
@@ -255,6 +256,43 @@ fn write_places(places: &[AreaCoverage], missing: &str, out: &mut dyn Write) -> 
     Ok(())
 }
 
+/// The attack chains, each a short story with its span, actors and files, before
+/// the findings they are made of.
+fn write_incidents(incidents: &[Incident], out: &mut dyn Write) -> io::Result<()> {
+    if incidents.is_empty() {
+        return Ok(());
+    }
+    writeln!(out, "INCIDENTS ({})", incidents.len())?;
+    for incident in incidents {
+        writeln!(
+            out,
+            "  [{}] {} to {} — confidence {}",
+            incident.id,
+            rfc3339(incident.first),
+            rfc3339(incident.last),
+            incident.confidence.as_str()
+        )?;
+        writeln!(out, "      {}", text(&incident.story))?;
+        let facts = [
+            ("attacker IPs", &incident.attacker_ips),
+            ("user agents", &incident.user_agents),
+            ("accounts", &incident.users),
+            ("files", &incident.files),
+            ("ATT&CK", &incident.techniques),
+        ];
+        for (name, values) in facts.iter().filter(|(_, v)| !v.is_empty()) {
+            writeln!(out, "      {name}: {}", text(&values.join(", ")))?;
+        }
+        writeln!(
+            out,
+            "      why this chain: {} ({} findings)",
+            text(&incident.confidence_reason),
+            incident.steps.len()
+        )?;
+    }
+    writeln!(out)
+}
+
 /// What the findings call for that moving files cannot fix; nothing when they call
 /// for nothing. `exsweep quarantine` prints the same section.
 pub fn write_checklist(items: &[ChecklistItem], out: &mut dyn Write) -> io::Result<()> {
@@ -326,6 +364,7 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         _ => {}
     }
     writeln!(out)?;
+    write_incidents(&report.incidents, out)?;
 
     let groups = group_by_subject(&report.findings);
     for severity in Severity::ALL.iter().rev() {

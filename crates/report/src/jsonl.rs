@@ -1,4 +1,5 @@
-//! JSONL: one finding a line, then one summary line with the verdict and coverage.
+//! JSONL: one finding a line, then the incidents, the checklist, and one summary line
+//! with the verdict and coverage.
 //! The record layout is documented in `docs/jsonl-schema.md`; `schema_version`
 //! changes when a field changes meaning or disappears. Strings keep the evidence's
 //! text exactly; JSON escapes its control characters, and the characters that would
@@ -6,8 +7,8 @@
 //! the file is safe to `cat` and still decodes to the same text.
 
 use exsweep_model::{
-    is_disguising, rfc3339, ChecklistItem, Class, Coverage, Evidence, Finding, Report, Severity,
-    TrailEntry, VerdictLevel,
+    is_disguising, rfc3339, ChecklistItem, Class, Coverage, Evidence, Finding, Incident, Report,
+    Severity, TrailEntry, VerdictLevel,
 };
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -26,6 +27,16 @@ struct FindingRecord<'a> {
     timestamp_desc: &'static str,
     #[serde(flatten)]
     finding: &'a Finding,
+}
+
+#[derive(Serialize)]
+struct IncidentRecord<'a> {
+    record: &'static str,
+    schema_version: u32,
+    scan_id: &'a str,
+    host: &'a str,
+    #[serde(flatten)]
+    incident: &'a Incident,
 }
 
 #[derive(Serialize)]
@@ -102,7 +113,8 @@ impl serde_json::ser::Formatter for SafeFormatter {
     }
 }
 
-fn write_record(out: &mut dyn Write, record: &impl Serialize) -> io::Result<()> {
+/// One record and its line break, with [`SafeFormatter`]'s escapes.
+pub(crate) fn write_record(out: &mut dyn Write, record: &impl Serialize) -> io::Result<()> {
     let mut serializer = serde_json::Serializer::with_formatter(&mut *out, SafeFormatter);
     record.serialize(&mut serializer)?;
     out.write_all(b"\n")
@@ -121,6 +133,18 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
             finding,
         };
         write_record(out, &record)?;
+    }
+    for incident in &report.incidents {
+        write_record(
+            out,
+            &IncidentRecord {
+                record: "incident",
+                schema_version: SCHEMA_VERSION,
+                scan_id: &report.scan_id,
+                host: &report.host,
+                incident,
+            },
+        )?;
     }
     for item in &report.checklist {
         write_record(
@@ -168,9 +192,9 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
 mod tests {
     use super::*;
     use exsweep_model::{
-        AreaCoverage, Check, ConfigItem, Entities, EventEvidence, FileEvidence, FileTimes,
-        LocalPath, LogCoverage, LogLine, MatchedString, Reference, RemoteObservation, RuleInfo,
-        Verdict,
+        AreaCoverage, Check, Confidence, ConfigItem, Entities, EventEvidence, FileEvidence,
+        FileTimes, IncidentStep, LocalPath, LogCoverage, LogLine, MatchedString, Phase, Reference,
+        RemoteObservation, RuleInfo, Verdict,
     };
     use serde_json::Value;
     use std::borrow::Cow;
@@ -197,6 +221,8 @@ mod tests {
         for line in SCHEMA_DOC.lines() {
             if line.starts_with("## `finding`") {
                 record = "finding";
+            } else if line.starts_with("## `incident`") {
+                record = "incident";
             } else if line.starts_with("## `checklist`") {
                 record = "checklist";
             } else if line.starts_with("## `summary`") {
@@ -365,6 +391,28 @@ mod tests {
             started: t,
             finished: t,
             verdict: Verdict::new(&findings, &coverage),
+            incidents: vec![Incident {
+                id: "INC-1".into(),
+                story: "From ...".into(),
+                first: t,
+                last: t,
+                attacker_ips: vec!["192.0.2.1".into()],
+                user_agents: vec!["python-requests".into()],
+                users: vec!["CORP\\a".into()],
+                files: vec!["C:\\inetpub\\wwwroot\\aspnet_client\\x.aspx".into()],
+                cves: vec!["CVE-2021-26855".into()],
+                techniques: vec!["T1505.003".into()],
+                confidence: Confidence::High,
+                confidence_reason: "tied by client IP".into(),
+                steps: vec![IncidentStep {
+                    time: Some(t),
+                    phase: Phase::Exploitation,
+                    finding_id: "abc".into(),
+                    check_id: "EXS-LOG-001".into(),
+                    summary: "a check: x".into(),
+                    joined_by: "client IP 192.0.2.1".into(),
+                }],
+            }],
             findings,
             coverage,
             trail: vec![TrailEntry { line, entities }],

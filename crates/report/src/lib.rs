@@ -3,7 +3,10 @@
 
 pub mod console;
 pub mod csv;
+pub mod ecs;
 pub mod jsonl;
+pub mod timeline;
+pub mod timesketch;
 
 /// The output formats `--format` offers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -12,8 +15,12 @@ pub enum Format {
     Console,
     /// One JSON object a line: every finding, then a summary record.
     Jsonl,
-    /// One finding a row, for spreadsheets and Timesketch.
+    /// One finding a row, for spreadsheets.
     Csv,
+    /// Timesketch's JSONL: one event per timestamp, oldest first.
+    Timesketch,
+    /// Elastic Common Schema alerts, one document a line.
+    Ecs,
 }
 
 /// Renders a report in the chosen format.
@@ -26,5 +33,7 @@ pub fn render(
         Format::Console => console::write(report, out),
         Format::Jsonl => jsonl::write(report, out),
         Format::Csv => csv::write(report, out),
+        Format::Timesketch => timesketch::write(report, out),
+        Format::Ecs => ecs::write(report, out),
     }
 }

@@ -134,7 +134,8 @@ fn put(root: &Path, rel: &str, content: &[u8], time: SystemTime) -> io::Result<(
 /// Writes the demo server below `root`.
 pub fn build(root: &Path) -> io::Result<()> {
     let install = SystemTime::UNIX_EPOCH + Duration::from_secs(1_607_594_400); // 2020-12-10
-    let attack = SystemTime::UNIX_EPOCH + Duration::from_secs(1_614_739_800); // 2021-03-03 02:50 UTC
+                                                                               // The moment the logs show the ProxyLogon chain writing its first shell.
+    let attack = SystemTime::UNIX_EPOCH + Duration::from_secs(1_614_783_168); // 2021-03-03 14:52:48 UTC
     let minutes = |m: u64| attack + Duration::from_secs(m * 60);
     let fe = format!("{EXCHANGE}/FrontEnd/HttpProxy");
 

@@ -642,9 +642,11 @@ fn oab_check(raw: &str, ctx: &LogContext, out: &mut Vec<Hit>) {
     )
     .to_lowercase();
     if !path.to_lowercase().starts_with(&expected) {
-        out.push(OAB_FILE_WRITE.hit(format!(
+        let mut hit = OAB_FILE_WRITE.hit(format!(
             "{TPL_HIT} line (CVE-2021-26858): the OAB generator removed a temporary file at {path}, outside ClientAccess\\OAB."
-        )));
+        ));
+        hit.names_file = Some(path.trim_matches('\'').to_string());
+        out.push(hit);
     }
 }
 
