@@ -545,6 +545,145 @@ fn story(staged: &[(&Finding, Phase)], incident: &Incident) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::checks::logs::{PROXYLOGON_SSRF, SHELL_ACCESS};
+    use crate::checks::{LSASS_DUMP, SCRIPT_IN_STATIC_FOLDER};
+    use exsweep_model::{Entities, FileEvidence, FileTimes, LogLine};
+
+    const EX: &str = r"C:\Program Files\Microsoft\Exchange Server\V15";
+    const T0: u64 = 1_614_783_168;
+
+    fn at(minutes: u64) -> SystemTime {
+        SystemTime::UNIX_EPOCH + Duration::from_secs(T0 + minutes * 60)
+    }
+
+    fn request(
+        check: &exsweep_model::Check,
+        line: u64,
+        minutes: u64,
+        ip: &str,
+        url: &str,
+    ) -> Finding {
+        Finding::new(
+            check.hit(String::new()),
+            Evidence::LogLine(LogLine {
+                windows_path: r"C:\inetpub\logs\LogFiles\W3SVC1\u_ex210303.log".into(),
+                line,
+                time: Some(at(minutes)),
+                ..LogLine::default()
+            }),
+            Entities {
+                client_ip: Some(ip.into()),
+                url: Some(url.into()),
+                ..Entities::default()
+            },
+        )
+    }
+
+    fn file(check: &exsweep_model::Check, path: &str, minutes: u64) -> Finding {
+        Finding::new(
+            check.hit(String::new()),
+            Evidence::File(FileEvidence {
+                windows_path: path.into(),
+                times: FileTimes {
+                    modified: Some(at(minutes)),
+                    ..FileTimes::default()
+                },
+                ..FileEvidence::default()
+            }),
+            Entities::default(),
+        )
+    }
+
+    const SHELL: &str = r"C:\inetpub\wwwroot\aspnet_client\a.aspx";
+
+    #[test]
+    fn one_actor_s_chain_takes_its_shell_by_url_and_its_dump_by_time_but_not_a_stranger() {
+        let findings = vec![
+            request(&PROXYLOGON_SSRF, 1, 0, "192.0.2.7", "/ecp/y.js"),
+            file(&SCRIPT_IN_STATIC_FOLDER, SHELL, 2),
+            request(
+                &SHELL_ACCESS,
+                2,
+                60,
+                "192.0.2.7",
+                "/aspnet_client/a.aspx?x=1",
+            ),
+            file(&LSASS_DUMP, r"C:\root\lsass.dmp", 70),
+            // Another address's one request, inside the chain's span.
+            request(
+                &SHELL_ACCESS,
+                3,
+                30,
+                "198.51.100.1",
+                "/aspnet_client/b.aspx",
+            ),
+            // A dump two days later is no part of it.
+            file(&LSASS_DUMP, r"C:\Windows\Temp\x.dmp", 3 * 24 * 60),
+        ];
+        let incidents = build(&findings, &WebMap::defaults(EX));
+        assert_eq!(incidents.len(), 1, "{incidents:#?}");
+        let incident = &incidents[0];
+        let ids: Vec<&str> = incident
+            .steps
+            .iter()
+            .map(|s| s.finding_id.as_str())
+            .collect();
+        let expected: Vec<&str> = [0, 1, 2, 3]
+            .iter()
+            .map(|&i| findings[i].id.as_str())
+            .collect();
+        assert_eq!(ids, expected, "in time order");
+        let joined: Vec<&str> = incident
+            .steps
+            .iter()
+            .map(|s| s.joined_by.as_str())
+            .collect();
+        assert_eq!(
+            joined,
+            [
+                "client IP 192.0.2.7",
+                &format!("file {}", SHELL.to_lowercase()),
+                "client IP 192.0.2.7",
+                "time"
+            ]
+        );
+        assert_eq!((incident.first, incident.last), (at(0), at(70)));
+        assert_eq!(incident.attacker_ips, ["192.0.2.7"]);
+        assert_eq!(
+            incident.confidence,
+            Confidence::High,
+            "{}",
+            incident.confidence_reason
+        );
+        assert!(incident
+            .confidence_reason
+            .ends_with("1 finding(s) placed by time alone"));
+        assert_eq!(
+            incident.story,
+            "From 2021-03-03 14:52 UTC to 2021-03-03 16:02 UTC, 192.0.2.7 exploited the server \
+             through CVE-2021-26855 in 1 logged request(s); left a.aspx; used it in 1 logged \
+             request(s) from 192.0.2.7; then: LSASS memory dump."
+        );
+    }
+
+    #[test]
+    fn findings_near_no_chain_form_one_by_time_and_exposure_joins_none() {
+        let findings = vec![
+            file(&SCRIPT_IN_STATIC_FOLDER, SHELL, 0),
+            file(&LSASS_DUMP, r"C:\root\lsass.dmp", 20),
+            file(&LSASS_DUMP, r"C:\Windows\Temp\x.dmp", 10 * 24 * 60),
+        ];
+        let incidents = build(&findings, &WebMap::defaults(EX));
+        assert_eq!(incidents.len(), 1, "{incidents:#?}");
+        assert_eq!(
+            incidents[0].steps.len(),
+            2,
+            "the late dump stays on its own"
+        );
+        assert_eq!(incidents[0].confidence, Confidence::Low);
+        assert!(build(&findings[2..], &WebMap::defaults(EX)).is_empty());
+        assert!(build(&[], &WebMap::defaults(EX)).is_empty());
+    }
 
     #[test]
     fn system_accounts_and_machine_accounts_tie_nothing() {
