@@ -241,6 +241,10 @@ pub struct OutputArgs {
     /// Write the output to this file instead of stdout.
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// Also write the HTML report (one self-contained page) to this file, beside
+    /// `--format`'s output.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
     /// Exit with code 1 when a finding is at or above this severity.
     #[arg(long, value_parser = parse_severity, default_value = "medium")]
     pub fail_level: Severity,

@@ -9,7 +9,7 @@ use exsweep_evidence::Layout;
 use exsweep_model::{Report, Severity};
 use std::fs::File;
 use std::io::{BufWriter, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -30,7 +30,7 @@ impl HiScan {
                 .build_global()
                 .map_err(|e| e.to_string())?;
         }
-        if let Some(out) = &args.output.output {
+        for out in args.output.output.iter().chain(&args.output.html) {
             refuse_output_inside(out, &args.evidence)?;
             for (_, drive) in &args.drives {
                 refuse_output_inside(out, drive)?;
@@ -69,6 +69,8 @@ enum Sink {
 /// Where and how a report is written, and what exit code it earns.
 pub struct Output {
     sink: Sink,
+    /// `--html`: the HTML report, written beside the main output.
+    html: Option<(PathBuf, BufWriter<File>)>,
     format: FormatArg,
     fail_level: Severity,
     pub quiet: bool,
@@ -85,8 +87,18 @@ impl Output {
             }
             None => Sink::Stdout,
         };
+        let html = match args.html {
+            Some(path) => {
+                let file = File::create(&path).map_err(|e| {
+                    format!("cannot create the HTML report {}: {e}", path.display())
+                })?;
+                Some((path, BufWriter::new(file)))
+            }
+            None => None,
+        };
         Ok(Output {
             sink,
+            html,
             format: args.format,
             fail_level: args.fail_level,
             quiet: args.quiet,
@@ -94,9 +106,21 @@ impl Output {
         })
     }
 
-    /// Writes the report; exit code 1 when a finding reaches `--fail-level`.
-    pub fn emit(self, report: &Report) -> Result<ExitCode, String> {
+    /// Writes the report (and the HTML report, returning its path); exit code 1 when
+    /// a finding reaches `--fail-level`.
+    pub fn emit(self, report: &Report) -> Result<(ExitCode, Option<PathBuf>), String> {
         let write_err = |e: std::io::Error| format!("cannot write the output: {e}");
+        let html = match self.html {
+            Some((path, mut file)) => {
+                let html_err = |e: std::io::Error| {
+                    format!("cannot write the HTML report {}: {e}", path.display())
+                };
+                exsweep_report::html::write(report, &mut file).map_err(html_err)?;
+                file.flush().map_err(html_err)?;
+                Some(path)
+            }
+            None => None,
+        };
         match self.sink {
             Sink::File(mut file) => {
                 exsweep_report::render(report, self.format.into(), &mut file).map_err(write_err)?;
@@ -121,11 +145,12 @@ impl Output {
             .findings
             .iter()
             .any(|f| f.severity >= self.fail_level);
-        Ok(if failing {
+        let code = if failing {
             ExitCode::from(1)
         } else {
             ExitCode::SUCCESS
-        })
+        };
+        Ok((code, html))
     }
 }
 

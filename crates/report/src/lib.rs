@@ -4,6 +4,7 @@
 pub mod console;
 pub mod csv;
 pub mod ecs;
+pub mod html;
 pub mod jsonl;
 pub mod timeline;
 pub mod timesketch;
