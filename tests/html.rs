@@ -5,6 +5,7 @@
 //! headless Chromium (Debian's `chromium`, which `.ci/run` installs) the injected
 //! script must not run while exsweep's does, and the demo's report is screenshotted.
 
+use base64::Engine as _;
 use sha2::{Digest, Sha256};
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -61,19 +62,6 @@ fn html_report(evidence: &Path, out: &Path) -> String {
     fs::read_to_string(out).unwrap()
 }
 
-fn base64(bytes: &[u8]) -> String {
-    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::new();
-    for chunk in bytes.chunks(3) {
-        let n = chunk.iter().fold(0u32, |n, b| n << 8 | u32::from(*b)) << (8 * (3 - chunk.len()));
-        for i in 0..=chunk.len() {
-            out.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
-        }
-        out.push_str(&"=".repeat(3 - chunk.len()));
-    }
-    out
-}
-
 #[test]
 fn hostile_names_content_and_log_lines_are_text_and_the_policy_allows_only_our_script() {
     let dir = tempfile::tempdir().unwrap();
@@ -121,7 +109,7 @@ fn hostile_names_content_and_log_lines_are_text_and_the_policy_allows_only_our_s
         .split("</script>")
         .next()
         .unwrap();
-    let hash = base64(&Sha256::digest(script.as_bytes()));
+    let hash = base64::engine::general_purpose::STANDARD.encode(Sha256::digest(script.as_bytes()));
     let csp = html
         .split("http-equiv=\"Content-Security-Policy\" content=\"")
         .nth(1)
