@@ -85,12 +85,19 @@ fn hostile_names_content_and_log_lines_are_text_and_the_policy_allows_only_our_s
             .any(|a| a.to_ascii_lowercase().starts_with("on") && a.contains('='));
         assert!(!handler, "a tag with a handler: <{tag}>");
     }
-    assert!(html.contains("&lt;img src=x onerror=document.title='PWNED'&gt;.aspx"));
-    assert!(html.contains("&lt;script&gt;document.title='PWNED'&lt;/script&gt;"));
+    // The findings travel as JSON whose markup characters are escapes.
+    assert!(html.contains("\\u003cimg src=x onerror=document.title='PWNED'\\u003e.aspx"));
+    assert!(html.contains("\\u003cscript\\u003edocument.title='PWNED'\\u003c/script\\u003e"));
     assert_eq!(
         html.matches("<script").count(),
-        1,
-        "only exsweep's own script"
+        2,
+        "exsweep's script and its data"
+    );
+    assert_eq!(html.matches("<script>").count(), 1, "one executable script");
+    assert_eq!(
+        html.matches("<script id=\"findings-data\" type=\"application/json\">")
+            .count(),
+        1
     );
     for remote in [
         "src=\"http",
@@ -134,9 +141,12 @@ fn hostile_names_content_and_log_lines_are_text_and_the_policy_allows_only_our_s
         let dom = headless(&chromium, &out, &["--dump-dom"], dir.path());
         assert!(!dom.contains("PWNED</title>"), "an injected script ran");
         assert!(
-            dom.contains(" shown</span>"),
+            dom.contains(" in all</span>"),
             "exsweep's own script ran under the policy"
         );
+        // The script put the hostile name in the table as text, not as an element.
+        assert!(dom.contains("&lt;img src=x onerror=document.title='PWNED'&gt;.aspx"));
+        assert!(!dom.contains("<img"), "an element from the evidence");
     }
 }
 

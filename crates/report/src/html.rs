@@ -4,15 +4,15 @@
 //! the exposure, the coverage and the checklist. Printable.
 //!
 //! Everything from the evidence is hostile (shells hold `<script>`, log lines what
-//! attackers typed, file names markup): maud escapes every value by construction,
-//! and nothing from the evidence is ever given to `PreEscaped`. A strict
+//! attackers typed, file names markup): maud escapes every value by construction;
+//! the findings travel in a JSON data block whose `<`, `>` and `&` are `\u`
+//! escapes, and the script shows them with `textContent` only. A strict
 //! Content-Security-Policy allows only this page's own style and script, by their
 //! SHA-256, so an injected handler or remote load would not run even if markup got
-//! through; the script reads the page's cells as text and never writes markup.
+//! through. The findings table renders a page of rows at a time from that block, so
+//! a scan of tens of thousands of findings opens at once.
 
-use exsweep_model::{
-    rfc3339, Class, Evidence, Finding, Incident, Phase, Reference, Report, Severity,
-};
+use exsweep_model::{rfc3339, Class, Evidence, Finding, Incident, Phase, Report, Severity};
 use maud::{html, Markup, PreEscaped, DOCTYPE};
 use sha2::{Digest, Sha256};
 use std::io::{self, Write};
@@ -45,12 +45,6 @@ fn time(t: Option<SystemTime>) -> String {
     t.map(rfc3339).unwrap_or_default()
 }
 
-fn millis(t: Option<SystemTime>) -> String {
-    t.and_then(|t| t.duration_since(SystemTime::UNIX_EPOCH).ok())
-        .map(|d| d.as_millis().to_string())
-        .unwrap_or_else(|| "0".into())
-}
-
 fn severity_rank(s: Severity) -> u8 {
     Severity::ALL.iter().position(|x| *x == s).unwrap_or(0) as u8
 }
@@ -66,85 +60,178 @@ fn place(f: &Finding) -> String {
     }
 }
 
-fn reference(r: &Reference) -> Markup {
-    match r {
-        Reference::Url(url) => html! { span.ref { (url) } },
-        other => html! { span.ref { (other.to_string()) } },
+/// A finding's evidence as (label, value) pairs, for the page's script to show.
+fn evidence(f: &Finding) -> Vec<(&'static str, String)> {
+    let mut out: Vec<(&'static str, String)> = Vec::new();
+    match &f.evidence {
+        Evidence::File(file) => {
+            out.push(("file", file.windows_path.clone()));
+            out.push(("read from", file.local.display()));
+            out.push(("size", format!("{} bytes", file.size)));
+            out.extend(file.sha256.clone().map(|h| ("SHA-256", h)));
+            out.extend(file.times.modified.map(|t| ("modified", rfc3339(t))));
+            out.extend(file.times.created.map(|t| ("created", rfc3339(t))));
+        }
+        Evidence::LogLine(l) => {
+            out.push((
+                "log",
+                format!("{} {} line {}", l.source, l.windows_path, l.line),
+            ));
+            out.push(("line", l.excerpt.clone()));
+        }
+        Evidence::EventRecord(e) => {
+            out.push((
+                "event",
+                format!(
+                    "{} {}, record {} in {}",
+                    e.provider, e.event_id, e.record_id, e.windows_path
+                ),
+            ));
+            out.push(("record", e.excerpt.clone()));
+        }
+        Evidence::Config(c) => {
+            out.push(("configuration", c.windows_path.clone()));
+            out.push(("item", c.item.clone()));
+            out.push(("value", c.value.clone()));
+        }
+        Evidence::Remote(r) => {
+            out.push(("target", r.target.clone()));
+            out.push(("observed", r.observed.clone()));
+        }
+    }
+    let e = &f.entities;
+    for (name, value) in [
+        ("client IP", &e.client_ip),
+        ("user", &e.user),
+        ("user agent", &e.user_agent),
+        ("URL", &e.url),
+        ("RequestId", &e.request_id),
+        ("process", &e.process),
+    ] {
+        out.extend(value.clone().map(|v| (name, v)));
+    }
+    out
+}
+
+/// One finding as the page's script reads it: short keys, as the data block holds
+/// tens of thousands of them.
+#[derive(serde::Serialize)]
+struct Row<'a> {
+    /// Severity rank (0 info .. 4 critical) and name.
+    s: u8,
+    sv: &'static str,
+    c: &'a str,
+    t: &'a str,
+    w: String,
+    tm: String,
+    ms: u64,
+    sc: u8,
+    cl: &'static str,
+    i: &'a str,
+    d: &'a str,
+    /// Why it matters and what to do: indices into the block's `texts`, as every
+    /// finding of a check shares them.
+    y: usize,
+    a: usize,
+    r: Vec<String>,
+    ru: String,
+    rs: String,
+    ev: Vec<(&'static str, String)>,
+}
+
+/// Strings many findings share, stored once.
+#[derive(Default)]
+struct Texts<'a> {
+    list: Vec<&'a str>,
+    index: std::collections::HashMap<&'a str, usize>,
+}
+
+impl<'a> Texts<'a> {
+    fn intern(&mut self, text: &'a str) -> usize {
+        *self.index.entry(text).or_insert_with(|| {
+            self.list.push(text);
+            self.list.len() - 1
+        })
     }
 }
 
-fn evidence(f: &Finding) -> Markup {
-    html! {
-        dl.evidence {
-            @match &f.evidence {
-                Evidence::File(file) => {
-                    dt { "file" } dd.mono { (file.windows_path) }
-                    dt { "read from" } dd.mono { (file.local.display()) }
-                    dt { "size" } dd { (file.size) " bytes" }
-                    @if let Some(h) = &file.sha256 { dt { "SHA-256" } dd.mono { (h) } }
-                    @if let Some(t) = file.times.modified { dt { "modified" } dd { (rfc3339(t)) } }
-                    @if let Some(t) = file.times.created { dt { "created" } dd { (rfc3339(t)) } }
-                }
-                Evidence::LogLine(l) => {
-                    dt { "log" } dd.mono { (l.source) " " (l.windows_path) " line " (l.line) }
-                    dt { "line" } dd { pre { (l.excerpt) } }
-                }
-                Evidence::EventRecord(e) => {
-                    dt { "event" } dd.mono { (e.provider) " " (e.event_id) ", record " (e.record_id) " in " (e.windows_path) }
-                    dt { "record" } dd { pre { (e.excerpt) } }
-                }
-                Evidence::Config(c) => {
-                    dt { "configuration" } dd.mono { (c.windows_path) }
-                    dt { "item" } dd.mono { (c.item) }
-                    dt { "value" } dd { pre { (c.value) } }
-                }
-                Evidence::Remote(r) => {
-                    dt { "target" } dd.mono { (r.target) }
-                    dt { "observed" } dd { pre { (r.observed) } }
-                }
-            }
-            @let e = &f.entities;
-            @for (name, value) in [("client IP", &e.client_ip), ("user", &e.user), ("user agent", &e.user_agent), ("URL", &e.url), ("RequestId", &e.request_id), ("process", &e.process)] {
-                @if let Some(v) = value { dt { (name) } dd.mono { (v) } }
-            }
-        }
+fn row<'a>(f: &'a Finding, incident: Option<&'a str>, texts: &mut Texts<'a>) -> Row<'a> {
+    Row {
+        s: severity_rank(f.severity),
+        sv: f.severity.as_str(),
+        c: &f.check_id,
+        t: &f.title,
+        w: place(f),
+        tm: time(f.time()),
+        ms: f
+            .time()
+            .and_then(|t| t.duration_since(SystemTime::UNIX_EPOCH).ok())
+            .map_or(0, |d| d.as_millis() as u64),
+        sc: f.score,
+        cl: f.class.as_str(),
+        i: incident.unwrap_or(""),
+        d: &f.detail,
+        y: texts.intern(&f.why),
+        a: texts.intern(&f.action),
+        r: f.references.iter().map(ToString::to_string).collect(),
+        ru: f
+            .rule
+            .as_ref()
+            .map(|r| match &r.author {
+                Some(a) => format!("{} by {a}", r.name),
+                None => r.name.clone(),
+            })
+            .unwrap_or_default(),
+        rs: f
+            .score_reasons
+            .iter()
+            .map(|r| format!("{} ({:+})", r.because, r.points))
+            .collect::<Vec<_>>()
+            .join("; "),
+        ev: evidence(f),
     }
 }
 
-fn finding_row(f: &Finding, incident: Option<&str>) -> Markup {
-    let sev = f.severity.as_str();
-    html! {
-        tr.finding data-severity=(severity_rank(f.severity)) data-time=(millis(f.time())) data-score=(f.score) {
-            td { span class={"sev " (sev)} { (sev) } }
-            td.mono { (f.check_id) }
-            td {
-                details {
-                    summary { (f.title) }
-                    p { (f.detail) }
-                    p { b { "Why it matters: " } (f.why) }
-                    p { b { "What to do: " } (f.action) }
-                    @if let Some(rule) = &f.rule {
-                        p { b { "Rule: " } (rule.name) @if let Some(a) = &rule.author { " by " (a) } }
-                    }
-                    p.refs { @for r in &f.references { (reference(r)) " " } }
-                    (evidence(f))
-                    p.reasons { "score " (f.score) ": " @for r in &f.score_reasons { (r.because) " (" (r.points) "); " } }
-                }
-            }
-            td.mono.where { (place(f)) }
-            td.mono { (time(f.time())) }
-            td { (f.score) }
-            td { (f.class.as_str()) }
-            td { (incident.unwrap_or("")) }
-        }
-    }
+/// The findings as a JSON data block's text. `<`, `>` and `&` (only ever inside JSON
+/// strings) are written as `\u` escapes, so no text from the evidence can close the
+/// block or open markup; `JSON.parse` gives the same strings back.
+fn findings_json(report: &Report) -> String {
+    let incident_of = crate::timeline::incident_of(report);
+    let mut texts = Texts::default();
+    let rows: Vec<Row> = report
+        .findings
+        .iter()
+        .map(|f| row(f, incident_of.get(f.id.as_str()).copied(), &mut texts))
+        .collect();
+    serde_json::to_string(&serde_json::json!({ "texts": texts.list, "rows": rows }))
+        .expect("rows serialise")
+        .replace('<', "\\u003c")
+        .replace('>', "\\u003e")
+        .replace('&', "\\u0026")
 }
 
 fn phase_class(p: Phase) -> &'static str {
     p.as_str()
 }
 
-/// The incident's steps drawn on a line from its first to its last activity.
+/// Steps drawn and listed per incident, and values listed per fact: an incident of
+/// thousands of findings stays readable (and the page small); the JSONL has all.
+const STEPS_SHOWN: usize = 300;
+const VALUES_SHOWN: usize = 25;
+
+fn shown(values: &[String]) -> String {
+    match values.len() {
+        n if n > VALUES_SHOWN => format!(
+            "{} and {} more",
+            values[..VALUES_SHOWN].join(", "),
+            n - VALUES_SHOWN
+        ),
+        _ => values.join(", "),
+    }
+}
+
+/// The incident's steps drawn on a line from its first to its last activity (an
+/// even sample of them when there are many).
 fn timeline(incident: &Incident) -> Markup {
     const WIDTH: f64 = 900.0;
     const PAD: f64 = 20.0;
@@ -164,7 +251,7 @@ fn timeline(incident: &Incident) -> Markup {
     html! {
         svg.timeline viewBox={"0 0 " (WIDTH) " 60"} role="img" aria-label={"timeline of " (incident.id)} {
             line x1=(PAD) y1="30" x2=(WIDTH - PAD) y2="30" class="axis" {}
-            @for (i, step) in incident.steps.iter().enumerate() {
+            @for (i, step) in incident.steps.iter().enumerate().step_by(incident.steps.len().div_ceil(STEPS_SHOWN).max(1)) {
                 circle cx=(format!("{:.1}", x(step.time))) cy=(18 + (i % 3) * 12) r="5" class=(phase_class(step.phase)) {
                     title { (time(step.time)) " " (step.phase.as_str()) ": " (step.summary) }
                 }
@@ -188,7 +275,7 @@ fn incident_section(incident: &Incident) -> Markup {
             }
             dl.facts {
                 @for (name, values) in [("attacker IPs", &incident.attacker_ips), ("user agents", &incident.user_agents), ("accounts", &incident.users), ("files", &incident.files), ("CVEs", &incident.cves), ("ATT&CK", &incident.techniques)] {
-                    @if !values.is_empty() { dt { (name) } dd.mono { (values.join(", ")) } }
+                    @if !values.is_empty() { dt { (name) } dd.mono { (shown(values)) } }
                 }
                 dt { "why this chain" } dd { (incident.confidence_reason) }
             }
@@ -197,8 +284,11 @@ fn incident_section(incident: &Incident) -> Markup {
                 table.steps {
                     thead { tr { th { "time" } th { "phase" } th { "check" } th { "what" } th { "joined by" } } }
                     tbody {
-                        @for s in &incident.steps {
+                        @for s in incident.steps.iter().take(STEPS_SHOWN) {
                             tr { td.mono { (time(s.time)) } td { (s.phase.as_str()) } td.mono { (s.check_id) } td { (s.summary) } td.mono { (s.joined_by) } }
+                        }
+                        @if incident.steps.len() > STEPS_SHOWN {
+                            tr { td colspan="5" { "… and " (incident.steps.len() - STEPS_SHOWN) " more steps in the JSONL output (--format jsonl)" } }
                         }
                     }
                 }
@@ -209,7 +299,6 @@ fn incident_section(incident: &Incident) -> Markup {
 
 /// The whole page.
 pub fn page(report: &Report) -> Markup {
-    let incident_of = crate::timeline::incident_of(report);
     let verdict = &report.verdict;
     let exposure: Vec<&Finding> = report
         .findings
@@ -262,14 +351,17 @@ pub fn page(report: &Report) -> Markup {
                     }
                     table #table {
                         thead { tr {
-                            th data-sort="severity" { "severity" } th data-sort="text" { "check" } th data-sort="text" { "finding" }
-                            th data-sort="text" { "where" } th data-sort="time" { "time (UTC)" } th data-sort="score" { "score" }
-                            th data-sort="text" { "class" } th data-sort="text" { "incident" }
+                            th data-sort="s" { "severity" } th data-sort="c" { "check" } th data-sort="t" { "finding" }
+                            th data-sort="w" { "where" } th data-sort="ms" { "time (UTC)" } th data-sort="sc" { "score" }
+                            th data-sort="cl" { "class" } th data-sort="i" { "incident" }
                         } }
-                        tbody {
-                            @for f in &report.findings { (finding_row(f, incident_of.get(f.id.as_str()).copied())) }
-                        }
+                        tbody {}
                     }
+                    p { button #more type="button" { "show more" } }
+                    noscript { p { "The findings table needs JavaScript; the JSONL output holds every finding." } }
+                    // Data, not code: the browser never runs a JSON block, and the
+                    // policy allows no script but the page's own.
+                    script #findings-data type="application/json" { (PreEscaped(findings_json(report))) }
                 }
                 section #exposure {
                     h2 { "Exposure" }
