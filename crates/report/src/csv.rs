@@ -2,7 +2,8 @@
 //! `message` columns make the file importable into Timesketch as it is.
 
 use super::jsonl::finding_time;
-use exsweep_model::{printable, rfc3339, Report};
+use super::timeline::time_text;
+use exsweep_model::{printable, Report};
 use std::io::{self, Write};
 
 const HEADER: [&str; 20] = [
@@ -50,7 +51,6 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     for f in &report.findings {
         let (timestamp, timestamp_desc) = finding_time(report, f);
         let file = f.file();
-        let opt_time = |t: Option<std::time::SystemTime>| t.map(rfc3339).unwrap_or_default();
         let row = [
             timestamp,
             timestamp_desc.to_string(),
@@ -67,8 +67,8 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
             file.map(|e| e.local.display()).unwrap_or_default(),
             file.map(|e| e.size.to_string()).unwrap_or_default(),
             file.and_then(|e| e.sha256.clone()).unwrap_or_default(),
-            opt_time(file.and_then(|e| e.times.modified)),
-            opt_time(file.and_then(|e| e.times.created)),
+            time_text(file.and_then(|e| e.times.modified)),
+            time_text(file.and_then(|e| e.times.created)),
             f.rule.as_ref().map(|r| r.id.clone()).unwrap_or_default(),
             f.references
                 .iter()

@@ -12,6 +12,7 @@
 //! through. The findings table renders a page of rows at a time from that block, so
 //! a scan of tens of thousands of findings opens at once.
 
+use crate::timeline::time_text;
 use exsweep_model::{rfc3339, Class, Evidence, Finding, Incident, Phase, Report, Severity};
 use maud::{html, Markup, PreEscaped, DOCTYPE};
 use sha2::{Digest, Sha256};
@@ -41,12 +42,9 @@ pub fn content_security_policy() -> String {
     )
 }
 
-fn time(t: Option<SystemTime>) -> String {
-    t.map(rfc3339).unwrap_or_default()
-}
-
+/// 0 for info up to 4 for critical: the declaration order.
 fn severity_rank(s: Severity) -> u8 {
-    Severity::ALL.iter().position(|x| *x == s).unwrap_or(0) as u8
+    s as u8
 }
 
 /// Where a finding was seen, in one line.
@@ -162,7 +160,7 @@ fn row<'a>(f: &'a Finding, incident: Option<&'a str>, texts: &mut Texts<'a>) -> 
         c: &f.check_id,
         t: &f.title,
         w: place(f),
-        tm: time(f.time()),
+        tm: time_text(f.time()),
         ms: f
             .time()
             .and_then(|t| t.duration_since(SystemTime::UNIX_EPOCH).ok())
@@ -210,10 +208,6 @@ fn findings_json(report: &Report) -> String {
         .replace('&', "\\u0026")
 }
 
-fn phase_class(p: Phase) -> &'static str {
-    p.as_str()
-}
-
 /// Steps drawn and listed per incident, and values listed per fact: an incident of
 /// thousands of findings stays readable (and the page small); the JSONL has all.
 const STEPS_SHOWN: usize = 300;
@@ -252,8 +246,8 @@ fn timeline(incident: &Incident) -> Markup {
         svg.timeline viewBox={"0 0 " (WIDTH) " 60"} role="img" aria-label={"timeline of " (incident.id)} {
             line x1=(PAD) y1="30" x2=(WIDTH - PAD) y2="30" class="axis" {}
             @for (i, step) in incident.steps.iter().enumerate().step_by(incident.steps.len().div_ceil(STEPS_SHOWN).max(1)) {
-                circle cx=(format!("{:.1}", x(step.time))) cy=(18 + (i % 3) * 12) r="5" class=(phase_class(step.phase)) {
-                    title { (time(step.time)) " " (step.phase.as_str()) ": " (step.summary) }
+                circle cx=(format!("{:.1}", x(step.time))) cy=(18 + (i % 3) * 12) r="5" class=(step.phase.as_str()) {
+                    title { (time_text(step.time)) " " (step.phase.as_str()) ": " (step.summary) }
                 }
             }
             text x=(PAD) y="56" class="tick" { (rfc3339(incident.first)) }
@@ -270,7 +264,7 @@ fn incident_section(incident: &Incident) -> Markup {
             (timeline(incident))
             p.legend {
                 @for p in [Phase::Exploitation, Phase::Planting, Phase::Implant, Phase::Use, Phase::Aftermath] {
-                    span class={"dot " (phase_class(p))} {} (p.as_str()) " "
+                    span class={"dot " (p.as_str())} {} (p.as_str()) " "
                 }
             }
             dl.facts {
@@ -285,7 +279,7 @@ fn incident_section(incident: &Incident) -> Markup {
                     thead { tr { th { "time" } th { "phase" } th { "check" } th { "what" } th { "joined by" } } }
                     tbody {
                         @for s in incident.steps.iter().take(STEPS_SHOWN) {
-                            tr { td.mono { (time(s.time)) } td { (s.phase.as_str()) } td.mono { (s.check_id) } td { (s.summary) } td.mono { (s.joined_by) } }
+                            tr { td.mono { (time_text(s.time)) } td { (s.phase.as_str()) } td.mono { (s.check_id) } td { (s.summary) } td.mono { (s.joined_by) } }
                         }
                         @if incident.steps.len() > STEPS_SHOWN {
                             tr { td colspan="5" { "… and " (incident.steps.len() - STEPS_SHOWN) " more steps in the JSONL output (--format jsonl)" } }
@@ -392,7 +386,7 @@ pub fn page(report: &Report) -> Markup {
                                 tr class=(l.status.as_str()) {
                                     td { (l.source) } td.mono { (l.windows_path) }
                                     td { (l.status.as_str()) @if let Some(c) = &l.consequence { ": " (c) } }
-                                    td { (l.files) } td { (l.lines) } td.mono { (time(l.first)) } td.mono { (time(l.last)) }
+                                    td { (l.files) } td { (l.lines) } td.mono { (time_text(l.first)) } td.mono { (time_text(l.last)) }
                                 }
                             }
                         }

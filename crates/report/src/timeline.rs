@@ -83,6 +83,11 @@ pub fn events(report: &Report) -> Vec<TimelineEvent<'_>> {
     out
 }
 
+/// An optional time as every output writes it, empty when there is none.
+pub fn time_text(t: Option<SystemTime>) -> String {
+    t.map(exsweep_model::rfc3339).unwrap_or_default()
+}
+
 /// Microseconds since 1970 (negative before), Timesketch's `timestamp`.
 pub fn epoch_micros(t: SystemTime) -> i64 {
     match t.duration_since(SystemTime::UNIX_EPOCH) {
