@@ -26,6 +26,10 @@ pub enum Command {
     Checks,
     /// Write a realistic compromised Exchange 2019 server into a temp folder and scan it.
     Demo(DemoArgs),
+    /// Render saved scans (`scan --format jsonl -o FILE`) again: one scan in any
+    /// format and as HTML; several (files, or folders of `.jsonl` / `.jsonl.gz`) as an
+    /// overview of every host with the attacker IPs and file hashes they share.
+    Report(ReportArgs),
     /// Work with YARA rule packs.
     #[command(subcommand)]
     Rules(RulesCommand),
@@ -282,6 +286,15 @@ pub struct ProbeArgs {
     /// No progress bar and no summary on stderr.
     #[arg(long, short = 'q')]
     pub quiet: bool,
+}
+
+#[derive(Args)]
+pub struct ReportArgs {
+    /// Saved scans: JSONL files (gzipped when named `.gz`) or folders holding them.
+    #[arg(required = true, value_name = "FILE.jsonl")]
+    pub inputs: Vec<PathBuf>,
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 #[derive(Args)]

@@ -7,6 +7,7 @@ use exsweep_engine::hunt::HuntOptions;
 use exsweep_engine::scan::{ScanConfig, ScanRequest};
 use exsweep_evidence::Layout;
 use exsweep_model::{Report, Severity};
+use exsweep_report::overview::Overview;
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -106,16 +107,20 @@ impl Output {
         })
     }
 
-    /// Writes the report (and the HTML report, returning its path); exit code 1 when
-    /// a finding reaches `--fail-level`.
-    pub fn emit(self, report: &Report) -> Result<(ExitCode, Option<PathBuf>), String> {
+    /// Writes the main output with `main` and the HTML file, if asked, with `html`;
+    /// returns the HTML file's path.
+    fn write_both(
+        self,
+        main: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+        html: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+    ) -> Result<Option<PathBuf>, String> {
         let write_err = |e: std::io::Error| format!("cannot write the output: {e}");
         let html = match self.html {
             Some((path, mut file)) => {
                 let html_err = |e: std::io::Error| {
                     format!("cannot write the HTML report {}: {e}", path.display())
                 };
-                exsweep_report::html::write(report, &mut file).map_err(html_err)?;
+                html(&mut file).map_err(html_err)?;
                 file.flush().map_err(html_err)?;
                 Some(path)
             }
@@ -123,17 +128,38 @@ impl Output {
         };
         match self.sink {
             Sink::File(mut file) => {
-                exsweep_report::render(report, self.format.into(), &mut file).map_err(write_err)?;
+                main(&mut file).map_err(write_err)?;
                 file.flush().map_err(write_err)?;
             }
             Sink::Stdout => {
                 let mut stdout = BufWriter::new(std::io::stdout().lock());
-                exsweep_report::render(report, self.format.into(), &mut stdout)
-                    .map_err(write_err)?;
+                main(&mut stdout).map_err(write_err)?;
                 stdout.flush().map_err(write_err)?;
             }
         }
-        if !self.quiet && (self.format != FormatArg::Console || self.to_file) {
+        Ok(html)
+    }
+
+    /// 1 when something reached `--fail-level`, else 0.
+    fn exit_code(&self, worst: Option<Severity>) -> ExitCode {
+        if worst.is_some_and(|s| s >= self.fail_level) {
+            ExitCode::from(1)
+        } else {
+            ExitCode::SUCCESS
+        }
+    }
+
+    /// Writes the report (and the HTML report, returning its path); exit code 1 when
+    /// a finding reaches `--fail-level`.
+    pub fn emit(self, report: &Report) -> Result<(ExitCode, Option<PathBuf>), String> {
+        let code = self.exit_code(report.findings.iter().map(|f| f.severity).max());
+        let (format, quiet) = (self.format, self.quiet);
+        let summary = !quiet && (format != FormatArg::Console || self.to_file);
+        let html = self.write_both(
+            |out| exsweep_report::render(report, format.into(), out),
+            |out| exsweep_report::html::write(report, out),
+        )?;
+        if summary {
             eprintln!(
                 "exsweep: {} — {} finding(s), {} file(s) read",
                 report.verdict.headline(),
@@ -141,16 +167,29 @@ impl Output {
                 report.coverage.files_scanned
             );
         }
-        let failing = report
-            .findings
-            .iter()
-            .any(|f| f.severity >= self.fail_level);
-        let code = if failing {
-            ExitCode::from(1)
-        } else {
-            ExitCode::SUCCESS
-        };
         Ok((code, html))
+    }
+
+    /// Writes the overview of many scans as console text (whatever `--format`: the
+    /// caller refuses other formats before opening the output), and the HTML page if
+    /// asked;
+    /// exit code 1 when a finding of any host reaches `--fail-level`.
+    pub fn emit_overview(self, overview: &Overview) -> Result<ExitCode, String> {
+        let worst = overview
+            .rows
+            .iter()
+            .flat_map(|row| {
+                Severity::ALL
+                    .into_iter()
+                    .filter(|s| row.by_severity[*s as usize] > 0)
+            })
+            .max();
+        let code = self.exit_code(worst);
+        self.write_both(
+            |out| exsweep_report::overview::write_console(overview, out),
+            |out| exsweep_report::overview::write_html(overview, out),
+        )?;
+        Ok(code)
     }
 }
 

@@ -7,6 +7,7 @@ mod hiargs;
 mod probe;
 mod progress;
 mod remediate;
+mod report;
 
 use clap::Parser;
 use exsweep_engine::checks::{
@@ -39,6 +40,7 @@ fn main() -> ExitCode {
         Command::Restore(args) => remediate::restore(args),
         Command::Probe(args) => probe::probe(args),
         Command::Demo(args) => run_demo(args),
+        Command::Report(args) => report::report(args),
         Command::Rules(RulesCommand::Check { paths }) => check_rules(&paths),
         Command::Baseline(BaselineCommand::Create {
             evidence,

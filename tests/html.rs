@@ -179,6 +179,51 @@ fn the_demo_report_renders_in_chromium_and_is_screenshotted() {
     eprintln!("demo report screenshot: {}", shot.display());
 }
 
+#[test]
+fn the_overview_of_hostile_hosts_holds_their_names_and_evidence_as_text() {
+    let dir = tempfile::tempdir().unwrap();
+    let evidence = dir.path().join("EXCH01");
+    hostile_server(&evidence);
+    let mut saved = Vec::new();
+    for (i, host) in [PAYLOAD, IMG].iter().enumerate() {
+        let out = dir.path().join(format!("{i}.jsonl"));
+        let run = Command::new(env!("CARGO_BIN_EXE_exsweep"))
+            .args(["scan", "-q", "--host", host, "--format", "jsonl", "-o"])
+            .arg(&out)
+            .arg(&evidence)
+            .output()
+            .unwrap();
+        assert_eq!(run.status.code(), Some(1), "{run:?}");
+        saved.push(out);
+    }
+    let page = dir.path().join("overview.html");
+    let run = Command::new(env!("CARGO_BIN_EXE_exsweep"))
+        .args(["report", "-q", "--html"])
+        .arg(&page)
+        .args(&saved)
+        .output()
+        .unwrap();
+    assert_eq!(run.status.code(), Some(1), "{run:?}");
+    let console = String::from_utf8_lossy(&run.stdout);
+    assert!(console.contains("203.0.113.9  2 hosts"), "{console}");
+    let html = fs::read_to_string(&page).unwrap();
+    assert!(
+        !html.contains("<img") && !html.contains("<script"),
+        "markup from the evidence"
+    );
+    assert!(html.contains("&lt;img src=x onerror=document.title='PWNED'&gt;"));
+    assert!(html.contains("script-src 'none'"));
+    if let Some(chromium) = chromium() {
+        let dom = headless(&chromium, &page, &["--dump-dom"], dir.path());
+        assert!(!dom.contains("PWNED</title>"), "an injected script ran");
+        assert!(
+            dom.contains("Hosts, most serious first"),
+            "the page rendered"
+        );
+        assert!(!dom.contains("<img"), "an element from the evidence");
+    }
+}
+
 /// Debian's Chromium, if installed. Without it the browser half of these tests is
 /// skipped, loudly; `.ci/run` installs it and sets `EXSWEEP_REQUIRE_CHROMIUM`, so CI
 /// never skips.

@@ -2,14 +2,14 @@
 //! borrowed; a rule pack or a Sigma rule builds its own [`Check`] with owned text, so
 //! every finding carries its own ID, title, references and level whoever wrote it.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
 
 /// Text that is a `&'static str` for built-in checks and owned for loaded rules.
 pub type Text = Cow<'static, str>;
 
 /// How bad a finding is. Ordered, so `--fail-level` is a simple comparison.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     Info,
@@ -75,7 +75,7 @@ impl std::fmt::Display for Severity {
 }
 
 /// What a finding says about the server, which decides its part in the verdict.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Class {
     /// The server was compromised: a web shell, a dump, successful exploitation.
@@ -107,7 +107,7 @@ impl Class {
 }
 
 /// A reference that explains or sources a finding.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", content = "id", rename_all = "snake_case")]
 pub enum Reference {
     Cve(Text),

@@ -2,12 +2,12 @@
 //! engine assembles it in one place from what each stage reports.
 
 use crate::check::Text;
-use crate::text::ser_opt_time;
-use serde::Serialize;
+use crate::text::{de_opt_time, ser_opt_time};
+use serde::{Deserialize, Serialize};
 use std::time::SystemTime;
 
 /// A part of the server exsweep looks at, and whether the evidence held it.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct AreaCoverage {
     pub area: String,
     pub windows_path: String,
@@ -18,7 +18,7 @@ pub struct AreaCoverage {
 }
 
 /// How much a log source can be trusted for what it covers.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum LogStatus {
     /// Read, and it reaches back before the campaigns.
@@ -44,7 +44,7 @@ impl LogStatus {
 }
 
 /// What the log hunt read of one log source (HttpProxy, IIS, an event log ...).
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct LogCoverage {
     pub source: Text,
     pub windows_path: String,
@@ -58,12 +58,16 @@ pub struct LogCoverage {
     pub parse_failures: u64,
     #[serde(
         skip_serializing_if = "Option::is_none",
-        serialize_with = "ser_opt_time"
+        serialize_with = "ser_opt_time",
+        deserialize_with = "de_opt_time",
+        default
     )]
     pub first: Option<SystemTime>,
     #[serde(
         skip_serializing_if = "Option::is_none",
-        serialize_with = "ser_opt_time"
+        serialize_with = "ser_opt_time",
+        deserialize_with = "de_opt_time",
+        default
     )]
     pub last: Option<SystemTime>,
     /// What a missing or short source means for the verdict.
@@ -93,7 +97,7 @@ impl LogCoverage {
 }
 
 /// For loose logs: what one file was taken for, and what gave it away.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct RecognisedFile {
     pub file: String,
     /// The log it was read as (`IIS`, `HttpProxy`, `EVTX Security` ...) or `not read`.
@@ -102,11 +106,11 @@ pub struct RecognisedFile {
 }
 
 /// What the scan read, what it could not, and why.
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct Coverage {
     pub layout: String,
     /// For loose logs, every file and what it was taken for.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub recognised: Vec<RecognisedFile>,
     /// What the log hunt read, per log source.
     pub logs: Vec<LogCoverage>,

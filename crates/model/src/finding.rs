@@ -6,8 +6,8 @@
 //! the same evidence name the same finding the same way.
 
 use crate::check::{Class, Hit, Reference, Severity, Text};
-use crate::text::ser_opt_time;
-use serde::Serialize;
+use crate::text::{de_opt_time, ser_opt_time};
+use serde::{Deserialize, Serialize};
 use sha2::Digest;
 use std::time::SystemTime;
 
@@ -15,7 +15,7 @@ use std::time::SystemTime;
 /// zip the member's name inside it. Both are UTF-8 text in which a `%` and every byte
 /// that is not valid UTF-8 are written `%XX`, so names that are not UTF-8 survive
 /// the JSONL output and can be turned back into the bytes ([`LocalPath::path_bytes`]).
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LocalPath {
     #[serde(rename = "local_path")]
     path: String,
@@ -117,27 +117,33 @@ impl LocalPath {
 }
 
 /// File timestamps as the evidence source knows them.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FileTimes {
     #[serde(
         skip_serializing_if = "Option::is_none",
-        serialize_with = "ser_opt_time"
+        serialize_with = "ser_opt_time",
+        deserialize_with = "de_opt_time",
+        default
     )]
     pub modified: Option<SystemTime>,
     #[serde(
         skip_serializing_if = "Option::is_none",
-        serialize_with = "ser_opt_time"
+        serialize_with = "ser_opt_time",
+        deserialize_with = "de_opt_time",
+        default
     )]
     pub accessed: Option<SystemTime>,
     #[serde(
         skip_serializing_if = "Option::is_none",
-        serialize_with = "ser_opt_time"
+        serialize_with = "ser_opt_time",
+        deserialize_with = "de_opt_time",
+        default
     )]
     pub created: Option<SystemTime>,
 }
 
 /// A file on the evidence.
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct FileEvidence {
     /// The path as the Windows server knew it, e.g. `C:\inetpub\wwwroot\x.aspx`.
     pub windows_path: String,
@@ -155,7 +161,7 @@ pub struct FileEvidence {
 }
 
 /// A line of a text log (HttpProxy, ECP, OAB generator, Rps_Http, IIS).
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct LogLine {
     /// The log source: `HttpProxy`, `ECP Server`, `OAB Generator`, `IIS` ...
     pub source: Text,
@@ -167,7 +173,9 @@ pub struct LogLine {
     pub line: u64,
     #[serde(
         skip_serializing_if = "Option::is_none",
-        serialize_with = "ser_opt_time"
+        serialize_with = "ser_opt_time",
+        deserialize_with = "de_opt_time",
+        default
     )]
     pub time: Option<SystemTime>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -179,7 +187,7 @@ pub struct LogLine {
 }
 
 /// A logged request as the `--follow` trail lists it: the line and what it names.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct TrailEntry {
     #[serde(flatten)]
     pub line: LogLine,
@@ -187,7 +195,7 @@ pub struct TrailEntry {
 }
 
 /// A record of a Windows event log.
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct EventEvidence {
     /// The log: `EVTX Security`, `EVTX Sysmon` ...
     pub source: Text,
@@ -198,7 +206,9 @@ pub struct EventEvidence {
     pub record_id: u64,
     #[serde(
         skip_serializing_if = "Option::is_none",
-        serialize_with = "ser_opt_time"
+        serialize_with = "ser_opt_time",
+        deserialize_with = "de_opt_time",
+        default
     )]
     pub time: Option<SystemTime>,
     pub provider: String,
@@ -208,7 +218,7 @@ pub struct EventEvidence {
 }
 
 /// An item of the server's configuration (IIS, Exchange, the registry).
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct ConfigItem {
     /// The file or hive it was read from, as the server knew it.
     pub windows_path: String,
@@ -221,7 +231,7 @@ pub struct ConfigItem {
 }
 
 /// What a remote probe observed of the server.
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct RemoteObservation {
     /// What was asked: a URL.
     pub target: String,
@@ -229,13 +239,15 @@ pub struct RemoteObservation {
     pub observed: String,
     #[serde(
         skip_serializing_if = "Option::is_none",
-        serialize_with = "ser_opt_time"
+        serialize_with = "ser_opt_time",
+        deserialize_with = "de_opt_time",
+        default
     )]
     pub time: Option<SystemTime>,
 }
 
 /// Where a finding was seen.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Evidence {
     File(FileEvidence),
@@ -275,7 +287,7 @@ impl Evidence {
 
 /// The people, machines and things a finding names, as fields rather than prose, so
 /// that findings can be joined on them.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Entities {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub client_ip: Option<String>,
@@ -297,7 +309,7 @@ pub struct Entities {
 }
 
 /// A string a rule matched, with where it sits in the file.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct MatchedString {
     pub identifier: String,
     pub offset: u64,
@@ -306,7 +318,7 @@ pub struct MatchedString {
 }
 
 /// The rule behind a rule match: its own name and words, whoever wrote it.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct RuleInfo {
     /// `namespace:identifier` (`exsweep:` for built-in rules, `user:<file>` for packs).
     pub id: String,
@@ -322,7 +334,7 @@ pub struct RuleInfo {
 }
 
 /// One part of a finding's score and what earned it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ScoreReason {
     /// What the reason adds; context can take points away (a vendor folder).
     pub points: i16,
@@ -330,7 +342,7 @@ pub struct ScoreReason {
 }
 
 /// One thing a check saw. Every check, whatever it looks at, reports through this type.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Finding {
     /// Stable: the same check, rule and location give the same ID in every scan.
     pub id: String,
@@ -353,15 +365,15 @@ pub struct Finding {
     pub rule: Option<RuleInfo>,
     /// The other rules that matched the same file, weaker than `rule`: a file is one
     /// finding, however many rules describe it.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub other_rules: Vec<RuleInfo>,
     pub evidence: Evidence,
     pub entities: Entities,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub matches: Vec<MatchedString>,
     /// For a modified Exchange file (EXS-FILE-012): the SHA-256 values the baseline
     /// ships for its path, so quarantine can put a known-good copy back.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub known_good_sha256: Vec<String>,
 }
 

@@ -4,12 +4,12 @@
 //! stage builds them; the findings stay in the report as they are, and an incident
 //! names its findings by ID.
 
-use crate::text::{ser_opt_time, ser_time};
-use serde::Serialize;
+use crate::text::{de_opt_time, de_time, ser_opt_time, ser_time};
+use serde::{Deserialize, Serialize};
 use std::time::SystemTime;
 
 /// Where a finding stands in an attack chain, in the order attacks go.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Phase {
     /// Requests that exploit the server (SSRF, path confusion, deserialization).
@@ -38,7 +38,7 @@ impl Phase {
 }
 
 /// How sure the join is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Confidence {
     Low,
@@ -57,11 +57,13 @@ impl Confidence {
 }
 
 /// One finding's place in an incident.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct IncidentStep {
     #[serde(
         skip_serializing_if = "Option::is_none",
-        serialize_with = "ser_opt_time"
+        serialize_with = "ser_opt_time",
+        deserialize_with = "de_opt_time",
+        default
     )]
     pub time: Option<SystemTime>,
     pub phase: Phase,
@@ -73,15 +75,15 @@ pub struct IncidentStep {
     pub joined_by: String,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Incident {
     /// `INC-1`, `INC-2` ... in the order of their first activity.
     pub id: String,
     /// A short story: what happened, in order, in plain words.
     pub story: String,
-    #[serde(serialize_with = "ser_time")]
+    #[serde(serialize_with = "ser_time", deserialize_with = "de_time")]
     pub first: SystemTime,
-    #[serde(serialize_with = "ser_time")]
+    #[serde(serialize_with = "ser_time", deserialize_with = "de_time")]
     pub last: SystemTime,
     pub attacker_ips: Vec<String>,
     pub user_agents: Vec<String>,

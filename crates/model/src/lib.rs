@@ -29,7 +29,7 @@ pub use finding::{
     LogLine, MatchedString, RemoteObservation, RuleInfo, ScoreReason, TrailEntry,
 };
 pub use incident::{Confidence, Incident, IncidentStep, Phase};
-pub use text::{excerpt, is_disguising, printable, rfc3339};
+pub use text::{excerpt, is_disguising, parse_rfc3339, printable, rfc3339};
 pub use verdict::{Verdict, VerdictLevel};
 
 use std::time::SystemTime;

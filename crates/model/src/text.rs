@@ -40,6 +40,34 @@ pub(crate) fn ser_opt_time<S: serde::Serializer>(
     }
 }
 
+/// Reads a time as [`rfc3339`] writes it (any RFC 3339 offset is taken).
+pub fn parse_rfc3339(text: &str) -> Option<SystemTime> {
+    let dt = chrono::DateTime::parse_from_rfc3339(text).ok()?;
+    let (secs, nanos) = (dt.timestamp(), dt.timestamp_subsec_nanos());
+    let whole = std::time::Duration::from_secs(secs.unsigned_abs());
+    let at = if secs >= 0 {
+        SystemTime::UNIX_EPOCH.checked_add(whole)?
+    } else {
+        SystemTime::UNIX_EPOCH.checked_sub(whole)?
+    };
+    at.checked_add(std::time::Duration::from_nanos(nanos.into()))
+}
+
+/// Reads a time written by [`ser_time`].
+pub(crate) fn de_time<'de, D: serde::Deserializer<'de>>(d: D) -> Result<SystemTime, D::Error> {
+    let text = <std::borrow::Cow<'de, str> as serde::Deserialize>::deserialize(d)?;
+    parse_rfc3339(&text).ok_or_else(|| serde::de::Error::custom(format!("not a time: {text}")))
+}
+
+/// Reads a time written by [`ser_opt_time`]; a time the writer could not show as a
+/// date (`(time out of range ...)`) reads as none.
+pub(crate) fn de_opt_time<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<SystemTime>, D::Error> {
+    let text = <Option<std::borrow::Cow<'de, str>> as serde::Deserialize>::deserialize(d)?;
+    Ok(text.as_deref().and_then(parse_rfc3339))
+}
+
 /// Log lines and records are cut at this many characters in a finding's evidence.
 pub const EXCERPT_CHARS: usize = 600;
 
@@ -113,6 +141,10 @@ mod tests {
         assert_eq!(rfc3339(t), "2021-03-03T00:00:00Z");
         let t = t + std::time::Duration::from_millis(345);
         assert_eq!(rfc3339(t), "2021-03-03T00:00:00.345Z");
+        for time in [t, before] {
+            assert_eq!(parse_rfc3339(&rfc3339(time)), Some(time));
+        }
+        assert_eq!(parse_rfc3339("yesterday"), None);
     }
 
     #[test]

@@ -19,7 +19,7 @@ use sha2::{Digest, Sha256};
 use std::io::{self, Write};
 use std::time::SystemTime;
 
-const STYLE: &str = include_str!("html/report.css");
+pub(crate) const STYLE: &str = include_str!("html/report.css");
 const SCRIPT: &str = include_str!("html/report.js");
 
 /// `'sha256-…'` of an inline element's text, for the CSP.
@@ -32,14 +32,23 @@ fn csp_hash(text: &str) -> String {
     )
 }
 
-/// The policy: nothing but this page's own style and script; no frames, forms,
-/// base URL or plugins; images only as data URLs.
-pub fn content_security_policy() -> String {
+/// The policy: nothing but this page's own style and the script `script_src` allows;
+/// no frames, forms, base URL or plugins; images only as data URLs.
+fn policy(script_src: &str) -> String {
     format!(
-        "default-src 'none'; style-src {}; script-src {}; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
-        csp_hash(STYLE),
-        csp_hash(SCRIPT)
+        "default-src 'none'; style-src {}; script-src {script_src}; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+        csp_hash(STYLE)
     )
+}
+
+/// The report's policy: its own style and script, by their hashes.
+pub fn content_security_policy() -> String {
+    policy(&csp_hash(SCRIPT))
+}
+
+/// The policy of a page without script (the overview): its own style only.
+pub(crate) fn style_only_policy() -> String {
+    policy("'none'")
 }
 
 /// 0 for info up to 4 for critical: the declaration order.

@@ -437,6 +437,20 @@ mod tests {
     }
 
     #[test]
+    fn every_field_reads_back_and_writes_again_the_same() {
+        let mut first = Vec::new();
+        write(&full_report(), &mut first).unwrap();
+        let report = crate::saved::report_from(&mut first.as_slice(), "full.jsonl")
+            .unwrap_or_else(|e| panic!("{e:?}"));
+        let mut second = Vec::new();
+        write(&report, &mut second).unwrap();
+        assert_eq!(
+            String::from_utf8(second).unwrap(),
+            String::from_utf8(first).unwrap()
+        );
+    }
+
+    #[test]
     fn written_fields_are_the_documented_ones() {
         let mut out = Vec::new();
         write(&full_report(), &mut out).unwrap();

@@ -6,6 +6,8 @@ pub mod csv;
 pub mod ecs;
 pub mod html;
 pub mod jsonl;
+pub mod overview;
+pub mod saved;
 pub mod timeline;
 pub mod timesketch;
 
