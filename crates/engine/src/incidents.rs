@@ -9,7 +9,10 @@
 //! compromise or an attempt; what joins none stays a finding on its own. Exposure is
 //! the server's state, not an act: it joins no chain.
 
-use crate::checks::logs::{KNOWN_ATTACKER_IP, SUSPICIOUS_USER_AGENT};
+use crate::checks::events::SUSPICIOUS_CMDLET;
+use crate::checks::logs::{
+    KNOWN_ATTACKER_IP, OAB_FILE_WRITE, SUSPICIOUS_USER_AGENT, VIRTUAL_DIRECTORY_WRITE,
+};
 use crate::webmap::WebMap;
 use exsweep_evidence::winpath;
 use exsweep_model::{
@@ -23,13 +26,33 @@ const TIME_JOIN: Duration = Duration::from_secs(24 * 3600);
 /// The largest gap between keyless findings that form a chain of their own.
 const TIME_CLUSTER: Duration = Duration::from_secs(3600);
 
-/// The checks that write a shell through Exchange's own machinery: the OAB
-/// generator's download (26858) and the virtual-directory change (27065).
-const PLANTING_CHECKS: [&str; 2] = ["EXS-LOG-004", "EXS-LOG-005"];
+/// Whether a finding is the change that writes a shell through Exchange's own
+/// machinery: the OAB generator's download (26858), the virtual-directory change in
+/// the ECP logs (27065), or, in MSExchange Management, the mailbox export ProxyShell
+/// writes its PST-shaped shell with, the role grant it needs first, or a script put
+/// into a virtual directory's URL (`Set-OabVirtualDirectory` ...).
+fn plants_a_shell(f: &Finding) -> bool {
+    if f.check_id == OAB_FILE_WRITE.id || f.check_id == VIRTUAL_DIRECTORY_WRITE.id {
+        return true;
+    }
+    if f.check_id != SUSPICIOUS_CMDLET.id {
+        return false;
+    }
+    // The detail starts with the cmdlet's name.
+    let cmdlet = f
+        .detail
+        .split_whitespace()
+        .next()
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    cmdlet == "new-mailboxexportrequest"
+        || cmdlet == "new-managementroleassignment"
+        || (cmdlet.starts_with("set-") && cmdlet.ends_with("virtualdirectory"))
+}
 
 /// Where a finding stands in a chain, by itself.
 fn phase(f: &Finding) -> Phase {
-    if PLANTING_CHECKS.contains(&f.check_id.as_ref()) {
+    if plants_a_shell(f) {
         return Phase::Planting;
     }
     let category = f.category.as_ref();
@@ -595,6 +618,32 @@ mod tests {
     }
 
     const SHELL: &str = r"C:\inetpub\wwwroot\aspnet_client\a.aspx";
+
+    #[test]
+    fn exports_role_grants_and_virtual_directory_changes_plant_other_cmdlets_follow() {
+        let cmdlet = |detail: &str| {
+            Finding::new(
+                SUSPICIOUS_CMDLET.hit(detail.into()),
+                Evidence::Remote(exsweep_model::RemoteObservation::default()),
+                Entities::default(),
+            )
+        };
+        for planting in [
+            r"New-MailboxExportRequest -Mailbox a -FilePath \\127.0.0.1\c$\inetpub\x.aspx: export",
+            "New-ManagementRoleAssignment -Role \"Mailbox Import Export\": grant",
+            "Set-OabVirtualDirectory -ExternalUrl 'http://f/<script>': script",
+        ] {
+            assert_eq!(phase(&cmdlet(planting)), Phase::Planting, "{planting}");
+        }
+        assert_eq!(
+            phase(&cmdlet("Install-TransportAgent -Name x: agent")),
+            Phase::Aftermath
+        );
+        assert_eq!(
+            phase(&cmdlet("Set-Mailbox -ForwardingSmtpAddress x: forwarding")),
+            Phase::Aftermath
+        );
+    }
 
     #[test]
     fn one_actor_s_chain_takes_its_shell_by_url_and_its_dump_by_time_but_not_a_stranger() {
