@@ -58,6 +58,13 @@ pub struct EventRecord {
     pub provider: String,
     pub event_id: u64,
     pub level: u8,
+    /// `System/Channel`: the log the record was written to.
+    pub channel: String,
+    /// `System/Computer`: the machine that wrote it.
+    pub computer: String,
+    /// The rest of `System`, flattened by attribute name (`Version`, `Task`,
+    /// `Keywords`, `ProcessID`, `ThreadID`, `UserID`, `Provider_Guid` ...), for Sigma.
+    pub system: Vec<(String, String)>,
     /// `EventData` / `UserData` values with their names (empty for unnamed `Data`).
     pub data: Vec<(String, String)>,
 }
@@ -140,6 +147,30 @@ pub fn record_from_json(record_id: u64, json: &Value) -> Option<EventRecord> {
         .pointer("/TimeCreated/#attributes/SystemTime")
         .and_then(Value::as_str)
         .and_then(super::parse::parse_timestamp);
+    let text_of = |name: &str| system.get(name).and_then(scalar).unwrap_or_default();
+    let mut system_rest = Vec::new();
+    if let Some(fields) = system.as_object() {
+        for (name, value) in fields {
+            match (name.as_str(), value) {
+                ("EventID" | "Level" | "Channel" | "Computer" | "EventRecordID", _) => {}
+                (_, Value::Object(o)) if !o.contains_key("#text") => {
+                    // Attributes: `Execution ProcessID=...`, `Provider Guid=...`.
+                    if let Some(Value::Object(attrs)) = o.get("#attributes") {
+                        for (attr, v) in attrs {
+                            let key = match (name.as_str(), attr.as_str()) {
+                                ("Provider", "Name") => continue,
+                                ("Provider", other) => format!("Provider_{other}"),
+                                ("TimeCreated", "SystemTime") => "TimeCreated".to_string(),
+                                (_, other) => other.to_string(),
+                            };
+                            system_rest.extend(scalar(v).map(|v| (key, v)));
+                        }
+                    }
+                }
+                (_, v) => system_rest.extend(scalar(v).map(|v| (name.clone(), v))),
+            }
+        }
+    }
     let mut data = Vec::new();
     for section in ["EventData", "UserData"] {
         if let Some(v) = event.get(section) {
@@ -152,6 +183,9 @@ pub fn record_from_json(record_id: u64, json: &Value) -> Option<EventRecord> {
         provider,
         event_id,
         level,
+        channel: text_of("Channel"),
+        computer: text_of("Computer"),
+        system: system_rest,
         data,
     })
 }

@@ -13,6 +13,7 @@ pub mod heuristics;
 pub mod iis;
 pub mod logs;
 pub mod mitigations;
+pub mod sigma;
 
 use exsweep_model::{Check, Class, Hit, Reference, RuleInfo, Severity};
 use std::borrow::Cow;

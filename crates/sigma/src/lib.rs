@@ -1,0 +1,27 @@
+//! exsweep's boundary around a Sigma engine: the rest of exsweep sees a rule set
+//! ([`SigmaRules`]), its load report ([`LoadReport`]: every rule loaded or why not)
+//! and hits ([`SigmaHit`]). The engine behind it is rsigma (`rsigma-parser` and
+//! `rsigma-eval`, pinned); nothing of its types crosses this crate's API, so it can
+//! be replaced.
+//!
+//! - [`routing`]: which logsource each EVTX record and text-log line stands for, from
+//!   a data file, and the field renames that go with it.
+//! - [`load`]: rule files read, parsed, routed and compiled, each outcome recorded.
+//! - [`record`]: an EVTX record or a log line as the event the rules see.
+
+pub mod load;
+pub mod record;
+pub mod routing;
+
+pub use load::{LoadReport, RuleInfo, Skipped, SkippedKind};
+pub use record::{EvtxRecord, SigmaHit};
+pub use routing::{LogSource, Routing};
+
+/// Loaded rules, ready to run over records.
+pub struct SigmaRules {
+    engine: rsigma_eval::Engine,
+    /// The loaded rules' metadata, by the engine's key (id, else title).
+    rules: std::collections::HashMap<String, RuleInfo>,
+    routing: Routing,
+    pub report: LoadReport,
+}

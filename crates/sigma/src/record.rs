@@ -1,0 +1,204 @@
+//! The events the rules see: an EVTX record as one flat JSON object (its `System`
+//! fields, `EventID`, `Channel`, `Provider_Name`, `Computer`, `EventRecordID`, and its
+//! `EventData` / `UserData` values by name, unnamed ones kept in order under `Data`),
+//! with the route's renames and hex fields applied, evaluated once per logsource the
+//! routes give it.
+
+use crate::load::RuleInfo;
+use crate::routing::EvtxRouting;
+use crate::SigmaRules;
+use serde_json::{Map, Value};
+
+/// One EVTX record, as the caller read it.
+pub struct EvtxRecord<'a> {
+    pub channel: &'a str,
+    pub provider: &'a str,
+    pub event_id: u64,
+    pub record_id: u64,
+    pub computer: &'a str,
+    /// The rest of `System`, flattened (`Version`, `Level`, `Task`, `ProcessID` ...).
+    pub system: &'a [(String, String)],
+    /// `EventData` / `UserData` values with their names (empty for unnamed `Data`).
+    pub data: &'a [(String, String)],
+}
+
+/// A rule that matched, and the fields that made it.
+#[derive(Debug)]
+pub struct SigmaHit<'r> {
+    pub rule: &'r RuleInfo,
+    /// `(field, value)` of each match (`keyword` for a keyword rule's).
+    pub matched: Vec<(String, String)>,
+}
+
+/// `0x1f4` → `500`; anything else as it is.
+fn decimal(value: &str) -> String {
+    value
+        .strip_prefix("0x")
+        .or_else(|| value.strip_prefix("0X"))
+        .and_then(|hex| u64::from_str_radix(hex, 16).ok())
+        .map_or_else(|| value.to_string(), |n| n.to_string())
+}
+
+fn put(map: &mut Map<String, Value>, key: &str, value: Value) {
+    match map.get_mut(key) {
+        // A name given twice keeps both, in order.
+        Some(Value::Array(items)) => items.push(value),
+        Some(first) => *first = Value::Array(vec![first.take(), value]),
+        None => {
+            map.insert(key.to_string(), value);
+        }
+    }
+}
+
+impl EvtxRecord<'_> {
+    fn event(&self, routing: &EvtxRouting) -> Value {
+        let mut map = Map::new();
+        for (k, v) in self.system {
+            map.insert(k.clone(), Value::String(v.clone()));
+        }
+        map.insert("EventID".into(), self.event_id.into());
+        map.insert("EventRecordID".into(), self.record_id.into());
+        map.insert("Channel".into(), self.channel.into());
+        map.insert("Provider_Name".into(), self.provider.into());
+        map.insert("Computer".into(), self.computer.into());
+        let mut unnamed = Vec::new();
+        for (k, v) in self.data {
+            if k.is_empty() {
+                unnamed.push(Value::String(v.clone()));
+            } else {
+                put(&mut map, k, Value::String(v.clone()));
+            }
+        }
+        if !unnamed.is_empty() {
+            map.insert("Data".into(), Value::Array(unnamed));
+        }
+        if routing.despace {
+            let spaced: Vec<(String, Value)> = map
+                .iter()
+                .filter(|(k, _)| k.contains(' '))
+                .map(|(k, v)| (k.replace(' ', ""), v.clone()))
+                .collect();
+            for (k, v) in spaced {
+                map.entry(k).or_insert(v);
+            }
+        }
+        // Renamed after all are in, from the originals, so `A→B, B→C` does not chain.
+        let renamed: Vec<(String, Value)> = routing
+            .rename
+            .iter()
+            .filter_map(|(from, to)| map.get(*from).map(|v| (to.to_string(), v.clone())))
+            .collect();
+        for (to, value) in renamed {
+            map.insert(to, value);
+        }
+        for field in &routing.hex {
+            if let Some(Value::String(s)) = map.get_mut(*field) {
+                *s = decimal(s);
+            }
+        }
+        Value::Object(map)
+    }
+}
+
+fn text(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        Value::Null => String::new(),
+        other => other.to_string(),
+    }
+}
+
+impl SigmaRules {
+    /// The rules that match `record`, each once.
+    pub fn evaluate_evtx(&self, record: &EvtxRecord) -> Vec<SigmaHit<'_>> {
+        let routing = self
+            .routing
+            .evtx(record.channel, record.provider, record.event_id);
+        if routing.logsources.is_empty() || self.report.loaded == 0 {
+            return Vec::new();
+        }
+        let event = record.event(&routing);
+        let event = rsigma_eval::JsonEvent::borrow(&event);
+        let mut hits: Vec<SigmaHit> = Vec::new();
+        for ls in &routing.logsources {
+            let ls = rsigma_parser::LogSource {
+                product: ls.product.clone(),
+                service: ls.service.clone(),
+                category: ls.category.clone(),
+                ..Default::default()
+            };
+            for result in self.engine.evaluate_with_logsource(&event, &ls) {
+                let key = result
+                    .header
+                    .rule_id
+                    .clone()
+                    .unwrap_or_else(|| result.header.rule_title.clone());
+                let Some(rule) = self.rules.get(&key) else {
+                    continue;
+                };
+                if hits.iter().any(|h| std::ptr::eq(h.rule, rule)) {
+                    continue; // a rule that fits two of the record's categories
+                }
+                let matched = result
+                    .as_detection()
+                    .map(|d| {
+                        d.matched_fields
+                            .iter()
+                            .map(|m| (m.field.clone(), text(&m.value)))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                hits.push(SigmaHit { rule, matched });
+            }
+        }
+        hits
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renames_keep_the_original_and_hex_turns_decimal() {
+        let data = vec![
+            (
+                "NewProcessName".to_string(),
+                r"C:\Windows\System32\cmd.exe".to_string(),
+            ),
+            ("NewProcessId".to_string(), "0x1f4".to_string()),
+            ("ProcessId".to_string(), "0x10".to_string()),
+            ("Threat Name".to_string(), "EICAR".to_string()),
+            (String::new(), "Set-Mailbox".to_string()),
+            (String::new(), "-Identity x".to_string()),
+        ];
+        let record = EvtxRecord {
+            channel: "Security",
+            provider: "Microsoft-Windows-Security-Auditing",
+            event_id: 4688,
+            record_id: 7,
+            computer: "EXCH01",
+            system: &[],
+            data: &data,
+        };
+        let event = record.event(&EvtxRouting {
+            logsources: Vec::new(),
+            rename: vec![
+                ("NewProcessName", "Image"),
+                ("ProcessId", "ParentProcessId"),
+                ("NewProcessId", "ProcessId"),
+            ],
+            hex: vec!["ProcessId", "ParentProcessId"],
+            despace: true,
+        });
+        assert_eq!(event["Image"], event["NewProcessName"]);
+        assert_eq!(event["ProcessId"], "500");
+        assert_eq!(event["ParentProcessId"], "16");
+        assert_eq!(event["EventID"], 4688);
+        assert_eq!(event["ThreatName"], "EICAR");
+        assert_eq!(
+            event["Data"],
+            serde_json::json!(["Set-Mailbox", "-Identity x"])
+        );
+    }
+}

@@ -1,0 +1,159 @@
+//! Sigma over SigmaHQ's own test data (`../shared/data/sigmahq/`, a pinned commit of
+//! SigmaHQ's rules and `regression_data`, under the Detection Rule License; read there,
+//! never copied): every rule file of `rules/`, `rules-emerging-threats/` and
+//! `rules-threat-hunting/` is in the load report, none fails to parse, every
+//! `webserver` and `msexchange-management` rule loads; and every regression pair
+//! passes, from the `.evtx` and from its `.json` twin: the rule fires at least
+//! `match_count` times. Skipped where the data is absent (it is not part of the project).
+
+use exsweep_engine::checks::sigma::evtx_record;
+use exsweep_logs::evtx::{read_records, record_from_json, EventRecord, RecordRead};
+use exsweep_sigma::{Routing, SigmaRules, SkippedKind};
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+const FOLDERS: [&str; 3] = ["rules", "rules-emerging-threats", "rules-threat-hunting"];
+
+fn sigmahq() -> Option<PathBuf> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/sigmahq");
+    if root.is_dir() {
+        Some(root)
+    } else {
+        eprintln!("skipped: {} is absent", root.display());
+        None
+    }
+}
+
+/// SigmaHQ's rules, loaded once for every test here.
+fn rules(root: &Path) -> &'static SigmaRules {
+    static RULES: OnceLock<SigmaRules> = OnceLock::new();
+    RULES.get_or_init(|| {
+        let folders: Vec<PathBuf> = FOLDERS.iter().map(|f| root.join(f)).collect();
+        SigmaRules::load(&folders, Routing::built_in())
+    })
+}
+
+fn yml_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            yml_files(&path, out);
+        } else if path.extension().is_some_and(|e| e == "yml" || e == "yaml") {
+            out.push(path);
+        }
+    }
+}
+
+#[test]
+fn every_sigmahq_rule_is_accounted_for_and_the_exchange_and_web_rules_load() {
+    let Some(root) = sigmahq() else { return };
+    let rules = rules(&root);
+    let report = &rules.report;
+    let mut files = Vec::new();
+    for folder in FOLDERS {
+        yml_files(&root.join(folder), &mut files);
+    }
+    eprintln!("{}", report.summary());
+    assert_eq!(report.files, files.len(), "every rule file is read");
+    let parse_errors: Vec<_> = report
+        .skipped
+        .iter()
+        .filter(|s| s.kind == SkippedKind::ParseError)
+        .collect();
+    assert!(parse_errors.is_empty(), "{parse_errors:#?}");
+    assert_eq!(
+        report.loaded + report.skipped.len(),
+        files.len(),
+        "one outcome per rule (SigmaHQ keeps one rule a file)"
+    );
+    let exchange_or_web: Vec<_> = report
+        .skipped
+        .iter()
+        .filter(|s| {
+            let text = std::fs::read_to_string(&s.file).unwrap_or_default();
+            text.contains("category: webserver") || text.contains("service: msexchange-management")
+        })
+        .collect();
+    assert!(exchange_or_web.is_empty(), "{exchange_or_web:#?}");
+}
+
+/// `(rule id, evtx path, match_count)` of every regression pair.
+fn regression_pairs(root: &Path) -> Vec<(String, PathBuf, usize)> {
+    let mut infos = Vec::new();
+    let mut files = Vec::new();
+    yml_files(&root.join("regression_data"), &mut files);
+    for info in files.iter().filter(|f| f.ends_with("info.yml")) {
+        let text = std::fs::read_to_string(info).unwrap();
+        let value: serde_json::Value = yaml_serde::from_str(&text).unwrap();
+        let id = value["rule_metadata"][0]["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        for test in value["regression_tests_info"]
+            .as_array()
+            .into_iter()
+            .flatten()
+        {
+            if test["type"] != "evtx" {
+                continue;
+            }
+            // Paths are from the repository's root: `regression_data/rules/...`.
+            let path = root.join(test["path"].as_str().unwrap());
+            let count = test["match_count"].as_u64().unwrap_or(1) as usize;
+            infos.push((id.clone(), path, count));
+        }
+    }
+    infos
+}
+
+fn hits_of(rules: &SigmaRules, id: &str, records: &[EventRecord]) -> usize {
+    records
+        .iter()
+        .map(|r| {
+            rules
+                .evaluate_evtx(&evtx_record(r))
+                .iter()
+                .filter(|h| h.rule.id.as_deref() == Some(id))
+                .count()
+        })
+        .sum()
+}
+
+#[test]
+fn every_sigmahq_regression_pair_fires_from_evtx_and_from_json() {
+    let Some(root) = sigmahq() else { return };
+    let rules = rules(&root);
+    let pairs = regression_pairs(&root);
+    assert!(pairs.len() >= 200, "{} pairs", pairs.len());
+    let mut failures = Vec::new();
+    for (id, evtx, count) in &pairs {
+        let mut records = Vec::new();
+        read_records(std::fs::File::open(evtx).unwrap(), |r| {
+            if let RecordRead::Event(e) = r {
+                records.push(e);
+            }
+        })
+        .unwrap();
+        let from_evtx = hits_of(rules, id, &records);
+        // The twin holds the records' JSON one after another.
+        let json = std::fs::read_to_string(evtx.with_extension("json")).unwrap();
+        let twins: Vec<EventRecord> = serde_json::Deserializer::from_str(&json)
+            .into_iter::<serde_json::Value>()
+            .map(Result::unwrap)
+            .filter_map(|j| record_from_json(0, &j))
+            .collect();
+        let from_json = hits_of(rules, id, &twins);
+        if from_evtx < *count || from_json < *count {
+            failures.push(format!(
+                "{id}: {from_evtx} from evtx, {from_json} from json, want {count} ({})",
+                evtx.display()
+            ));
+        }
+    }
+    eprintln!(
+        "{} of {} regression pairs pass",
+        pairs.len() - failures.len(),
+        pairs.len()
+    );
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
