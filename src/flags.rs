@@ -36,6 +36,9 @@ pub enum Command {
     /// Work with known-good baselines of Exchange's web files.
     #[command(subcommand)]
     Baseline(BaselineCommand),
+    /// Work with Sigma rules.
+    #[command(subcommand)]
+    Sigma(SigmaCommand),
     /// Move the files a scan found into a vault, without losing a byte: shows the plan,
     /// and changes nothing without --apply. Run again, it first finishes or rolls back
     /// an interrupted run.
@@ -61,6 +64,22 @@ pub enum RulesCommand {
         #[arg(required = true)]
         paths: Vec<PathBuf>,
     },
+}
+
+#[derive(Subcommand)]
+pub enum SigmaCommand {
+    /// Load Sigma rule files or folders as `scan --sigma` would and report every rule:
+    /// loaded, or why not (parse error, unsupported feature, no source for its
+    /// logsource, correlation). Exits 1 when a rule failed to parse or is unsupported.
+    Check {
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// A routing file in place of the built-in one.
+        #[arg(long, value_name = "FILE")]
+        sigma_routing: Option<PathBuf>,
+    },
+    /// Print the built-in log-source routing (which logs feed which Sigma logsources).
+    Routing,
 }
 
 #[derive(Subcommand)]
@@ -198,6 +217,14 @@ pub struct ScanArgs {
     /// A YARA rule file or folder to add (signature-base works as is).
     #[arg(long = "rules", value_name = "PATH")]
     pub rules: Vec<PathBuf>,
+    /// A Sigma rule file or folder (SigmaHQ's `rules/` works as is), run over every
+    /// event log; repeatable. The load report says what loaded and why the rest did not.
+    #[arg(long = "sigma", value_name = "PATH")]
+    pub sigma: Vec<PathBuf>,
+    /// A log-source routing file in place of the built-in one (`exsweep sigma routing`
+    /// prints it to start from).
+    #[arg(long, value_name = "FILE")]
+    pub sigma_routing: Option<PathBuf>,
     /// Only log entries at or after this time (RFC 3339 or YYYY-MM-DD, UTC).
     #[arg(long, value_parser = parse_time)]
     pub since: Option<SystemTime>,

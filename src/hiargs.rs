@@ -45,6 +45,8 @@ impl HiScan {
             iocs: args.iocs,
             baselines: args.baselines,
             rules: args.rules,
+            sigma: args.sigma,
+            sigma_routing: args.sigma_routing,
             max_file_size: args.tuning.max_file_size.saturating_mul(1 << 20),
             rule_timeout: Duration::from_secs(args.tuning.rule_timeout),
             host: args.tuning.host,

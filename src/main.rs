@@ -14,7 +14,7 @@ use exsweep_engine::checks::{
     events::EVENT_CHECKS, exposure::EXPOSURE_CHECKS, iis::IIS_CHECKS, logs::LOG_CHECKS, CATALOG,
 };
 use exsweep_engine::scan::{self, ScanRequest};
-use flags::{BaselineCommand, Cli, Command, DemoArgs, RulesCommand};
+use flags::{BaselineCommand, Cli, Command, DemoArgs, RulesCommand, SigmaCommand};
 use hiargs::{HiScan, Output};
 use progress::ProgressBar;
 use std::io::Write;
@@ -42,6 +42,14 @@ fn main() -> ExitCode {
         Command::Demo(args) => run_demo(args),
         Command::Report(args) => report::report(args),
         Command::Rules(RulesCommand::Check { paths }) => check_rules(&paths),
+        Command::Sigma(SigmaCommand::Check {
+            paths,
+            sigma_routing,
+        }) => check_sigma(&paths, sigma_routing.as_deref()),
+        Command::Sigma(SigmaCommand::Routing) => {
+            print!("{}", exsweep_sigma::routing::BUILT_IN);
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Baseline(BaselineCommand::Create {
             evidence,
             output,
@@ -138,6 +146,48 @@ fn check_rules(paths: &[std::path::PathBuf]) -> Result<ExitCode, String> {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
+    })
+}
+
+/// `exsweep sigma check`: every rule loaded or why not.
+fn check_sigma(
+    paths: &[std::path::PathBuf],
+    routing: Option<&std::path::Path>,
+) -> Result<ExitCode, String> {
+    let routing = match routing {
+        Some(path) => exsweep_sigma::Routing::parse(
+            &std::fs::read_to_string(path)
+                .map_err(|e| format!("cannot read {}: {e}", path.display()))?,
+        )?,
+        None => exsweep_sigma::Routing::built_in(),
+    };
+    let rules = exsweep_sigma::SigmaRules::load(paths, routing);
+    let report = exsweep_engine::coverage::sigma_coverage(&rules.report);
+    let mut out = std::io::stdout().lock();
+    let mut say = |line: String| writeln!(out, "{line}").map_err(|e| e.to_string());
+    say(report.summary())?;
+    for s in &report.skipped {
+        say(format!(
+            "  {}: {}{}: {}",
+            s.kind,
+            exsweep_model::printable(s.file.as_bytes()),
+            s.rule
+                .as_ref()
+                .map(|r| format!(" ({})", exsweep_model::printable(r.as_bytes())))
+                .unwrap_or_default(),
+            exsweep_model::printable(s.reason.as_bytes())
+        ))?;
+    }
+    let failed = rules.report.skipped.iter().any(|s| {
+        matches!(
+            s.kind,
+            exsweep_sigma::SkippedKind::ParseError | exsweep_sigma::SkippedKind::Unsupported
+        )
+    });
+    Ok(if failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
     })
 }
 

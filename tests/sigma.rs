@@ -53,7 +53,10 @@ fn every_sigmahq_rule_is_accounted_for_and_the_exchange_and_web_rules_load() {
     for folder in FOLDERS {
         yml_files(&root.join(folder), &mut files);
     }
-    eprintln!("{}", report.summary());
+    eprintln!(
+        "{}",
+        exsweep_engine::coverage::sigma_coverage(report).summary()
+    );
     assert_eq!(report.files, files.len(), "every rule file is read");
     let parse_errors: Vec<_> = report
         .skipped
@@ -156,4 +159,113 @@ fn every_sigmahq_regression_pair_fires_from_evtx_and_from_json() {
         pairs.len()
     );
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// Copies `from` to the server's event-log folder as `name`.
+fn place(logs: &Path, from: &Path, name: &str) {
+    std::fs::copy(from, logs.join(name)).unwrap();
+}
+
+#[test]
+fn a_scan_with_sigma_runs_every_event_log_names_the_rule_and_reports_the_load() {
+    let Some(root) = sigmahq() else { return };
+    let samples = root.join("../evtx");
+    let dir = tempfile::tempdir().unwrap();
+    let evidence = dir.path().join("EXCH01");
+    let logs = evidence.join("Windows/System32/winevt/Logs");
+    std::fs::create_dir_all(&logs).unwrap();
+    std::fs::create_dir_all(evidence.join("inetpub/wwwroot")).unwrap();
+    place(
+        &logs,
+        &samples.join("msexchange-management-install-transportagent.evtx"),
+        "MSExchange Management.evtx",
+    );
+    // A damaged log: a warning, and the rest goes on.
+    place(
+        &logs,
+        &samples.join("sample_with_a_bad_chunk_magic.evtx"),
+        "Application.evtx",
+    );
+    // A channel no built-in check reads: only Sigma does.
+    let tasks = root.join(
+        "regression_data/rules/windows/builtin/taskscheduler/win_taskscheduler_susp_schtasks_delete_or_disable",
+    );
+    let task_log = std::fs::read_dir(&tasks)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.extension().is_some_and(|e| e == "evtx"))
+        .unwrap();
+    place(
+        &logs,
+        &task_log,
+        "Microsoft-Windows-TaskScheduler%4Operational.evtx",
+    );
+    let out = dir.path().join("scan.jsonl");
+    let run = std::process::Command::new(env!("CARGO_BIN_EXE_exsweep"))
+        .args(["scan", "-q", "--format", "jsonl", "--sigma"])
+        .arg(root.join("rules"))
+        .arg("-o")
+        .arg(&out)
+        .arg(&evidence)
+        .output()
+        .unwrap();
+    assert_eq!(run.status.code(), Some(1), "{run:?}");
+    let records: Vec<serde_json::Value> = std::fs::read_to_string(&out)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let sigma: Vec<&serde_json::Value> = records
+        .iter()
+        .filter(|r| r["check_id"] == "EXS-SIGMA-001")
+        .collect();
+    let titles: Vec<&str> = sigma
+        .iter()
+        .map(|f| f["rule"]["name"].as_str().unwrap())
+        .collect();
+    assert!(
+        titles.contains(&"MSExchange Transport Agent Installation - Builtin"),
+        "{titles:?}"
+    );
+    let task = sigma
+        .iter()
+        .find(|f| f["evidence"]["source"] == "EVTX Microsoft-Windows-TaskScheduler/Operational")
+        .unwrap_or_else(|| panic!("the Task Scheduler log's rule fired: {titles:?}"));
+    // Every Sigma finding names its rule's author, file and UUID (the DRL asks for the author).
+    for f in &sigma {
+        assert!(f["rule"]["author"].is_string(), "{f}");
+        assert!(f["rule"]["meta_id"].is_string(), "{f}");
+        assert!(f["detail"].as_str().unwrap().contains(".yml"), "{f}");
+        assert!(
+            f["references"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|r| r["kind"] == "author"),
+            "{f}"
+        );
+    }
+    assert!(
+        task["detail"].as_str().unwrap().contains("Matched:"),
+        "{task}"
+    );
+    let summary = records.iter().find(|r| r["record"] == "summary").unwrap();
+    let load = &summary["coverage"]["sigma"];
+    assert!(load["rules_loaded"].as_u64().unwrap() > 2000, "{load}");
+    assert_eq!(
+        load["files"].as_u64().unwrap() as usize,
+        load["rules_loaded"].as_u64().unwrap() as usize + load["skipped"].as_array().unwrap().len()
+    );
+    let coverage = summary["coverage"]["logs"].as_array().unwrap();
+    let tasks_read = coverage
+        .iter()
+        .find(|l| l["source"] == "EVTX Microsoft-Windows-TaskScheduler/Operational")
+        .unwrap();
+    assert!(tasks_read["lines"].as_u64().unwrap() > 0);
+    let warnings = summary["coverage"]["warnings"].to_string();
+    assert!(
+        warnings.contains("Application.evtx"),
+        "the damaged log is named: {warnings}"
+    );
 }

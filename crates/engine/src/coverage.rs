@@ -20,6 +20,27 @@ pub struct Loaded<'a> {
     pub indicators: usize,
     pub size_cap: u64,
     pub warnings: &'a [String],
+    /// With `--sigma`: what loading the rules gave.
+    pub sigma: Option<&'a exsweep_sigma::LoadReport>,
+}
+
+/// The Sigma load report as the coverage (and `exsweep sigma check`) records it.
+pub fn sigma_coverage(report: &exsweep_sigma::LoadReport) -> exsweep_model::SigmaCoverage {
+    exsweep_model::SigmaCoverage {
+        files: report.files as u64,
+        rules_loaded: report.loaded as u64,
+        filters_applied: report.filters_applied as u64,
+        skipped: report
+            .skipped
+            .iter()
+            .map(|s| exsweep_model::SigmaSkipped {
+                file: s.file.clone(),
+                rule: s.rule.clone(),
+                kind: s.kind.as_str().to_string(),
+                reason: s.reason.clone(),
+            })
+            .collect(),
+    }
 }
 
 /// Judges a log source: missing, damaged (most of what was parsed failed), short
@@ -87,6 +108,10 @@ pub fn assemble(
             judge(&mut read, log.consequence);
             logs.push(read);
         }
+        for mut read in std::mem::take(&mut hunt.other_event_logs) {
+            judge(&mut read, None);
+            logs.push(read);
+        }
         warnings.append(&mut hunt.warnings);
     }
     Coverage {
@@ -132,6 +157,7 @@ pub fn assemble(
         rule_timeouts: sweep.rule_timeouts,
         rules_loaded: loaded.rules,
         indicators_loaded: loaded.indicators,
+        sigma: loaded.sigma.map(sigma_coverage),
         warnings,
     }
 }

@@ -141,6 +141,9 @@ pub struct Inventory {
     pub logs: Vec<LogDir>,
     /// The event logs, when the inventory was asked to find them.
     pub event_logs: Vec<EventLog>,
+    /// The other `.evtx` files in the event-log folder (PowerShell, Task Scheduler
+    /// ...): no built-in check reads them; `--sigma` rules do.
+    pub other_event_files: Vec<FileEntry>,
     pub configs: Vec<ConfigSource>,
     /// For loose logs, what each file was taken for and why: (name, taken for, by).
     pub recognised: Vec<(String, String, String)>,
@@ -421,10 +424,14 @@ fn is_event_log_file(name: &str, log_file: &str) -> bool {
             .is_some_and(|rest| rest.starts_with('-') && rest.ends_with(".evtx"))
 }
 
-fn find_event_logs(evidence: &Evidence, warnings: &mut Vec<String>) -> Vec<EventLog> {
+/// The known event logs, and the other `.evtx` files beside them.
+fn find_event_logs(
+    evidence: &Evidence,
+    warnings: &mut Vec<String>,
+) -> (Vec<EventLog>, Vec<FileEntry>) {
     let (entries, listing) = evidence.list_files(&[EVENT_LOG_DIR.to_string()], &[]);
     warnings.extend(listing.warnings);
-    EVENT_LOGS
+    let known: Vec<EventLog> = EVENT_LOGS
         .iter()
         .map(|(channel, file, consequence)| EventLog {
             channel: *channel,
@@ -436,7 +443,18 @@ fn find_event_logs(evidence: &Evidence, warnings: &mut Vec<String>) -> Vec<Event
                 .cloned()
                 .collect(),
         })
-        .collect()
+        .collect();
+    let others = entries
+        .into_iter()
+        .filter(|e| {
+            let name = winpath::file_name(&e.windows_path);
+            name.to_lowercase().ends_with(".evtx")
+                && !known
+                    .iter()
+                    .any(|log| log.files.iter().any(|f| f.windows_path == e.windows_path))
+        })
+        .collect();
+    (known, others)
 }
 
 /// The hives and configuration files the inventory reads, and whether the evidence
@@ -538,6 +556,7 @@ fn loose_inventory(
         host: None,
         logs,
         event_logs,
+        other_event_files: Vec::new(),
         configs: config_sources(evidence),
         recognised,
         warnings: listing.warnings.clone(),
@@ -591,14 +610,14 @@ impl Inventory {
             .collect();
         // Most specific first, so the first match wins.
         zones.sort_by_key(|(k, _)| std::cmp::Reverse(k.len()));
-        let (logs, event_logs) = if with_logs {
+        let (logs, (event_logs, other_event_files)) = if with_logs {
             let iis_dirs = iis_log_dirs(evidence, iis.as_ref());
             (
                 find_logs(evidence, &ex_root, &iis_dirs, &mut warnings),
                 find_event_logs(evidence, &mut warnings),
             )
         } else {
-            (Vec::new(), Vec::new())
+            (Vec::new(), (Vec::new(), Vec::new()))
         };
         Inventory {
             exchange,
@@ -608,6 +627,7 @@ impl Inventory {
             host,
             logs,
             event_logs,
+            other_event_files,
             configs,
             recognised: Vec::new(),
             warnings,

@@ -18,6 +18,7 @@ use exsweep_indicators::baseline::Baselines;
 use exsweep_indicators::IndicatorSet;
 use exsweep_model::{finding, Finding, Report, Verdict};
 use exsweep_rules::RuleSet;
+use exsweep_sigma::{Routing, SigmaRules};
 use std::cmp::Reverse;
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
@@ -40,6 +41,10 @@ pub struct ScanRequest {
     /// Known-good baselines (`SHA256,build,relative path`, optionally gzipped).
     pub baselines: Vec<PathBuf>,
     pub rules: Vec<PathBuf>,
+    /// Sigma rule files or folders (`--sigma`), run over the event logs.
+    pub sigma: Vec<PathBuf>,
+    /// A routing file in place of the built-in one (`--sigma-routing`).
+    pub sigma_routing: Option<PathBuf>,
     pub max_file_size: u64,
     pub rule_timeout: Duration,
     pub host: Option<String>,
@@ -60,6 +65,8 @@ impl ScanRequest {
             iocs: Vec::new(),
             baselines: Vec::new(),
             rules: Vec::new(),
+            sigma: Vec::new(),
+            sigma_routing: None,
             max_file_size: DEFAULT_MAX_FILE_SIZE,
             rule_timeout: DEFAULT_RULE_TIMEOUT,
             host: None,
@@ -109,12 +116,36 @@ impl ScanRequest {
             }
         }
         let rules = RuleSet::build(&self.rules);
+        let sigma = self.load_sigma()?;
         Ok(ScanConfig {
             request: self,
             indicators,
             baselines,
             rules,
+            sigma,
         })
+    }
+}
+
+impl ScanRequest {
+    /// The `--sigma` rules with their routing, when any were given.
+    fn load_sigma(&self) -> Result<Option<SigmaRules>, String> {
+        if self.sigma.is_empty() {
+            return Ok(None);
+        }
+        for path in &self.sigma {
+            if !path.exists() {
+                return Err(format!("Sigma rule path {} does not exist", path.display()));
+            }
+        }
+        let routing = match &self.sigma_routing {
+            Some(path) => Routing::parse(
+                &std::fs::read_to_string(path)
+                    .map_err(|e| format!("cannot read {}: {e}", path.display()))?,
+            )?,
+            None => Routing::built_in(),
+        };
+        Ok(Some(SigmaRules::load(&self.sigma, routing)))
     }
 }
 
@@ -124,6 +155,7 @@ pub struct ScanConfig {
     indicators: IndicatorSet,
     baselines: Baselines,
     rules: RuleSet,
+    sigma: Option<SigmaRules>,
 }
 
 fn scan_id(started: SystemTime) -> String {
@@ -194,6 +226,7 @@ pub fn run(config: &ScanConfig, progress: &dyn Progress) -> Result<Report, Strin
             &config.indicators,
             &shells,
             &request.hunt,
+            config.sigma.as_ref(),
         )
     });
     let mut loader_warnings = config.indicators.warnings.clone();
@@ -206,6 +239,7 @@ pub fn run(config: &ScanConfig, progress: &dyn Progress) -> Result<Report, Strin
             indicators: config.indicators.len(),
             size_cap: request.max_file_size,
             warnings: &loader_warnings,
+            sigma: config.sigma.as_ref().map(|s| &s.report),
         },
         sweep_stats,
         hunted.as_mut(),

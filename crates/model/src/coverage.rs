@@ -105,6 +105,53 @@ pub struct RecognisedFile {
     pub by: String,
 }
 
+/// A Sigma rule (or rule file) `--sigma` did not load, and why.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct SigmaSkipped {
+    pub file: String,
+    /// The rule's title, when the file parsed that far.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rule: Option<String>,
+    /// `parse error`, `unsupported`, `no source` or `correlation not run`.
+    pub kind: String,
+    pub reason: String,
+}
+
+/// What `--sigma` loaded: every rule file read, and each rule loaded or left out.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct SigmaCoverage {
+    pub files: u64,
+    pub rules_loaded: u64,
+    pub filters_applied: u64,
+    pub skipped: Vec<SigmaSkipped>,
+}
+
+impl SigmaCoverage {
+    /// One line: `2,927 Sigma rules loaded from 3,754 files; 827 not: 827 no source`.
+    pub fn summary(&self) -> String {
+        let mut line = format!(
+            "{} Sigma rules loaded from {} files",
+            self.rules_loaded, self.files
+        );
+        if !self.skipped.is_empty() {
+            let mut kinds: std::collections::BTreeMap<&str, usize> = Default::default();
+            for s in &self.skipped {
+                *kinds.entry(s.kind.as_str()).or_default() += 1;
+            }
+            let parts: Vec<String> = kinds.iter().map(|(k, n)| format!("{n} {k}")).collect();
+            line.push_str(&format!(
+                "; {} not: {}",
+                self.skipped.len(),
+                parts.join(", ")
+            ));
+        }
+        if self.filters_applied > 0 {
+            line.push_str(&format!("; {} filters applied", self.filters_applied));
+        }
+        line
+    }
+}
+
 /// What the scan read, what it could not, and why.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct Coverage {
@@ -136,6 +183,9 @@ pub struct Coverage {
     pub rule_timeouts: u64,
     pub rules_loaded: usize,
     pub indicators_loaded: usize,
+    /// With `--sigma`: the load report.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sigma: Option<SigmaCoverage>,
     /// Human-readable notes on anything that went wrong; the scan went on.
     pub warnings: Vec<String>,
 }

@@ -23,7 +23,9 @@ pub mod text;
 pub mod verdict;
 
 pub use check::{Check, Class, Hit, Reference, Severity, Text};
-pub use coverage::{AreaCoverage, Coverage, LogCoverage, LogStatus, RecognisedFile};
+pub use coverage::{
+    AreaCoverage, Coverage, LogCoverage, LogStatus, RecognisedFile, SigmaCoverage, SigmaSkipped,
+};
 pub use finding::{
     ConfigItem, Entities, EventEvidence, Evidence, FileEvidence, FileTimes, Finding, LocalPath,
     LogLine, MatchedString, RemoteObservation, RuleInfo, ScoreReason, TrailEntry,

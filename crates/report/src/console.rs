@@ -517,6 +517,13 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         "  checks: {} YARA rules, {} indicators",
         cov.rules_loaded, cov.indicators_loaded
     )?;
+    if let Some(sigma) = &cov.sigma {
+        writeln!(
+            out,
+            "  sigma: {} (exsweep sigma check lists each)",
+            printable(sigma.summary().as_bytes())
+        )?;
+    }
     if !cov.warnings.is_empty() {
         writeln!(out, "  warnings ({}):", cov.warnings.len())?;
         for w in cov.warnings.iter().take(WARNINGS_SHOWN) {

@@ -400,6 +400,12 @@ pub fn page(report: &Report) -> Markup {
                             }
                         }
                     }
+                    p { "Checks: " (report.coverage.rules_loaded) " YARA rules, " (report.coverage.indicators_loaded) " indicators." }
+                    @if let Some(sigma) = &report.coverage.sigma {
+                        details { summary { (sigma.summary()) }
+                            ul { @for s in &sigma.skipped { li.mono { (s.kind) ": " (s.file) @if let Some(r) = &s.rule { " (" (r) ")" } ": " (s.reason) } } }
+                        }
+                    }
                     @if !report.coverage.warnings.is_empty() {
                         details { summary { (report.coverage.warnings.len()) " warning(s)" }
                             ul { @for w in &report.coverage.warnings { li.mono { (w) } } }

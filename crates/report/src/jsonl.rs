@@ -383,6 +383,17 @@ mod tests {
             areas: vec![area.clone()],
             configs: vec![area],
             warnings: vec!["a warning".into()],
+            sigma: Some(exsweep_model::SigmaCoverage {
+                files: 2,
+                rules_loaded: 1,
+                filters_applied: 0,
+                skipped: vec![exsweep_model::SigmaSkipped {
+                    file: "rules/linux/x.yml".into(),
+                    rule: Some("A Linux rule".into()),
+                    kind: "no source".into(),
+                    reason: "no log exsweep reads is product: linux".into(),
+                }],
+            }),
             ..Coverage::default()
         };
         Report {

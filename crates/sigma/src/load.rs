@@ -87,41 +87,6 @@ pub struct LoadReport {
     pub skipped: Vec<Skipped>,
 }
 
-impl LoadReport {
-    /// How many were skipped, per reason.
-    pub fn skipped_by_kind(&self) -> Vec<(SkippedKind, usize)> {
-        let mut counts: std::collections::BTreeMap<SkippedKind, usize> = Default::default();
-        for s in &self.skipped {
-            *counts.entry(s.kind).or_default() += 1;
-        }
-        counts.into_iter().collect()
-    }
-
-    /// One line: `3,120 Sigma rules loaded from 3,754 files; 634 not: 612 no source, ...`.
-    pub fn summary(&self) -> String {
-        let mut line = format!(
-            "{} Sigma rules loaded from {} files",
-            self.loaded, self.files
-        );
-        if !self.skipped.is_empty() {
-            let parts: Vec<String> = self
-                .skipped_by_kind()
-                .iter()
-                .map(|(k, n)| format!("{n} {}", k.as_str()))
-                .collect();
-            line.push_str(&format!(
-                "; {} not: {}",
-                self.skipped.len(),
-                parts.join(", ")
-            ));
-        }
-        if self.filters_applied > 0 {
-            line.push_str(&format!("; {} filters applied", self.filters_applied));
-        }
-        line
-    }
-}
-
 /// The rule files below `path` (or `path` itself), sorted; links are not followed.
 fn rule_files(path: &Path, report: &mut LoadReport) -> Vec<PathBuf> {
     let is_rule = |p: &Path| {

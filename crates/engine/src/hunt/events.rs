@@ -1,9 +1,12 @@
 //! The event-log part of the hunt: the Application, MSExchange Management, Security,
 //! Sysmon and Defender logs the inventory found, read with the `evtx` crate through
 //! [`exsweep_logs::evtx`]; damaged chunks and records are counted and the file goes on.
+//! With `--sigma`, every record also goes through the Sigma rules, and the other
+//! `.evtx` files of the event-log folder (PowerShell, Task Scheduler ...) are read for
+//! them alone.
 
 use super::options::HuntOptions;
-use crate::checks::events;
+use crate::checks::{self, events};
 use crate::contain::contain;
 use crate::inventory::Inventory;
 use exsweep_evidence::Evidence;
@@ -11,6 +14,7 @@ use exsweep_logs::evtx::{read_records, EventRecord, RecordRead};
 use exsweep_model::{
     excerpt, Entities, EventEvidence, Evidence as Seen, Finding, LogCoverage, Text,
 };
+use exsweep_sigma::SigmaRules;
 use rayon::prelude::*;
 use std::sync::Mutex;
 
@@ -24,7 +28,17 @@ pub struct EventsRead {
     pub findings: Vec<Finding>,
     /// What was read of each event log, in the inventory's order.
     pub logs: Vec<LogCoverage>,
+    /// With `--sigma`: what was read of each other `.evtx` file.
+    pub other_logs: Vec<LogCoverage>,
     pub warnings: Vec<String>,
+}
+
+/// How the coverage names an event log by its file: Windows writes a channel's `/`
+/// as `%4` (`Microsoft-Windows-PowerShell%4Operational.evtx`).
+fn channel_of_file(windows_path: &str) -> String {
+    let name = exsweep_evidence::winpath::file_name(windows_path);
+    let stem = name.get(..name.len().saturating_sub(5)).unwrap_or(name);
+    format!("EVTX {}", stem.replace("%4", "/"))
 }
 
 /// The account a record's process acted as: Sysmon's `User`; for a Security 4688 the
@@ -48,12 +62,24 @@ fn actor(event: &EventRecord) -> Option<String> {
 }
 
 /// Reads the event logs the inventory found.
-pub fn hunt(evidence: &Evidence, inventory: &Inventory, options: &HuntOptions) -> EventsRead {
+pub fn hunt(
+    evidence: &Evidence,
+    inventory: &Inventory,
+    options: &HuntOptions,
+    sigma: Option<&SigmaRules>,
+) -> EventsRead {
+    let known = inventory.event_logs.len();
+    let others: &[exsweep_evidence::FileEntry] = match sigma {
+        Some(_) => &inventory.other_event_files,
+        None => &[],
+    };
+    // (coverage slot, the channel its built-in checks know it as, the file)
     let files: Vec<_> = inventory
         .event_logs
         .iter()
         .enumerate()
-        .flat_map(|(i, log)| log.files.iter().map(move |f| (i, log.channel, f)))
+        .flat_map(|(i, log)| log.files.iter().map(move |f| (i, Some(log.channel), f)))
+        .chain(others.iter().enumerate().map(|(j, f)| (known + j, None, f)))
         .collect();
     let coverage: Vec<Mutex<LogCoverage>> = inventory
         .event_logs
@@ -65,6 +91,13 @@ pub fn hunt(evidence: &Evidence, inventory: &Inventory, options: &HuntOptions) -
                 ..LogCoverage::default()
             })
         })
+        .chain(others.iter().map(|f| {
+            Mutex::new(LogCoverage {
+                source: Text::Owned(channel_of_file(&f.windows_path)),
+                windows_path: f.windows_path.clone(),
+                ..LogCoverage::default()
+            })
+        }))
         .collect();
     let findings = Mutex::new(Vec::new());
     let warnings = Mutex::new(Vec::new());
@@ -112,13 +145,27 @@ pub fn hunt(evidence: &Evidence, inventory: &Inventory, options: &HuntOptions) -
                     return;
                 }
                 let mut hits = Vec::new();
-                events::check_event(*channel, &event, &mut hits);
+                if let Some(channel) = channel {
+                    events::check_event(*channel, &event, &mut hits);
+                }
+                if let Some(rules) = sigma {
+                    let record = checks::sigma::evtx_record(&event);
+                    hits.extend(
+                        rules
+                            .evaluate_evtx(&record)
+                            .iter()
+                            .map(checks::sigma::sigma_hit),
+                    );
+                }
                 if hits.is_empty() {
                     return;
                 }
                 let text = format!("{} {} {}", event.provider, event.event_id, event.text());
                 let seen = EventEvidence {
-                    source: Text::Borrowed(channel.name()),
+                    source: match channel {
+                        Some(channel) => Text::Borrowed(channel.name()),
+                        None => Text::Owned(format!("EVTX {}", event.channel)),
+                    },
                     windows_path: entry.windows_path.clone(),
                     local: local.clone(),
                     record_id: event.record_id,
@@ -164,12 +211,15 @@ pub fn hunt(evidence: &Evidence, inventory: &Inventory, options: &HuntOptions) -
         findings.lock().unwrap().extend(found);
         warnings.lock().unwrap().extend(notes);
     });
+    let mut logs: Vec<LogCoverage> = coverage
+        .into_iter()
+        .map(|c| c.into_inner().unwrap())
+        .collect();
+    let other_logs = logs.split_off(known);
     EventsRead {
         findings: findings.into_inner().unwrap(),
-        logs: coverage
-            .into_iter()
-            .map(|c| c.into_inner().unwrap())
-            .collect(),
+        logs,
+        other_logs,
         warnings: warnings.into_inner().unwrap(),
     }
 }

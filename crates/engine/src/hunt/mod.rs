@@ -23,6 +23,7 @@ use exsweep_indicators::IndicatorSet;
 use exsweep_logs::lines::{self, Needle, Needles};
 use exsweep_logs::{parse, segments};
 use exsweep_model::{Finding, LogCoverage, Text, TrailEntry};
+use exsweep_sigma::SigmaRules;
 use rayon::prelude::*;
 use std::sync::Mutex;
 
@@ -42,6 +43,8 @@ pub struct HuntResult {
     pub text_logs: Vec<LogCoverage>,
     /// What was read of each event log, in the inventory's order.
     pub event_logs: Vec<LogCoverage>,
+    /// With `--sigma`: what was read of the other `.evtx` files.
+    pub other_event_logs: Vec<LogCoverage>,
     pub warnings: Vec<String>,
     /// Every logged request of the `--follow` RequestId or IP, oldest first.
     pub trail: Vec<TrailEntry>,
@@ -56,6 +59,7 @@ pub fn hunt(
     indicators: &IndicatorSet,
     shells: &[ShellUrl],
     options: &HuntOptions,
+    sigma: Option<&SigmaRules>,
 ) -> HuntResult {
     let exchange_root = inventory
         .exchange
@@ -182,9 +186,10 @@ pub fn hunt(
     }
     result.trail = totals.trail.into_sorted();
     result.text_logs = stats.into_iter().map(|c| c.into_inner().unwrap()).collect();
-    let events = events::hunt(evidence, inventory, options);
+    let events = events::hunt(evidence, inventory, options, sigma);
     result.findings.extend(events.findings);
     result.event_logs = events.logs;
+    result.other_event_logs = events.other_logs;
     result.warnings.extend(events.warnings);
     result
 }
