@@ -269,3 +269,57 @@ fn a_scan_with_sigma_runs_every_event_log_names_the_rule_and_reports_the_load() 
         "the damaged log is named: {warnings}"
     );
 }
+
+#[test]
+fn sigmahq_s_web_rules_fire_on_the_planted_exchange_attacks_and_stay_quiet_on_benign_traffic() {
+    let Some(root) = sigmahq() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let evidence = dir.path().join("EXCH01");
+    let traces = exsweep_testkit::logs::write(&evidence, 4 << 20).unwrap();
+    let out = dir.path().join("scan.jsonl");
+    let run = std::process::Command::new(env!("CARGO_BIN_EXE_exsweep"))
+        .args(["scan", "-q", "--format", "jsonl", "-o"])
+        .arg(&out)
+        .arg("--sigma")
+        .arg(root.join("rules"))
+        .arg("--sigma")
+        .arg(root.join("rules-emerging-threats"))
+        .arg(&evidence)
+        .output()
+        .unwrap();
+    assert_eq!(run.status.code(), Some(1), "{run:?}");
+    let hits: Vec<serde_json::Value> = std::fs::read_to_string(&out)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter(|r| r["check_id"] == "EXS-SIGMA-001")
+        .collect();
+    let names: Vec<&str> = hits
+        .iter()
+        .map(|h| h["rule"]["name"].as_str().unwrap())
+        .collect();
+    for expected in [
+        "Successful Exchange ProxyShell Attack",
+        "Exchange Exploitation Used by HAFNIUM",
+    ] {
+        assert!(names.contains(&expected), "{expected} in {names:?}");
+    }
+    assert!(
+        hits.iter().any(|h| h["evidence"]["source"] == "HttpProxy"),
+        "SigmaHQ's webserver rules run over HttpProxy too: {names:?}"
+    );
+    // Benign traffic: every hit is on a line an attack was planted on.
+    for hit in &hits {
+        let (path, line) = (
+            hit["evidence"]["windows_path"].as_str().unwrap(),
+            hit["evidence"]["line"].as_u64().unwrap(),
+        );
+        assert!(
+            traces
+                .iter()
+                .any(|t| t.windows_path.eq_ignore_ascii_case(path) && t.line == line),
+            "a Sigma hit on benign traffic: {} at {path} line {line}",
+            hit["rule"]["name"]
+        );
+    }
+}

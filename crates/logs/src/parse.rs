@@ -148,6 +148,14 @@ impl Columns {
         self.count
     }
 
+    /// Every column of `record` with its (lower-case) name, in no set order.
+    pub fn named<'c, 'r>(&'c self, record: &'r [String]) -> Vec<(&'c str, &'r str)> {
+        self.index
+            .iter()
+            .filter_map(|(name, &i)| record.get(i).map(|v| (name.as_str(), v.as_str())))
+            .collect()
+    }
+
     /// The value of the first of `names` that the file has, if the record has it.
     pub fn get<'r>(&self, record: &'r [String], names: &[&str]) -> Option<&'r str> {
         names

@@ -145,6 +145,7 @@ impl SigmaRules {
         let mut report = LoadReport::default();
         let mut engine = rsigma_eval::Engine::new();
         let mut rules = HashMap::new();
+        let mut uses_stem = std::collections::HashSet::new();
         let sources = routing.all_logsources();
         let mut filters = Vec::new();
         let files: Vec<PathBuf> = paths
@@ -183,6 +184,11 @@ impl SigmaRules {
                 });
             }
             filters.extend(collection.filters.iter().map(|f| (name.clone(), f.clone())));
+            let fields = rsigma_eval::RuleFieldSet::collect(&collection, &[], false);
+            let stem_rules = fields
+                .origin("cs-uri-stem")
+                .map(|o| o.rule_titles.clone())
+                .unwrap_or_default();
             for rule in &collection.rules {
                 let wanted = logsource(&rule.logsource);
                 if !sources.iter().any(|s| s.satisfies(&wanted)) {
@@ -215,7 +221,11 @@ impl SigmaRules {
                     file: name.clone(),
                     logsource: wanted,
                 };
-                rules.insert(rule.id.clone().unwrap_or_else(|| rule.title.clone()), info);
+                let key = rule.id.clone().unwrap_or_else(|| rule.title.clone());
+                if stem_rules.contains(&rule.title) {
+                    uses_stem.insert(key.clone());
+                }
+                rules.insert(key, info);
             }
         }
         for (file, filter) in filters {
@@ -232,6 +242,7 @@ impl SigmaRules {
         SigmaRules {
             engine,
             rules,
+            uses_stem,
             routing,
             report,
         }

@@ -5,7 +5,7 @@
 //! routes give it.
 
 use crate::load::RuleInfo;
-use crate::routing::EvtxRouting;
+use crate::routing::{EvtxRouting, TextRoute};
 use crate::SigmaRules;
 use serde_json::{Map, Value};
 
@@ -108,7 +108,103 @@ fn text(value: &Value) -> String {
     }
 }
 
+/// A text-log line's columns as the rules see them: the header's names, the route's
+/// renames, `+` decoded where the route says; with `whole_uri`, `cs-uri-query` is the
+/// stem and the query together.
+fn text_event(route: &TextRoute, columns: &[(&str, &str)], whole_uri: bool) -> Value {
+    let mut map: Map<String, Value> = columns
+        .iter()
+        .map(|(k, v)| (k.to_string(), Value::String(v.to_string())))
+        .collect();
+    for (from, to) in &route.rename {
+        if let Some(v) = map.get(from).cloned() {
+            map.insert(to.clone(), v);
+        }
+    }
+    for field in &route.decode_plus {
+        if let Some(Value::String(s)) = map.get_mut(field) {
+            *s = s.replace('+', " ");
+        }
+    }
+    if whole_uri {
+        let part = |m: &Map<String, Value>, k: &str| {
+            m.get(k)
+                .and_then(Value::as_str)
+                .filter(|v| !v.is_empty() && *v != "-")
+                .map(str::to_string)
+        };
+        if let Some(stem) = part(&map, "cs-uri-stem") {
+            let uri = match part(&map, "cs-uri-query") {
+                Some(query) => format!("{stem}?{query}"),
+                None => stem,
+            };
+            map.insert("cs-uri-query".into(), Value::String(uri));
+        }
+    }
+    Value::Object(map)
+}
+
 impl SigmaRules {
+    /// The rules that match a line of the text log exsweep names `source`, given its
+    /// columns by their (lower-case) header names; each rule once.
+    pub fn evaluate_text(&self, source: &str, columns: &[(&str, &str)]) -> Vec<SigmaHit<'_>> {
+        let Some(route) = self.routing.text(source) else {
+            return Vec::new();
+        };
+        let ls = route.logsource.engine_form();
+        let mut hits = Vec::new();
+        // Rules that do not name the stem see the whole URI in the query; those that
+        // do see the two as logged.
+        for whole_uri in [true, false] {
+            if !whole_uri && self.uses_stem.is_empty() {
+                break;
+            }
+            let event = text_event(route, columns, whole_uri);
+            let event = rsigma_eval::JsonEvent::borrow(&event);
+            let results = self.engine.evaluate_with_logsource(&event, &ls);
+            self.collect(results, &mut hits, |key| {
+                self.uses_stem.contains(key) != whole_uri
+            });
+        }
+        hits
+    }
+
+    /// Turns the engine's results into hits, once per rule, keeping the rules `keep`
+    /// takes by key.
+    fn collect<'r>(
+        &'r self,
+        results: Vec<rsigma_eval::EvaluationResult>,
+        hits: &mut Vec<SigmaHit<'r>>,
+        keep: impl Fn(&str) -> bool,
+    ) {
+        for result in results {
+            let key = result
+                .header
+                .rule_id
+                .clone()
+                .unwrap_or_else(|| result.header.rule_title.clone());
+            if !keep(&key) {
+                continue;
+            }
+            let Some(rule) = self.rules.get(&key) else {
+                continue;
+            };
+            if hits.iter().any(|h| std::ptr::eq(h.rule, rule)) {
+                continue; // a rule that fits two of the record's logsources
+            }
+            let matched = result
+                .as_detection()
+                .map(|d| {
+                    d.matched_fields
+                        .iter()
+                        .map(|m| (m.field.clone(), text(&m.value)))
+                        .collect()
+                })
+                .unwrap_or_default();
+            hits.push(SigmaHit { rule, matched });
+        }
+    }
+
     /// The rules that match `record`, each once.
     pub fn evaluate_evtx(&self, record: &EvtxRecord) -> Vec<SigmaHit<'_>> {
         let routing = self
@@ -121,35 +217,9 @@ impl SigmaRules {
         let event = rsigma_eval::JsonEvent::borrow(&event);
         let mut hits: Vec<SigmaHit> = Vec::new();
         for ls in &routing.logsources {
-            let ls = rsigma_parser::LogSource {
-                product: ls.product.clone(),
-                service: ls.service.clone(),
-                category: ls.category.clone(),
-                ..Default::default()
-            };
-            for result in self.engine.evaluate_with_logsource(&event, &ls) {
-                let key = result
-                    .header
-                    .rule_id
-                    .clone()
-                    .unwrap_or_else(|| result.header.rule_title.clone());
-                let Some(rule) = self.rules.get(&key) else {
-                    continue;
-                };
-                if hits.iter().any(|h| std::ptr::eq(h.rule, rule)) {
-                    continue; // a rule that fits two of the record's categories
-                }
-                let matched = result
-                    .as_detection()
-                    .map(|d| {
-                        d.matched_fields
-                            .iter()
-                            .map(|m| (m.field.clone(), text(&m.value)))
-                            .collect()
-                    })
-                    .unwrap_or_default();
-                hits.push(SigmaHit { rule, matched });
-            }
+            let ls = ls.engine_form();
+            let results = self.engine.evaluate_with_logsource(&event, &ls);
+            self.collect(results, &mut hits, |_| true);
         }
         hits
     }
@@ -158,6 +228,28 @@ impl SigmaRules {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn iis_columns_get_sigma_names_and_the_whole_uri_goes_to_rules_without_the_stem() {
+        let routing = crate::Routing::built_in();
+        let route = routing.text("IIS").unwrap();
+        let columns = [
+            ("cs-uri-stem", "/ecp/y.js"),
+            ("cs-uri-query", "a=1"),
+            ("cs(user-agent)", "Mozilla/5.0+(Windows)"),
+        ];
+        let whole = text_event(route, &columns, true);
+        assert_eq!(whole["cs-uri-query"], "/ecp/y.js?a=1");
+        assert_eq!(whole["cs-user-agent"], "Mozilla/5.0 (Windows)");
+        let as_logged = text_event(route, &columns, false);
+        assert_eq!(as_logged["cs-uri-query"], "a=1");
+        let no_query = text_event(
+            route,
+            &[("cs-uri-stem", "/owa/"), ("cs-uri-query", "-")],
+            true,
+        );
+        assert_eq!(no_query["cs-uri-query"], "/owa/");
+    }
 
     #[test]
     fn renames_keep_the_original_and_hex_turns_decimal() {

@@ -32,6 +32,16 @@ impl LogSource {
             && fits(&rule.category, &self.category)
     }
 
+    /// The engine's form of it, for its logsource pruning.
+    pub(crate) fn engine_form(&self) -> rsigma_parser::LogSource {
+        rsigma_parser::LogSource {
+            product: self.product.clone(),
+            service: self.service.clone(),
+            category: self.category.clone(),
+            ..Default::default()
+        }
+    }
+
     pub fn describe(&self) -> String {
         [
             ("product", &self.product),
@@ -74,6 +84,12 @@ pub struct TextRoute {
     /// exsweep's name for the source (`IIS`, `HttpProxy`, `ECP Server`).
     pub source: String,
     pub logsource: LogSource,
+    /// Columns (lower case, as the header names them) given under Sigma's name too.
+    #[serde(default)]
+    pub rename: BTreeMap<String, String>,
+    /// Fields (after renaming) whose `+` stands for a space, as IIS writes them.
+    #[serde(default)]
+    pub decode_plus: Vec<String>,
 }
 
 /// The routing table.
@@ -152,12 +168,11 @@ impl Routing {
         out
     }
 
-    /// The logsource of a text log exsweep names `source`.
-    pub fn text(&self, source: &str) -> Option<&LogSource> {
+    /// The route of a text log exsweep names `source`.
+    pub fn text(&self, source: &str) -> Option<&TextRoute> {
         self.text
             .iter()
             .find(|r| r.source.eq_ignore_ascii_case(source))
-            .map(|r| &r.logsource)
     }
 
     /// Every logsource a route can give a record or line: a rule whose logsource none
@@ -221,10 +236,9 @@ mod tests {
             [ls(Some("windows"), Some("security"), None)]
         );
         assert!(routing.evtx("Nowhere", "x", 1).logsources.is_empty());
-        assert_eq!(
-            routing.text("IIS"),
-            Some(&ls(None, None, Some("webserver")))
-        );
+        let iis = routing.text("IIS").unwrap();
+        assert_eq!(iis.logsource, ls(None, None, Some("webserver")));
+        assert_eq!(iis.rename["cs(user-agent)"], "cs-user-agent");
     }
 
     #[test]

@@ -75,6 +75,8 @@ pub fn hunt(
         .logs
         .iter()
         .map(|dir| match logs::needles(&dir.source) {
+            // Sigma rules read every line of the logs they take.
+            _ if sigma.is_some_and(|s| s.reads_text(dir.source.name())) => Needles::every_line(),
             None => Needles::every_line(),
             Some(mut needles) => {
                 needles.push(Needle::plain("#fields"));
@@ -123,6 +125,7 @@ pub fn hunt(
                 &ctx,
                 shells,
                 options,
+                sigma,
             );
             let (counts, error) =
                 segments::select(evidence, &file.entry, &selections[*dir], &plan, &mut sink);

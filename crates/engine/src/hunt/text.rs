@@ -16,6 +16,7 @@ use exsweep_logs::LogSource;
 use exsweep_model::{
     excerpt, Entities, Evidence, Finding, LocalPath, LogCoverage, LogLine, Text, TrailEntry,
 };
+use exsweep_sigma::SigmaRules;
 
 /// What one file gave.
 pub struct FileRead {
@@ -38,6 +39,8 @@ pub struct FileHunt<'a> {
     ctx: &'a LogContext<'a>,
     shells: &'a [ShellUrl],
     options: &'a HuntOptions,
+    /// The `--sigma` rules, when they take lines of this file's kind.
+    sigma: Option<&'a SigmaRules>,
     read: FileRead,
 }
 
@@ -48,6 +51,7 @@ impl<'a> FileHunt<'a> {
         ctx: &'a LogContext<'a>,
         shells: &'a [ShellUrl],
         options: &'a HuntOptions,
+        sigma: Option<&'a SigmaRules>,
     ) -> FileHunt<'a> {
         FileHunt {
             file,
@@ -57,6 +61,7 @@ impl<'a> FileHunt<'a> {
             ctx,
             shells,
             options,
+            sigma: sigma.filter(|s| s.reads_text(file.source.name())),
             read: FileRead {
                 findings: Vec::new(),
                 trail: EarliestKept::new(MAX_TRAIL),
@@ -100,13 +105,14 @@ impl<'a> FileHunt<'a> {
         columns
     }
 
-    /// The fields of a line, and whether it read as a record of this log (a readable
-    /// time); `None` when the file's layout is unknown.
-    fn parse(&mut self, text: &str) -> Option<(Fields, bool)> {
+    /// The fields of a line, whether it read as a record of this log (a readable
+    /// time), and its values as the header orders them; `None` when the file's layout
+    /// is unknown.
+    fn parse(&mut self, text: &str) -> Option<(Fields, bool, Vec<String>)> {
         let file = self.file;
         let source = &file.source;
         if source == &LogSource::OabGenerator {
-            return Some((parse::free_text(text), true));
+            return Some((parse::free_text(text), true, Vec::new()));
         }
         let record: Vec<String> = if source.is_w3c() {
             text.split(' ').map(str::to_string).collect()
@@ -140,7 +146,7 @@ impl<'a> FileHunt<'a> {
             fields.text = Some(text.to_string());
         }
         let is_record = fields.time.is_some();
-        Some((fields, is_record))
+        Some((fields, is_record, record))
     }
 
     fn line_evidence(&self, fields: &Fields, number: u64, text: &str) -> (LogLine, Entities) {
@@ -206,9 +212,9 @@ impl LineSink for FileHunt<'_> {
                 return;
             }
         }
-        let (fields, is_record) = self
+        let (fields, is_record, record) = self
             .parse(text)
-            .unwrap_or_else(|| (Fields::default(), false));
+            .unwrap_or_else(|| (Fields::default(), false, Vec::new()));
         if is_record {
             self.read.coverage.parsed += 1;
             self.read.coverage.saw(fields.time);
@@ -223,6 +229,11 @@ impl LineSink for FileHunt<'_> {
         }
         let mut hits = Vec::new();
         logs::check_line(&self.file.source, &fields, text, self.ctx, &mut hits);
+        if let (Some(rules), Some(columns)) = (self.sigma, &self.columns) {
+            let named = columns.named(&record);
+            let found = rules.evaluate_text(self.file.source.name(), &named);
+            hits.extend(found.iter().map(crate::checks::sigma::sigma_hit));
+        }
         let stem = parse::url_path_key(fields.url_stem.as_deref().unwrap_or(""));
         let shell = self.shells.iter().find(|s| s.url == stem);
         let follow = self.follows(&fields, text);
@@ -274,7 +285,14 @@ mod tests {
             url: "/aspnet_client/x.aspx".into(),
             windows_path: r"C:\inetpub\wwwroot\aspnet_client\x.aspx".into(),
         }];
-        let mut hunt = FileHunt::new(&file, LocalPath::file(b"/x.log"), &ctx, &shells, options);
+        let mut hunt = FileHunt::new(
+            &file,
+            LocalPath::file(b"/x.log"),
+            &ctx,
+            &shells,
+            options,
+            None,
+        );
         for (i, line) in lines.iter().enumerate() {
             hunt.line(line.as_bytes(), i as u64 + 1);
         }
