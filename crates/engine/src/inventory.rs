@@ -515,6 +515,7 @@ fn loose_inventory(
         })
         .collect::<Vec<_>>();
     let mut recognised = Vec::new();
+    let mut other_event_files = Vec::new();
     for file in files.iter().filter(|_| with_logs) {
         let found = recognise::recognise(evidence, file);
         let taken_for = match &found.kind {
@@ -537,6 +538,10 @@ fn loose_inventory(
                 log.files.push(file.clone());
                 channel.name().to_string()
             }
+            Some(Kind::OtherEvents(name)) => {
+                other_event_files.push(file.clone());
+                format!("EVTX {name} (read with --sigma only)")
+            }
             None => NOT_READ.to_string(),
         };
         recognised.push((file.windows_path.clone(), taken_for, found.by));
@@ -556,7 +561,7 @@ fn loose_inventory(
         host: None,
         logs,
         event_logs,
-        other_event_files: Vec::new(),
+        other_event_files,
         configs: config_sources(evidence),
         recognised,
         warnings: listing.warnings.clone(),

@@ -34,6 +34,9 @@ const PROTOCOLS: [&str; 12] = [
 pub enum Kind {
     Text(LogSource),
     Events(Channel),
+    /// An event log no built-in check reads (PowerShell, Task Scheduler ...), by the
+    /// channel its records name: read for `--sigma` rules.
+    OtherEvents(String),
 }
 
 /// What a file was taken for (`None`: not a log exsweep reads), and why.
@@ -87,10 +90,13 @@ fn recognise_evtx(evidence: &Evidence, file: &FileEntry) -> Recognition {
                 Kind::Events(channel),
                 format!("EVTX whose records name the {name} log"),
             ),
-            None => not_read(format!(
-                "EVTX of the {} log, for which exsweep has no checks",
-                exsweep_model::printable(name.as_bytes())
-            )),
+            None => found(
+                Kind::OtherEvents(name.clone()),
+                format!(
+                    "EVTX whose records name the {} log (no built-in checks: read by --sigma rules)",
+                    exsweep_model::printable(name.as_bytes())
+                ),
+            ),
         },
         None => not_read("EVTX magic, but no readable record names its log"),
     }

@@ -72,10 +72,8 @@ pub fn sigma_hit(hit: &SigmaHit) -> Hit {
         .iter()
         .map(|(field, value)| format!("{field}={}", exsweep_model::excerpt(value)))
         .collect();
-    let mut detail = format!("{} ({})", rule.title, rule.file);
-    if let Some(description) = &rule.description {
-        detail.push_str(&format!(": {}", description.trim()));
-    }
+    // The rule's description travels once, in `rule.description`.
+    let mut detail = format!("{} ({}).", rule.title, rule.file);
     if !matched.is_empty() {
         detail.push_str(&format!(" Matched: {}.", matched.join("; ")));
     }

@@ -1,4 +1,5 @@
-//! The log hunt's caps: of one check's findings at most `cap` are kept, and of the
+//! The log hunt's caps: of one check's findings at most `cap` are kept (of a rule's,
+//! a Sigma rule's, at most `per_rule`: thousands of rules share one check), and of the
 //! `--follow` trail as many entries; the earliest (by time, then log file and line),
 //! whatever order the files were read in, so two runs over the same logs keep the same
 //! ones. The rest are counted.
@@ -104,16 +105,18 @@ impl EarliestKept<TrailEntry> {
     }
 }
 
-/// Per check, the earliest findings.
+/// Per check (per rule, for a finding that names one), the earliest findings.
 pub struct CappedFindings {
     cap: usize,
+    per_rule: usize,
     per_check: HashMap<Text, EarliestKept<Finding>>,
 }
 
 impl CappedFindings {
-    pub fn new(cap: usize) -> CappedFindings {
+    pub fn new(cap: usize, per_rule: usize) -> CappedFindings {
         CappedFindings {
             cap,
+            per_rule,
             per_check: HashMap::new(),
         }
     }
@@ -124,9 +127,16 @@ impl CappedFindings {
             finding.evidence.location(),
             finding.detail.clone(),
         );
+        let (group, cap) = match &finding.rule {
+            Some(rule) => (
+                Text::Owned(format!("{} rule {}", finding.check_id, rule.name)),
+                self.per_rule,
+            ),
+            None => (finding.check_id.clone(), self.cap),
+        };
         self.per_check
-            .entry(finding.check_id.clone())
-            .or_insert_with(|| EarliestKept::new(self.cap))
+            .entry(group)
+            .or_insert_with(|| EarliestKept::new(cap))
             .add(key, finding);
     }
 
@@ -135,13 +145,14 @@ impl CappedFindings {
         self.per_check.get(check_id).map_or(0, |k| k.seen)
     }
 
-    /// The checks that had more findings than the cap, with how many, by ID.
-    pub fn over_cap(&self) -> Vec<(&str, usize)> {
-        let mut over: Vec<(&str, usize)> = self
+    /// The checks (and rules) that had more findings than their cap, with how many
+    /// and how many were kept, by ID.
+    pub fn over_cap(&self) -> Vec<(&str, usize, usize)> {
+        let mut over: Vec<(&str, usize, usize)> = self
             .per_check
             .iter()
-            .filter(|(_, k)| k.seen > self.cap)
-            .map(|(id, k)| (&**id, k.seen))
+            .filter(|(_, k)| k.left_out() > 0)
+            .map(|(id, k)| (&**id, k.seen, k.seen - k.left_out()))
             .collect();
         over.sort();
         over
@@ -178,12 +189,12 @@ mod tests {
     #[test]
     fn the_earliest_are_kept_whatever_the_order() {
         let kept = |order: &[u64]| {
-            let mut capped = CappedFindings::new(3);
+            let mut capped = CappedFindings::new(3, 3);
             for s in order {
                 capped.add(at(*s));
             }
             assert_eq!(capped.seen(&KNOWN_ATTACKER_IP.id), order.len());
-            assert_eq!(capped.over_cap(), [("EXS-LOG-010", order.len())]);
+            assert_eq!(capped.over_cap(), [("EXS-LOG-010", order.len(), 3)]);
             let mut times: Vec<u64> = capped
                 .into_findings()
                 .iter()

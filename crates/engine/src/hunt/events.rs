@@ -5,6 +5,7 @@
 //! `.evtx` files of the event-log folder (PowerShell, Task Scheduler ...) are read for
 //! them alone.
 
+use super::cap::CappedFindings;
 use super::options::HuntOptions;
 use crate::checks::{self, events};
 use crate::contain::contain;
@@ -99,11 +100,13 @@ pub fn hunt(
             })
         }))
         .collect();
-    let findings = Mutex::new(Vec::new());
+    let findings = Mutex::new(CappedFindings::new(
+        usize::MAX,
+        super::MAX_FINDINGS_PER_RULE,
+    ));
     let warnings = Mutex::new(Vec::new());
     files.par_iter().for_each(|(i, channel, entry)| {
         let mut cov = LogCoverage::default();
-        let mut found = Vec::new();
         let mut notes = Vec::new();
         let reader = match evidence.open_seekable(entry, MAX_EVTX_IN_MEMORY) {
             Ok(r) => r,
@@ -182,8 +185,11 @@ pub fn hunt(
                         .map(str::to_string),
                     ..Entities::default()
                 };
+                // Straight into the capped set: a noisy rule over a big log keeps
+                // only its earliest findings in memory.
+                let mut kept = findings.lock().unwrap();
                 for hit in hits {
-                    found.push(Finding::new(
+                    kept.add(Finding::new(
                         hit,
                         Seen::EventRecord(seen.clone()),
                         entities.clone(),
@@ -208,7 +214,6 @@ pub fn hunt(
         cov.files = 1;
         cov.bytes = entry.size;
         coverage[*i].lock().unwrap().absorb(&cov);
-        findings.lock().unwrap().extend(found);
         warnings.lock().unwrap().extend(notes);
     });
     let mut logs: Vec<LogCoverage> = coverage
@@ -216,11 +221,14 @@ pub fn hunt(
         .map(|c| c.into_inner().unwrap())
         .collect();
     let other_logs = logs.split_off(known);
+    let findings = findings.into_inner().unwrap();
+    let mut warnings = warnings.into_inner().unwrap();
+    warnings.extend(super::over_cap_warnings(&findings));
     EventsRead {
-        findings: findings.into_inner().unwrap(),
+        findings: findings.into_findings(),
         logs,
         other_logs,
-        warnings: warnings.into_inner().unwrap(),
+        warnings,
     }
 }
 

@@ -33,6 +33,9 @@ const SEGMENT: u64 = 32 << 20;
 const WAITING_BUDGET: usize = 64 << 20;
 /// Per check, at most this many findings are kept; the rest are counted.
 const MAX_FINDINGS_PER_CHECK: usize = 5_000;
+/// Findings kept per rule of a check that runs many (Sigma): the earliest; the rest
+/// are counted in a warning, so a noisy rule over a big corpus cannot fill memory.
+pub const MAX_FINDINGS_PER_RULE: usize = 500;
 /// At most this many `--follow` trail entries are kept; the rest are counted.
 pub(crate) const MAX_TRAIL: usize = 10_000;
 /// What the hunt produced.
@@ -100,7 +103,7 @@ pub fn hunt(
         indicators,
     };
     let shared = Mutex::new(Totals {
-        findings: CappedFindings::new(MAX_FINDINGS_PER_CHECK),
+        findings: CappedFindings::new(MAX_FINDINGS_PER_CHECK, MAX_FINDINGS_PER_RULE),
         warnings: Vec::new(),
         trail: EarliestKept::new(MAX_TRAIL),
     });
@@ -170,12 +173,7 @@ pub fn hunt(
 
     let totals = shared.into_inner().unwrap();
     let mut result = HuntResult::default();
-    for (id, count) in totals.findings.over_cap() {
-        result.warnings.push(format!(
-            "{id}: {count} hits; the {MAX_FINDINGS_PER_CHECK} earliest are kept as findings, {} left out",
-            count - MAX_FINDINGS_PER_CHECK
-        ));
-    }
+    result.warnings.extend(over_cap_warnings(&totals.findings));
     result.warnings.extend(totals.warnings);
     let shell_hits_capped = totals.findings.seen(&logs::SHELL_ACCESS.id) > MAX_FINDINGS_PER_CHECK;
     let findings = correlate::merge_same_requests(totals.findings.into_findings());
@@ -195,6 +193,20 @@ pub fn hunt(
     result.other_event_logs = events.other_logs;
     result.warnings.extend(events.warnings);
     result
+}
+
+/// A warning for each check or rule that found more than it keeps.
+pub(crate) fn over_cap_warnings(findings: &CappedFindings) -> Vec<String> {
+    findings
+        .over_cap()
+        .into_iter()
+        .map(|(id, count, kept)| {
+            format!(
+                "{id}: {count} hits; the {kept} earliest are kept as findings, {} left out",
+                count - kept
+            )
+        })
+        .collect()
 }
 
 /// What the files hunted so far found, under the per-check cap.

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Sigma benchmark: `exsweep scan --sigma` over an EVTX corpus against Hayabusa (and
+# Chainsaw, where built) with the same SigmaHQ rules and thread count, in the same run.
+# The corpus is Yamato-Security's hayabusa-sample-evtx (the files its snapshot holds),
+# hard-linked COPIES times into one folder (about 100 MB a copy), read as loose logs;
+# a tenth of the copies is run too, to show exsweep's memory stays flat.
+#
+# usage: SAMPLES=DIR SIGMAHQ=DIR [HAYABUSA=bin] [CHAINSAW=bin] bench/sigma.sh [COPIES]
+#   SAMPLES   a checkout of hayabusa-sample-evtx
+#   SIGMAHQ   a SigmaHQ checkout (rules/, rules-emerging-threats/, rules-threat-hunting/)
+#   HAYABUSA  hayabusa v3.10.0 built from source (cargo build --release)
+#   CHAINSAW  chainsaw built from source, with its mappings/ beside it
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. bench/common.sh
+copies=${1:-20}
+work=${BENCH_DIR:-/tmp/exsweep-bench}
+threads=${THREADS:-$(nproc)}
+: "${SAMPLES:?set SAMPLES to a hayabusa-sample-evtx checkout}" "${SIGMAHQ:?set SIGMAHQ}"
+mkdir -p "$work"
+
+corpus() { # corpus NAME COPIES
+  local dir="$work/$1"
+  if [ ! -d "$dir" ]; then
+    for i in $(seq 1 "$2"); do
+      mkdir -p "$dir/copy-$i"
+      find "$SAMPLES" -name '*.evtx' -size +0 -print0 | while IFS= read -r -d '' f; do
+        ln "$f" "$dir/copy-$i/$(echo "${f#"$SAMPLES"/}" | tr '/ ' '__')" 2>/dev/null || cp "$f" "$dir/copy-$i/"
+      done
+    done
+  fi
+  echo "$dir"
+}
+cargo build --release --quiet
+big=$(corpus "evtx-$copies" "$copies")
+small=$(corpus "evtx-$((copies / 10))" "$((copies / 10))")
+echo "corpus: $(find "$big" -name '*.evtx' | wc -l) files, $(du -sh --apparent-size "$big" | cut -f1); threads: $threads"
+find "$big" -type f -exec cat {} + > /dev/null
+rules=(--sigma "$SIGMAHQ/rules" --sigma "$SIGMAHQ/rules-emerging-threats" --sigma "$SIGMAHQ/rules-threat-hunting")
+
+measure exsweep ./target/release/exsweep scan -q --threads "$threads" --layout loose "${rules[@]}" --format jsonl -o "$work/exsweep-sigma.jsonl" "$big"
+records=$(jq -s 'map(select(.record=="summary"))[0].coverage.logs | map(.lines) | add' "$work/exsweep-sigma.jsonl")
+hits=$(grep -c '"check_id":"EXS-SIGMA-001"' "$work/exsweep-sigma.jsonl" || true)
+echo "  exsweep: $records records, $(awk "BEGIN{printf \"%.0f\", $records / $best_secs}") records/s, $hits Sigma findings"
+
+if [ -n "${HAYABUSA:-}" ]; then
+  measure hayabusa "$HAYABUSA" csv-timeline -d "$big" -r "$SIGMAHQ/rules" -o "$work/hayabusa.csv" -C -w -q -t "$threads"
+  echo "  hayabusa: $(($(wc -l < "$work/hayabusa.csv") - 1)) detections, $(awk "BEGIN{printf \"%.0f\", $records / $best_secs}") records/s"
+fi
+if [ -n "${CHAINSAW:-}" ]; then
+  measure chainsaw "$CHAINSAW" hunt "$big" -s "$SIGMAHQ/rules" --mapping "$(dirname "$CHAINSAW")/../../mappings/sigma-event-logs-all.yml" --json -o "$work/chainsaw.json" -q
+  echo "  chainsaw: $(jq length "$work/chainsaw.json") detections"
+fi
+echo "memory at a tenth of the corpus:"
+measure exsweep-tenth ./target/release/exsweep scan -q --threads "$threads" --layout loose "${rules[@]}" --format jsonl -o "$work/exsweep-sigma-tenth.jsonl" "$small"
