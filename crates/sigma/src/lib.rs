@@ -9,18 +9,6 @@
 //! - [`load`]: rule files read, parsed, routed and compiled, each outcome recorded.
 //! - [`record`]: an EVTX record or a log line as the event the rules see.
 
-impl SigmaRules {
-    /// Whether any loaded rule takes lines of the text log exsweep names `source`:
-    /// then every line of it is read, not only those the built-in checks select.
-    pub fn reads_text(&self, source: &str) -> bool {
-        self.routing.text(source).is_some_and(|route| {
-            self.rules
-                .values()
-                .any(|r| route.logsource.satisfies(&r.logsource))
-        })
-    }
-}
-
 pub mod load;
 pub mod record;
 pub mod routing;
@@ -38,4 +26,16 @@ pub struct SigmaRules {
     uses_stem: std::collections::HashSet<String>,
     routing: Routing,
     pub report: LoadReport,
+}
+
+impl SigmaRules {
+    /// Whether any loaded rule takes lines of the text log exsweep names `source`:
+    /// then every line of it is read, not only those the built-in checks select.
+    pub fn reads_text(&self, source: &str) -> bool {
+        self.routing.text(source).is_some_and(|route| {
+            self.rules
+                .values()
+                .any(|r| route.logsource.satisfies(&r.logsource))
+        })
+    }
 }
