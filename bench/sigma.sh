@@ -5,11 +5,17 @@
 # hard-linked COPIES times into one folder (about 100 MB a copy), read as loose logs;
 # a tenth of the copies is run too, to show exsweep's memory stays flat.
 #
-# usage: SAMPLES=DIR SIGMAHQ=DIR [HAYABUSA=bin] [CHAINSAW=bin] bench/sigma.sh [COPIES]
-#   SAMPLES   a checkout of hayabusa-sample-evtx
-#   SIGMAHQ   a SigmaHQ checkout (rules/, rules-emerging-threats/, rules-threat-hunting/)
-#   HAYABUSA  hayabusa v3.10.0 built from source (cargo build --release)
-#   CHAINSAW  chainsaw built from source, with its mappings/ beside it
+# Hayabusa filters rules by the Channel its own conversion adds, so it runs
+# hayabusa-rules' conversion of SigmaHQ (`sigma/`, with its `config/`): given raw
+# SigmaHQ rules it enables two of them.
+#
+# usage: SAMPLES=DIR SIGMAHQ=DIR [HAYABUSA=bin HAYABUSA_RULES=DIR] [CHAINSAW=bin] bench/sigma.sh [COPIES]
+#   SAMPLES         a checkout of hayabusa-sample-evtx
+#   SIGMAHQ         a SigmaHQ checkout (rules/, rules-emerging-threats/, rules-threat-hunting/)
+#   HAYABUSA        hayabusa v3.10.0 built from source (cargo build --release; its git
+#                   dependency hayabusa-evtx given as a path)
+#   HAYABUSA_RULES  a hayabusa-rules checkout
+#   CHAINSAW        chainsaw built from source, with its mappings/ beside it
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . bench/common.sh
@@ -44,7 +50,8 @@ hits=$(grep -c '"check_id":"EXS-SIGMA-001"' "$work/exsweep-sigma.jsonl" || true)
 echo "  exsweep: $records records, $(awk "BEGIN{printf \"%.0f\", $records / $best_secs}") records/s, $hits Sigma findings"
 
 if [ -n "${HAYABUSA:-}" ]; then
-  measure hayabusa "$HAYABUSA" csv-timeline -d "$big" -r "$SIGMAHQ/rules" -o "$work/hayabusa.csv" -C -w -q -t "$threads"
+  : "${HAYABUSA_RULES:?set HAYABUSA_RULES to a hayabusa-rules checkout}"
+  measure hayabusa "$HAYABUSA" csv-timeline -d "$big" -r "$HAYABUSA_RULES/sigma" -c "$HAYABUSA_RULES/config" -o "$work/hayabusa.csv" -C -w -q -t "$threads"
   echo "  hayabusa: $(($(wc -l < "$work/hayabusa.csv") - 1)) detections, $(awk "BEGIN{printf \"%.0f\", $records / $best_secs}") records/s"
 fi
 if [ -n "${CHAINSAW:-}" ]; then
