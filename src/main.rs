@@ -154,13 +154,7 @@ fn check_sigma(
     paths: &[std::path::PathBuf],
     routing: Option<&std::path::Path>,
 ) -> Result<ExitCode, String> {
-    let routing = match routing {
-        Some(path) => exsweep_sigma::Routing::parse(
-            &std::fs::read_to_string(path)
-                .map_err(|e| format!("cannot read {}: {e}", path.display()))?,
-        )?,
-        None => exsweep_sigma::Routing::built_in(),
-    };
+    let routing = exsweep_sigma::Routing::from_file_or_built_in(routing)?;
     let rules = exsweep_sigma::SigmaRules::load(paths, routing);
     let report = exsweep_engine::coverage::sigma_coverage(&rules.report);
     let mut out = std::io::stdout().lock();

@@ -161,6 +161,30 @@ fn every_sigmahq_regression_pair_fires_from_evtx_and_from_json() {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
+/// Scans `evidence` with the Sigma rules in `rule_dirs` (the findings are expected:
+/// exit code 1) and returns its JSONL records.
+fn scan_with_sigma(
+    evidence: &Path,
+    rule_dirs: &[PathBuf],
+    scratch: &Path,
+) -> Vec<serde_json::Value> {
+    let out = scratch.join("scan.jsonl");
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_exsweep"));
+    command
+        .args(["scan", "-q", "--format", "jsonl", "-o"])
+        .arg(&out);
+    for dir in rule_dirs {
+        command.arg("--sigma").arg(dir);
+    }
+    let run = command.arg(evidence).output().unwrap();
+    assert_eq!(run.status.code(), Some(1), "{run:?}");
+    std::fs::read_to_string(&out)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
 /// Copies `from` to the server's event-log folder as `name`.
 fn place(logs: &Path, from: &Path, name: &str) {
     std::fs::copy(from, logs.join(name)).unwrap();
@@ -201,21 +225,7 @@ fn a_scan_with_sigma_runs_every_event_log_names_the_rule_and_reports_the_load() 
         &task_log,
         "Microsoft-Windows-TaskScheduler%4Operational.evtx",
     );
-    let out = dir.path().join("scan.jsonl");
-    let run = std::process::Command::new(env!("CARGO_BIN_EXE_exsweep"))
-        .args(["scan", "-q", "--format", "jsonl", "--sigma"])
-        .arg(root.join("rules"))
-        .arg("-o")
-        .arg(&out)
-        .arg(&evidence)
-        .output()
-        .unwrap();
-    assert_eq!(run.status.code(), Some(1), "{run:?}");
-    let records: Vec<serde_json::Value> = std::fs::read_to_string(&out)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let records = scan_with_sigma(&evidence, &[root.join("rules")], dir.path());
     let sigma: Vec<&serde_json::Value> = records
         .iter()
         .filter(|r| r["check_id"] == "EXS-SIGMA-001")
@@ -276,24 +286,14 @@ fn sigmahq_s_web_rules_fire_on_the_planted_exchange_attacks_and_stay_quiet_on_be
     let dir = tempfile::tempdir().unwrap();
     let evidence = dir.path().join("EXCH01");
     let traces = exsweep_testkit::logs::write(&evidence, 4 << 20).unwrap();
-    let out = dir.path().join("scan.jsonl");
-    let run = std::process::Command::new(env!("CARGO_BIN_EXE_exsweep"))
-        .args(["scan", "-q", "--format", "jsonl", "-o"])
-        .arg(&out)
-        .arg("--sigma")
-        .arg(root.join("rules"))
-        .arg("--sigma")
-        .arg(root.join("rules-emerging-threats"))
-        .arg(&evidence)
-        .output()
-        .unwrap();
-    assert_eq!(run.status.code(), Some(1), "{run:?}");
-    let hits: Vec<serde_json::Value> = std::fs::read_to_string(&out)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
-        .filter(|r| r["check_id"] == "EXS-SIGMA-001")
-        .collect();
+    let hits: Vec<serde_json::Value> = scan_with_sigma(
+        &evidence,
+        &[root.join("rules"), root.join("rules-emerging-threats")],
+        dir.path(),
+    )
+    .into_iter()
+    .filter(|r| r["check_id"] == "EXS-SIGMA-001")
+    .collect();
     let names: Vec<&str> = hits
         .iter()
         .map(|h| h["rule"]["name"].as_str().unwrap())

@@ -138,13 +138,7 @@ impl ScanRequest {
                 return Err(format!("Sigma rule path {} does not exist", path.display()));
             }
         }
-        let routing = match &self.sigma_routing {
-            Some(path) => Routing::parse(
-                &std::fs::read_to_string(path)
-                    .map_err(|e| format!("cannot read {}: {e}", path.display()))?,
-            )?,
-            None => Routing::built_in(),
-        };
+        let routing = Routing::from_file_or_built_in(self.sigma_routing.as_deref())?;
         Ok(Some(SigmaRules::load(&self.sigma, routing)))
     }
 }

@@ -57,7 +57,7 @@ fn severity_rank(s: Severity) -> u8 {
 }
 
 /// Where a finding was seen, in one line.
-fn place(f: &Finding) -> String {
+pub(crate) fn place(f: &Finding) -> String {
     match &f.evidence {
         Evidence::File(file) => file.windows_path.clone(),
         Evidence::LogLine(l) => format!("{} line {}", l.windows_path, l.line),

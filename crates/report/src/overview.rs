@@ -13,7 +13,7 @@
 
 use crate::saved::Record;
 use crate::timeline::time_text;
-use exsweep_model::{printable, rfc3339, Class, Evidence, Severity, VerdictLevel};
+use exsweep_model::{printable, rfc3339, Class, Severity, VerdictLevel};
 use maud::{html, Markup, PreEscaped, DOCTYPE};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io::{self, Write};
@@ -162,15 +162,7 @@ impl Overview {
                 let row = &mut self.rows[at as usize];
                 row.by_severity[f.severity as usize] += 1;
                 if row.top.len() < TOP_FINDINGS && f.severity >= Severity::Medium {
-                    let place = match &f.evidence {
-                        Evidence::File(file) => file.windows_path.clone(),
-                        Evidence::LogLine(l) => format!("{} line {}", l.windows_path, l.line),
-                        Evidence::EventRecord(e) => {
-                            format!("{} record {}", e.windows_path, e.record_id)
-                        }
-                        Evidence::Config(c) => c.windows_path.clone(),
-                        Evidence::Remote(r) => r.target.clone(),
-                    };
+                    let place = crate::html::place(f);
                     row.top.push(format!(
                         "{} {}: {} ({place})",
                         f.severity, f.check_id, f.title

@@ -117,6 +117,17 @@ impl Routing {
         yaml_serde::from_str(text).map_err(|e| format!("the Sigma routing file: {e}"))
     }
 
+    /// The routing in `path`, else the built-in one (`--sigma-routing`).
+    pub fn from_file_or_built_in(path: Option<&std::path::Path>) -> Result<Routing, String> {
+        match path {
+            Some(path) => Routing::parse(
+                &std::fs::read_to_string(path)
+                    .map_err(|e| format!("cannot read {}: {e}", path.display()))?,
+            ),
+            None => Ok(Routing::built_in()),
+        }
+    }
+
     pub fn built_in() -> Routing {
         Routing::parse(BUILT_IN).expect("the built-in routing parses (a unit test holds it)")
     }
