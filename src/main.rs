@@ -11,7 +11,8 @@ mod report;
 
 use clap::Parser;
 use exsweep_engine::checks::{
-    events::EVENT_CHECKS, exposure::EXPOSURE_CHECKS, iis::IIS_CHECKS, logs::LOG_CHECKS, CATALOG,
+    events::EVENT_CHECKS, exposure::EXPOSURE_CHECKS, iis::IIS_CHECKS, logs::LOG_CHECKS,
+    sigma::SIGMA_CHECKS, CATALOG,
 };
 use exsweep_engine::scan::{self, ScanRequest};
 use flags::{BaselineCommand, Cli, Command, DemoArgs, RulesCommand, SigmaCommand};
@@ -82,6 +83,7 @@ fn print_checks() -> Result<(), String> {
         .chain(EVENT_CHECKS)
         .chain(EXPOSURE_CHECKS)
         .chain(IIS_CHECKS)
+        .chain(SIGMA_CHECKS)
     {
         let refs: Vec<String> = c.references.iter().map(|r| r.to_string()).collect();
         writeln!(

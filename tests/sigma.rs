@@ -115,6 +115,7 @@ fn hits_of(rules: &SigmaRules, id: &str, records: &[EventRecord]) -> usize {
         .map(|r| {
             rules
                 .evaluate_evtx(&evtx_record(r))
+                .hits
                 .iter()
                 .filter(|h| h.rule.id.as_deref() == Some(id))
                 .count()
@@ -321,5 +322,176 @@ fn sigmahq_s_web_rules_fire_on_the_planted_exchange_attacks_and_stay_quiet_on_be
             "a Sigma hit on benign traffic: {} at {path} line {line}",
             hit["rule"]["name"]
         );
+    }
+}
+
+/// Two detection rules over Security logons and special-privilege grants, and one
+/// correlation rule of each kind issue #13 names, over a real Security log
+/// (`security_bad_string_cache.evtx`: 179 logons, 141 grants, over a few days).
+const CORRELATIONS: &str = r#"
+title: Logon
+id: 0e5b0c9a-0000-4000-8000-000000000001
+name: logon
+logsource: {product: windows, service: security}
+detection: {sel: {EventID: 4624}, condition: sel}
+level: low
+---
+title: Special privileges
+id: 0e5b0c9a-0000-4000-8000-000000000002
+name: special_privileges
+logsource: {product: windows, service: security}
+detection: {sel: {EventID: 4672}, condition: sel}
+level: low
+---
+title: Never logged
+id: 0e5b0c9a-0000-4000-8000-000000000003
+name: never
+logsource: {product: windows, service: security}
+detection: {sel: {EventID: 9999}, condition: sel}
+level: low
+---
+title: Many logons of one account
+id: 0e5b0c9a-0000-4000-8000-000000000010
+correlation:
+    type: event_count
+    rules: [logon]
+    group-by: [TargetUserName]
+    timespan: 1h
+    condition: {gte: 10}
+level: high
+---
+title: Too many logons of one account
+id: 0e5b0c9a-0000-4000-8000-000000000011
+correlation:
+    type: event_count
+    rules: [logon]
+    group-by: [TargetUserName]
+    timespan: 1h
+    condition: {gte: 100000}
+level: high
+---
+title: One account by several logon types
+id: 0e5b0c9a-0000-4000-8000-000000000012
+correlation:
+    type: value_count
+    rules: [logon]
+    group-by: [TargetUserName]
+    timespan: 1d
+    condition: {field: LogonType, gte: 2}
+level: medium
+---
+title: Privileges around a logon
+id: 0e5b0c9a-0000-4000-8000-000000000013
+correlation:
+    type: temporal
+    rules: [special_privileges, logon]
+    group-by: [LogonId]
+    aliases:
+        LogonId: {logon: TargetLogonId, special_privileges: SubjectLogonId}
+    timespan: 10s
+level: medium
+---
+title: Privileges after a logon
+id: 0e5b0c9a-0000-4000-8000-000000000014
+correlation:
+    type: temporal_ordered
+    rules: [logon, special_privileges]
+    group-by: [LogonId]
+    aliases:
+        LogonId: {logon: TargetLogonId, special_privileges: SubjectLogonId}
+    timespan: 10s
+level: medium
+---
+title: A logon and what never happens
+id: 0e5b0c9a-0000-4000-8000-000000000015
+correlation:
+    type: temporal
+    rules: [logon, never]
+    timespan: 1d
+level: high
+---
+title: Refers to a rule not loaded
+id: 0e5b0c9a-0000-4000-8000-000000000016
+correlation:
+    type: event_count
+    rules: [not_here]
+    timespan: 1h
+    condition: {gte: 1}
+"#;
+
+#[test]
+fn correlation_rules_of_every_kind_run_over_the_scan_s_records_in_time_order() {
+    let Some(root) = sigmahq() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let evidence = dir.path().join("EXCH01");
+    let logs = evidence.join("Windows/System32/winevt/Logs");
+    std::fs::create_dir_all(&logs).unwrap();
+    std::fs::create_dir_all(evidence.join("inetpub/wwwroot")).unwrap();
+    place(
+        &logs,
+        &root.join("../evtx/security_bad_string_cache.evtx"),
+        "Security.evtx",
+    );
+    let rules = dir.path().join("rules");
+    std::fs::create_dir_all(&rules).unwrap();
+    std::fs::write(rules.join("logons.yml"), CORRELATIONS).unwrap();
+    let records = scan_with_sigma(&evidence, &[rules], dir.path());
+    let sigma = &records.last().unwrap()["coverage"]["sigma"];
+    assert_eq!(sigma["rules_loaded"], 3, "{sigma}");
+    assert_eq!(sigma["correlations_loaded"], 6, "{sigma}");
+    let skipped = sigma["skipped"].as_array().unwrap();
+    assert_eq!(skipped.len(), 1, "{sigma}");
+    assert_eq!(skipped[0]["kind"], "unsupported");
+    assert!(skipped[0]["reason"].as_str().unwrap().contains("not_here"));
+
+    let findings: Vec<&serde_json::Value> = records
+        .iter()
+        .filter(|r| r["record"] == "finding")
+        .collect();
+    // `generate` is false: the rules correlations count do not report alone.
+    assert!(findings.iter().all(|f| f["check_id"] == "EXS-SIGMA-002"));
+    let fired = |title: &str| -> Vec<&serde_json::Value> {
+        findings
+            .iter()
+            .copied()
+            .filter(|f| f["rule"]["name"] == title)
+            .collect()
+    };
+    let many = fired("Many logons of one account");
+    let system = many
+        .iter()
+        .find(|f| {
+            f["detail"]
+                .as_str()
+                .unwrap()
+                .contains("TargetUserName=SYSTEM")
+        })
+        .expect("SYSTEM logs on more than ten times an hour");
+    assert_eq!(system["severity"], "high");
+    assert_eq!(
+        system["rule"]["meta_id"],
+        "0e5b0c9a-0000-4000-8000-000000000010"
+    );
+    assert_eq!(system["evidence"]["source"], "EVTX Security");
+    assert_eq!(system["evidence"]["event_id"], 4624);
+    assert!(system["detail"]
+        .as_str()
+        .unwrap()
+        .contains("10 events within 3600 s"));
+    // One finding per account, however often its count was met again.
+    let mut groups: Vec<&str> = many.iter().map(|f| f["detail"].as_str().unwrap()).collect();
+    groups.dedup();
+    assert_eq!(groups.len(), many.len());
+    assert!(fired("Too many logons of one account").is_empty());
+    assert!(!fired("One account by several logon types").is_empty());
+    assert!(fired("A logon and what never happens").is_empty());
+    // A grant follows its logon within a second, under the logon's id: both the
+    // unordered and the ordered rule see it, each once per logon session.
+    for title in ["Privileges around a logon", "Privileges after a logon"] {
+        let sessions = fired(title);
+        assert!(sessions.len() > 5, "{title}: {}", sessions.len());
+        assert!(sessions
+            .iter()
+            .all(|f| f["detail"].as_str().unwrap().contains("LogonId=0x")));
     }
 }

@@ -29,6 +29,7 @@ pub fn sigma_coverage(report: &exsweep_sigma::LoadReport) -> exsweep_model::Sigm
     exsweep_model::SigmaCoverage {
         files: report.files as u64,
         rules_loaded: report.loaded as u64,
+        correlations_loaded: report.correlations_loaded as u64,
         filters_applied: report.filters_applied as u64,
         skipped: report
             .skipped

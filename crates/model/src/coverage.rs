@@ -112,7 +112,7 @@ pub struct SigmaSkipped {
     /// The rule's title, when the file parsed that far.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rule: Option<String>,
-    /// `parse error`, `unsupported`, `no source` or `correlation not run`.
+    /// `parse error`, `unsupported` or `no source`.
     pub kind: String,
     pub reason: String,
 }
@@ -122,6 +122,9 @@ pub struct SigmaSkipped {
 pub struct SigmaCoverage {
     pub files: u64,
     pub rules_loaded: u64,
+    /// Correlation rules loaded (run over the scan's matches after it).
+    #[serde(default)]
+    pub correlations_loaded: u64,
     pub filters_applied: u64,
     pub skipped: Vec<SigmaSkipped>,
 }
@@ -129,10 +132,14 @@ pub struct SigmaCoverage {
 impl SigmaCoverage {
     /// One line: `2,927 Sigma rules loaded from 3,754 files; 827 not: 827 no source`.
     pub fn summary(&self) -> String {
-        let mut line = format!(
-            "{} Sigma rules loaded from {} files",
-            self.rules_loaded, self.files
-        );
+        let mut line = format!("{} Sigma rules", self.rules_loaded);
+        if self.correlations_loaded > 0 {
+            line.push_str(&format!(
+                " and {} correlation rules",
+                self.correlations_loaded
+            ));
+        }
+        line.push_str(&format!(" loaded from {} files", self.files));
         if !self.skipped.is_empty() {
             let mut kinds: std::collections::BTreeMap<&str, usize> = Default::default();
             for s in &self.skipped {

@@ -9,6 +9,7 @@ use crate::check::{Class, Hit, Reference, Severity, Text};
 use crate::text::{de_opt_time, ser_opt_time};
 use serde::{Deserialize, Serialize};
 use sha2::Digest;
+use std::borrow::Cow;
 use std::time::SystemTime;
 
 /// Where exsweep read something, losslessly: the local path, and for a member of a
@@ -354,7 +355,8 @@ pub struct Finding {
     /// 0-100, the sum of the reasons' points, clamped.
     pub score: u8,
     pub score_reasons: Vec<ScoreReason>,
-    pub references: Vec<Reference>,
+    /// Borrowed from the check where it can be: the findings of one rule share them.
+    pub references: Cow<'static, [Reference]>,
     /// What exactly was seen, in a sentence or two.
     pub detail: String,
     /// Why this kind of finding matters.
@@ -426,7 +428,7 @@ impl Finding {
             category: hit.check.category,
             score,
             score_reasons,
-            references: hit.check.references.into_owned(),
+            references: hit.check.references,
             detail: hit.detail,
             why: hit.check.why,
             action: hit.check.action,

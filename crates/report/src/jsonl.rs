@@ -386,6 +386,7 @@ mod tests {
             sigma: Some(exsweep_model::SigmaCoverage {
                 files: 2,
                 rules_loaded: 1,
+                correlations_loaded: 1,
                 filters_applied: 0,
                 skipped: vec![exsweep_model::SigmaSkipped {
                     file: "rules/linux/x.yml".into(),

@@ -8,13 +8,17 @@
 //!   a data file, and the field renames that go with it.
 //! - [`load`]: rule files read, parsed, routed and compiled, each outcome recorded.
 //! - [`record`]: an EVTX record or a log line as the event the rules see.
+//! - [`correlate`]: correlation rules over what the detection rules matched, after
+//!   the scan, in time order.
 
+pub mod correlate;
 pub mod load;
 pub mod record;
 pub mod routing;
 
+pub use correlate::{CorrelationHit, CorrelationInput};
 pub use load::{LoadReport, RuleInfo, Skipped, SkippedKind};
-pub use record::{EvtxRecord, SigmaHit};
+pub use record::{Evaluation, EvtxRecord, SigmaHit};
 pub use routing::{LogSource, Routing};
 
 /// Loaded rules, ready to run over records.
@@ -24,6 +28,7 @@ pub struct SigmaRules {
     rules: std::collections::HashMap<String, RuleInfo>,
     /// The keys of the rules that name `cs-uri-stem` (they see IIS's query alone).
     uses_stem: std::collections::HashSet<String>,
+    correlations: correlate::Correlations,
     routing: Routing,
     pub report: LoadReport,
 }

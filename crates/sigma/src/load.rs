@@ -3,6 +3,7 @@
 //! Each rule ends up loaded or in the [`LoadReport`] with its reason; nothing is
 //! dropped silently.
 
+use crate::correlate::Correlations;
 use crate::routing::{LogSource, Routing};
 use crate::SigmaRules;
 use std::collections::HashMap;
@@ -53,8 +54,6 @@ pub enum SkippedKind {
     Unsupported,
     /// None of the logs exsweep reads gives its logsource (`product: linux` ...).
     NoSource,
-    /// A correlation rule: not run by this version.
-    Correlation,
 }
 
 impl SkippedKind {
@@ -63,7 +62,6 @@ impl SkippedKind {
             SkippedKind::ParseError => "parse error",
             SkippedKind::Unsupported => "unsupported",
             SkippedKind::NoSource => "no source",
-            SkippedKind::Correlation => "correlation not run",
         }
     }
 }
@@ -83,6 +81,7 @@ pub struct Skipped {
 pub struct LoadReport {
     pub files: usize,
     pub loaded: usize,
+    pub correlations_loaded: usize,
     pub filters_applied: usize,
     pub skipped: Vec<Skipped>,
 }
@@ -127,7 +126,7 @@ fn rule_files(path: &Path, report: &mut LoadReport) -> Vec<PathBuf> {
     files
 }
 
-fn level_text(level: Option<&rsigma_parser::Level>) -> Option<String> {
+pub(crate) fn level_text(level: Option<&rsigma_parser::Level>) -> Option<String> {
     level.map(|l| format!("{l:?}").to_lowercase())
 }
 
@@ -139,15 +138,22 @@ fn logsource(ls: &rsigma_parser::LogSource) -> LogSource {
     }
 }
 
+/// A rule whose logsource some log gives, waiting to be compiled.
+struct Routed {
+    file: String,
+    rule: rsigma_parser::SigmaRule,
+    /// Whether it names `cs-uri-stem` (then it sees IIS's query alone).
+    uses_stem: bool,
+}
+
 impl SigmaRules {
     /// Loads every rule below `paths` with `routing`.
     pub fn load(paths: &[PathBuf], routing: Routing) -> SigmaRules {
         let mut report = LoadReport::default();
-        let mut engine = rsigma_eval::Engine::new();
-        let mut rules = HashMap::new();
-        let mut uses_stem = std::collections::HashSet::new();
         let sources = routing.all_logsources();
+        let mut routed = Vec::new();
         let mut filters = Vec::new();
+        let mut correlations = Vec::new();
         let files: Vec<PathBuf> = paths
             .iter()
             .flat_map(|p| rule_files(p, &mut report))
@@ -175,21 +181,19 @@ impl SigmaRules {
                     reason: error.clone(),
                 });
             }
-            for corr in &collection.correlations {
-                report.skipped.push(Skipped {
-                    file: name.clone(),
-                    rule: Some(corr.title.clone()),
-                    kind: SkippedKind::Correlation,
-                    reason: "correlation rules are not run by this version of exsweep".into(),
-                });
-            }
+            correlations.extend(
+                collection
+                    .correlations
+                    .iter()
+                    .map(|c| (name.clone(), c.clone())),
+            );
             filters.extend(collection.filters.iter().map(|f| (name.clone(), f.clone())));
             let fields = rsigma_eval::RuleFieldSet::collect(&collection, &[], false);
             let stem_rules = fields
                 .origin("cs-uri-stem")
                 .map(|o| o.rule_titles.clone())
                 .unwrap_or_default();
-            for rule in &collection.rules {
+            for rule in collection.rules {
                 let wanted = logsource(&rule.logsource);
                 if !sources.iter().any(|s| s.satisfies(&wanted)) {
                     report.skipped.push(Skipped {
@@ -200,17 +204,42 @@ impl SigmaRules {
                     });
                     continue;
                 }
-                if let Err(e) = engine.add_rule(rule) {
-                    report.skipped.push(Skipped {
-                        file: name.clone(),
-                        rule: Some(rule.title.clone()),
-                        kind: SkippedKind::Unsupported,
-                        reason: e.to_string(),
-                    });
-                    continue;
-                }
-                report.loaded += 1;
-                let info = RuleInfo {
+                routed.push(Routed {
+                    file: name.clone(),
+                    uses_stem: stem_rules.contains(&rule.title),
+                    rule,
+                });
+            }
+        }
+        // One batch: the engine rebuilds its candidate index once, not per rule.
+        let mut engine = rsigma_eval::Engine::new();
+        let failed: HashMap<usize, String> = engine
+            .add_rules(routed.iter().map(|r| &r.rule))
+            .into_iter()
+            .map(|(i, e)| (i, e.to_string()))
+            .collect();
+        let mut rules = HashMap::new();
+        let mut uses_stem = std::collections::HashSet::new();
+        let mut compiled = Vec::new();
+        for (i, routed) in routed.iter().enumerate() {
+            let rule = &routed.rule;
+            if let Some(reason) = failed.get(&i) {
+                report.skipped.push(Skipped {
+                    file: routed.file.clone(),
+                    rule: Some(rule.title.clone()),
+                    kind: SkippedKind::Unsupported,
+                    reason: reason.clone(),
+                });
+                continue;
+            }
+            report.loaded += 1;
+            let key = rule.id.clone().unwrap_or_else(|| rule.title.clone());
+            if routed.uses_stem {
+                uses_stem.insert(key.clone());
+            }
+            rules.insert(
+                key,
+                RuleInfo {
                     title: rule.title.clone(),
                     id: rule.id.clone(),
                     level: level_text(rule.level.as_ref()),
@@ -218,15 +247,11 @@ impl SigmaRules {
                     description: rule.description.clone(),
                     references: rule.references.clone(),
                     tags: rule.tags.clone(),
-                    file: name.clone(),
-                    logsource: wanted,
-                };
-                let key = rule.id.clone().unwrap_or_else(|| rule.title.clone());
-                if stem_rules.contains(&rule.title) {
-                    uses_stem.insert(key.clone());
-                }
-                rules.insert(key, info);
-            }
+                    file: routed.file.clone(),
+                    logsource: logsource(&rule.logsource),
+                },
+            );
+            compiled.push(rule);
         }
         for (file, filter) in filters {
             match engine.apply_filter(&filter) {
@@ -239,10 +264,13 @@ impl SigmaRules {
                 }),
             }
         }
+        let correlations = Correlations::build(&compiled, correlations, &mut report.skipped);
+        report.correlations_loaded = correlations.len();
         SigmaRules {
             engine,
             rules,
             uses_stem,
+            correlations,
             routing,
             report,
         }

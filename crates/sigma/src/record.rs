@@ -4,6 +4,7 @@
 //! with the route's renames and hex fields applied, evaluated once per logsource the
 //! routes give it.
 
+use crate::correlate::CorrelationInput;
 use crate::load::RuleInfo;
 use crate::routing::{EvtxRouting, TextRoute};
 use crate::SigmaRules;
@@ -20,6 +21,16 @@ pub struct EvtxRecord<'a> {
     pub system: &'a [(String, String)],
     /// `EventData` / `UserData` values with their names (empty for unnamed `Data`).
     pub data: &'a [(String, String)],
+}
+
+/// What the rules made of one record or line: the hits to report, and what the
+/// correlations keep of it.
+#[derive(Debug, Default)]
+pub struct Evaluation<'r> {
+    pub hits: Vec<SigmaHit<'r>>,
+    /// Set when a rule a correlation counts matched it: keep it (with its time) for
+    /// [`SigmaRules::correlate`].
+    pub correlation: Option<CorrelationInput>,
 }
 
 /// A rule that matched, and the fields that made it.
@@ -147,12 +158,12 @@ fn text_event(route: &TextRoute, columns: &[(&str, &str)], whole_uri: bool) -> V
 impl SigmaRules {
     /// The rules that match a line of the text log exsweep names `source`, given its
     /// columns by their (lower-case) header names; each rule once.
-    pub fn evaluate_text(&self, source: &str, columns: &[(&str, &str)]) -> Vec<SigmaHit<'_>> {
+    pub fn evaluate_text(&self, source: &str, columns: &[(&str, &str)]) -> Evaluation<'_> {
         let Some(route) = self.routing.text(source) else {
-            return Vec::new();
+            return Evaluation::default();
         };
         let ls = route.logsource.engine_form();
-        let mut hits = Vec::new();
+        let mut out = Evaluation::default();
         // Rules that do not name the stem see the whole URI in the query; those that
         // do see the two as logged.
         for whole_uri in [true, false] {
@@ -160,23 +171,26 @@ impl SigmaRules {
                 break;
             }
             let event = text_event(route, columns, whole_uri);
-            let event = rsigma_eval::JsonEvent::borrow(&event);
-            let results = self.engine.evaluate_with_logsource(&event, &ls);
-            self.collect(results, &mut hits, |key| {
+            let results = self
+                .engine
+                .evaluate_with_logsource(&rsigma_eval::JsonEvent::borrow(&event), &ls);
+            self.collect(results, &mut out, &event, |key| {
                 self.uses_stem.contains(key) != whole_uri
             });
         }
-        hits
+        out
     }
 
-    /// Turns the engine's results into hits, once per rule, keeping the rules `keep`
-    /// takes by key.
+    /// Turns the engine's results for `event` into hits, once per rule, keeping the
+    /// rules `keep` takes by key; those a correlation counts go to its input.
     fn collect<'r>(
         &'r self,
         results: Vec<rsigma_eval::EvaluationResult>,
-        hits: &mut Vec<SigmaHit<'r>>,
+        out: &mut Evaluation<'r>,
+        event: &Value,
         keep: impl Fn(&str) -> bool,
     ) {
+        let mut matched = Vec::new();
         for result in results {
             let key = result
                 .header
@@ -189,10 +203,14 @@ impl SigmaRules {
             let Some(rule) = self.rules.get(&key) else {
                 continue;
             };
-            if hits.iter().any(|h| std::ptr::eq(h.rule, rule)) {
+            matched.push(key.clone());
+            if self.correlations.silent.contains(&key) {
+                continue; // counted by a correlation, not reported alone
+            }
+            if out.hits.iter().any(|h| std::ptr::eq(h.rule, rule)) {
                 continue; // a rule that fits two of the record's logsources
             }
-            let matched = result
+            let mut fields: Vec<(String, String)> = result
                 .as_detection()
                 .map(|d| {
                     d.matched_fields
@@ -201,27 +219,47 @@ impl SigmaRules {
                         .collect()
                 })
                 .unwrap_or_default();
-            hits.push(SigmaHit { rule, matched });
+            // The engine lists them in the order of a hash map's selections: sorted,
+            // the same record gives the same finding in every run.
+            fields.sort();
+            fields.dedup();
+            out.hits.push(SigmaHit {
+                rule,
+                matched: fields,
+            });
+        }
+        if self.correlations.is_empty() {
+            return;
+        }
+        let input = self
+            .correlations
+            .input(matched.iter().map(String::as_str), |field| {
+                event.get(field).map(text)
+            });
+        match (&mut out.correlation, input) {
+            (Some(kept), Some(more)) => kept.merge(more),
+            (kept, input) => *kept = kept.take().or(input),
         }
     }
 
     /// The rules that match `record`, each once.
-    pub fn evaluate_evtx(&self, record: &EvtxRecord) -> Vec<SigmaHit<'_>> {
+    pub fn evaluate_evtx(&self, record: &EvtxRecord) -> Evaluation<'_> {
         let routing = self
             .routing
             .evtx(record.channel, record.provider, record.event_id);
+        let mut out = Evaluation::default();
         if routing.logsources.is_empty() || self.report.loaded == 0 {
-            return Vec::new();
+            return out;
         }
         let event = record.event(&routing);
-        let event = rsigma_eval::JsonEvent::borrow(&event);
-        let mut hits: Vec<SigmaHit> = Vec::new();
         for ls in &routing.logsources {
             let ls = ls.engine_form();
-            let results = self.engine.evaluate_with_logsource(&event, &ls);
-            self.collect(results, &mut hits, |_| true);
+            let results = self
+                .engine
+                .evaluate_with_logsource(&rsigma_eval::JsonEvent::borrow(&event), &ls);
+            self.collect(results, &mut out, &event, |_| true);
         }
-        hits
+        out
     }
 }
 

@@ -260,6 +260,7 @@ pub fn findings(evidence: &EvidenceSource, inventory: &Inventory) -> Vec<Finding
         // verdict line lists them.
         finding
             .references
+            .to_mut()
             .retain(|r| !matches!(r, Reference::Cve(id) if !open_ids.contains(&id.as_ref())));
         out.push(finding);
     }

@@ -35,7 +35,11 @@ const WAITING_BUDGET: usize = 64 << 20;
 const MAX_FINDINGS_PER_CHECK: usize = 5_000;
 /// Findings kept per rule of a check that runs many (Sigma): the earliest; the rest
 /// are counted in a warning, so a noisy rule over a big corpus cannot fill memory.
-pub const MAX_FINDINGS_PER_RULE: usize = 500;
+pub const MAX_FINDINGS_PER_RULE: usize = 100;
+/// Findings kept of all such rules together, per hunt (text logs, event logs): the
+/// most severe first, then the earliest, so memory stays flat however big the corpus
+/// and however many rules fire; the rest are counted in a warning per rule.
+pub const MAX_RULE_FINDINGS: usize = 10_000;
 /// At most this many `--follow` trail entries are kept; the rest are counted.
 pub(crate) const MAX_TRAIL: usize = 10_000;
 /// What the hunt produced.
@@ -103,7 +107,11 @@ pub fn hunt(
         indicators,
     };
     let shared = Mutex::new(Totals {
-        findings: CappedFindings::new(MAX_FINDINGS_PER_CHECK, MAX_FINDINGS_PER_RULE),
+        findings: CappedFindings::new(
+            MAX_FINDINGS_PER_CHECK,
+            MAX_FINDINGS_PER_RULE,
+            MAX_RULE_FINDINGS,
+        ),
         warnings: Vec::new(),
         trail: EarliestKept::new(MAX_TRAIL),
     });

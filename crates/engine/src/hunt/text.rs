@@ -232,7 +232,7 @@ impl LineSink for FileHunt<'_> {
         if let (Some(rules), Some(columns)) = (self.sigma, &self.columns) {
             let named = columns.named(&record);
             let found = rules.evaluate_text(self.file.source.name(), &named);
-            hits.extend(found.iter().map(crate::checks::sigma::sigma_hit));
+            hits.extend(found.hits.iter().map(crate::checks::sigma::sigma_hit));
         }
         let stem = parse::url_path_key(fields.url_stem.as_deref().unwrap_or(""));
         let shell = self.shells.iter().find(|s| s.url == stem);
