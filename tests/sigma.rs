@@ -495,3 +495,157 @@ fn correlation_rules_of_every_kind_run_over_the_scan_s_records_in_time_order() {
             .all(|f| f["detail"].as_str().unwrap().contains("LogonId=0x")));
     }
 }
+
+/// An MSExchange Management record (provider `MSExchange CmdletLogs`) as Exchange
+/// writes it: the cmdlet, then its parameters, as two unnamed `Data` values.
+fn cmdlet(event_id: u64, cmdlet: &str, parameters: &str) -> EventRecord {
+    EventRecord {
+        record_id: 1,
+        provider: "MSExchange CmdletLogs".into(),
+        event_id,
+        channel: "MSExchange Management".into(),
+        computer: "EXCH01.corp.example".into(),
+        data: [cmdlet, parameters, r"corp.example/Users/Administrator"]
+            .iter()
+            .map(|v| (String::new(), v.to_string()))
+            .collect(),
+        ..EventRecord::default()
+    }
+}
+
+/// The `msexchange-management` rules that fire on `record`, by file name.
+fn exchange_rules_on(rules: &SigmaRules, record: &EventRecord) -> Vec<String> {
+    let mut fired: Vec<String> = rules
+        .evaluate_evtx(&evtx_record(record))
+        .hits
+        .iter()
+        .filter(|h| h.rule.logsource.service.as_deref() == Some("msexchange-management"))
+        .map(|h| {
+            Path::new(&h.rule.file)
+                .file_stem()
+                .unwrap()
+                .to_string_lossy()
+                .into_owned()
+        })
+        .collect();
+    fired.sort();
+    fired
+}
+
+#[test]
+fn sigmahq_s_exchange_management_rules_fire_on_our_planted_cmdlets_and_not_on_benign_ones() {
+    let Some(root) = sigmahq() else { return };
+    let rules = rules(&root);
+    let shell = r#"<script language="JScript" runat="server">function Page_Load(){eval(Request["exsweep"],"unsafe");}</script>"#;
+    let planted = [
+        (
+            cmdlet(
+                1,
+                "New-MailboxExportRequest",
+                r#"-Mailbox "administrator@corp.example" -IncludeFolders "Drafts" -FilePath "\\127.0.0.1\C$\inetpub\wwwroot\aspnet_client\x.aspx""#,
+            ),
+            vec!["win_exchange_proxyshell_mailbox_export"],
+        ),
+        (
+            cmdlet(
+                1,
+                "New-ManagementRoleAssignment",
+                r#"-Role "Mailbox Import Export" -User "administrator@corp.example""#,
+            ),
+            vec!["win_exchange_proxyshell_mailbox_export"],
+        ),
+        (
+            cmdlet(
+                1,
+                "Remove-MailboxExportRequest",
+                r#"-Identity "administrator\MailboxExport" -Confirm "False""#,
+            ),
+            vec!["win_exchange_proxyshell_remove_mailbox_export"],
+        ),
+        (
+            cmdlet(
+                1,
+                "Set-OabVirtualDirectory",
+                &format!(r#"-ExternalUrl "http://f/{shell}" -Identity "OAB (Default Web Site)""#),
+            ),
+            vec![
+                "win_exchange_proxylogon_oabvirtualdir",
+                "win_exchange_set_oabvirtualdirectory_externalurl",
+            ],
+        ),
+        (
+            cmdlet(
+                1,
+                "New-ExchangeCertificate",
+                r#"-GenerateRequest -BinaryEncoded -RequestFile "\\localhost\C$\inetpub\wwwroot\aspnet_client\y.aspx" -SubjectName "c=US""#,
+            ),
+            vec!["win_exchange_proxyshell_certificate_generation"],
+        ),
+        (
+            cmdlet(
+                1,
+                "Install-TransportAgent",
+                r#"-Name "Security Interop Agent" -TransportAgentFactory "Microsoft.Exchange.Security.Interop.SecurityInteropAgentFactory" -AssemblyPath "C:\ProgramData\agent.dll""#,
+            ),
+            vec!["win_exchange_transportagent"],
+        ),
+        (
+            cmdlet(
+                6,
+                "Install-TransportAgent",
+                r#"-Name "x" -AssemblyPath "C:\Users\Public\x.dll""#,
+            ),
+            vec![
+                "win_exchange_transportagent",
+                "win_exchange_transportagent_failed",
+            ],
+        ),
+        (
+            cmdlet(
+                6,
+                "Cmdlet failed. Cmdlet Get-App, parameters {Identity=x}.",
+                "",
+            ),
+            vec!["win_exchange_cve_2021_42321"],
+        ),
+    ];
+    for (record, expected) in &planted {
+        assert_eq!(
+            exchange_rules_on(rules, record),
+            *expected,
+            "{:?}",
+            record.data
+        );
+    }
+    let benign = [
+        cmdlet(1, "Get-Mailbox", r#"-Identity "alice@corp.example""#),
+        cmdlet(
+            1,
+            "Set-OabVirtualDirectory",
+            r#"-ExternalUrl "https://mail.corp.example/OAB" -Identity "OAB (Default Web Site)""#,
+        ),
+        cmdlet(
+            1,
+            "Remove-MailboxExportRequest",
+            r#"-Identity "alice\MailboxExport""#,
+        ),
+        cmdlet(
+            1,
+            "New-ExchangeCertificate",
+            r#"-GenerateRequest -RequestFile "C:\certs\mail.req" -SubjectName "cn=mail.corp.example""#,
+        ),
+        cmdlet(
+            1,
+            "Set-Mailbox",
+            r#"-Identity "alice" -ForwardingSmtpAddress "smtp:bob@corp.example""#,
+        ),
+        cmdlet(1, "Get-App", r#"-Mailbox "alice""#),
+    ];
+    for record in &benign {
+        assert!(
+            exchange_rules_on(rules, record).is_empty(),
+            "{:?}",
+            record.data
+        );
+    }
+}

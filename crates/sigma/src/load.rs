@@ -138,6 +138,44 @@ fn logsource(ls: &rsigma_parser::LogSource) -> LogSource {
     }
 }
 
+/// Field-less items with only `|all` (`keywords: {'|all': [a, b]}`) are keywords: each
+/// value is searched for within the event's values, as the spec has keywords and as
+/// SigmaHQ's MSExchange Management rules are written. rsigma compiles them as field
+/// values matched whole, so such a rule could never fire; each plain value is given
+/// `*` on both sides instead.
+fn keywords_as_substrings(detection: &mut rsigma_parser::Detection) {
+    use rsigma_parser::{Detection, Modifier, SigmaValue, SpecialChar, StringPart};
+    match detection {
+        Detection::AllOf(items) => {
+            for item in items {
+                let keyword = item.field.name.is_none()
+                    && item.field.modifiers.iter().all(|m| *m == Modifier::All);
+                if !keyword {
+                    continue;
+                }
+                for value in &mut item.values {
+                    // A number among keywords (a status, `200`) is text in a message.
+                    if let SigmaValue::Integer(n) = value {
+                        *value =
+                            SigmaValue::String(rsigma_parser::SigmaString::new(&n.to_string()));
+                    }
+                    if let SigmaValue::String(text) = value {
+                        let star = StringPart::Special(SpecialChar::WildcardMulti);
+                        if text.parts.first() != Some(&star) {
+                            text.parts.insert(0, star.clone());
+                        }
+                        if text.parts.last() != Some(&star) {
+                            text.parts.push(star);
+                        }
+                    }
+                }
+            }
+        }
+        Detection::AnyOf(detections) => detections.iter_mut().for_each(keywords_as_substrings),
+        _ => {}
+    }
+}
+
 /// A rule whose logsource some log gives, waiting to be compiled.
 struct Routed {
     file: String,
@@ -193,7 +231,11 @@ impl SigmaRules {
                 .origin("cs-uri-stem")
                 .map(|o| o.rule_titles.clone())
                 .unwrap_or_default();
-            for rule in collection.rules {
+            for mut rule in collection.rules {
+                rule.detection
+                    .named
+                    .values_mut()
+                    .for_each(keywords_as_substrings);
                 let wanted = logsource(&rule.logsource);
                 if !sources.iter().any(|s| s.satisfies(&wanted)) {
                     report.skipped.push(Skipped {

@@ -80,6 +80,10 @@ impl EvtxRecord<'_> {
                 put(&mut map, k, Value::String(v.clone()));
             }
         }
+        if let (Some(field), false) = (routing.join_data, unnamed.is_empty()) {
+            let joined: Vec<&str> = unnamed.iter().filter_map(Value::as_str).collect();
+            map.insert(field.into(), joined.join(" ").into());
+        }
         if !unnamed.is_empty() {
             map.insert("Data".into(), Value::Array(unnamed));
         }
@@ -119,6 +123,22 @@ fn text(value: &Value) -> String {
     }
 }
 
+/// The field that holds a text-log line whole, for keyword rules: no rule names it.
+const LINE_FIELD: &str = "exsweep-line";
+
+/// `S:TIME=87;S:URL=/ecp/x?a=1;b;S:CMD=...` as `[("time", "87"), ("url", "/ecp/x?a=1;b"),
+/// ...]`: a pair ends only where `;` and the next key's prefix meet.
+fn split_pairs<'v>(held: &'v str, prefix: &str) -> Vec<(String, &'v str)> {
+    let Some(rest) = held.strip_prefix(prefix) else {
+        return Vec::new();
+    };
+    let boundary = format!(";{prefix}");
+    rest.split(boundary.as_str())
+        .filter_map(|pair| pair.split_once('='))
+        .map(|(key, value)| (key.to_ascii_lowercase(), value))
+        .collect()
+}
+
 /// A text-log line's columns as the rules see them: the header's names, the route's
 /// renames, `+` decoded where the route says; with `whole_uri`, `cs-uri-query` is the
 /// stem and the query together.
@@ -127,6 +147,12 @@ fn text_event(route: &TextRoute, columns: &[(&str, &str)], whole_uri: bool) -> V
         .iter()
         .map(|(k, v)| (k.to_string(), Value::String(v.to_string())))
         .collect();
+    if let Some(pairs) = &route.pairs {
+        let held = columns.iter().find(|(k, _)| *k == pairs.column);
+        for (key, value) in held.map_or(Vec::new(), |(_, v)| split_pairs(v, &pairs.key_prefix)) {
+            map.entry(key).or_insert(Value::String(value.to_string()));
+        }
+    }
     for (from, to) in &route.rename {
         if let Some(v) = map.get(from).cloned() {
             map.insert(to.clone(), v);
@@ -136,6 +162,12 @@ fn text_event(route: &TextRoute, columns: &[(&str, &str)], whole_uri: bool) -> V
         if let Some(Value::String(s)) = map.get_mut(field) {
             *s = s.replace('+', " ");
         }
+    }
+    if let Some(Value::String(url)) = route.url.as_ref().and_then(|f| map.get(f)) {
+        let (stem, query) = url.split_once('?').unwrap_or((url, "-"));
+        let (stem, query) = (stem.to_string(), query.to_string());
+        map.insert("cs-uri-stem".into(), Value::String(stem));
+        map.insert("cs-uri-query".into(), Value::String(query));
     }
     if whole_uri {
         let part = |m: &Map<String, Value>, k: &str| {
@@ -156,9 +188,15 @@ fn text_event(route: &TextRoute, columns: &[(&str, &str)], whole_uri: bool) -> V
 }
 
 impl SigmaRules {
-    /// The rules that match a line of the text log exsweep names `source`, given its
-    /// columns by their (lower-case) header names; each rule once.
-    pub fn evaluate_text(&self, source: &str, columns: &[(&str, &str)]) -> Evaluation<'_> {
+    /// The rules that match `line` of the text log exsweep names `source`, given its
+    /// columns by their (lower-case) header names; each rule once. Keyword rules
+    /// search the whole line too, as Sigma's keywords search a log's message.
+    pub fn evaluate_text(
+        &self,
+        source: &str,
+        line: &str,
+        columns: &[(&str, &str)],
+    ) -> Evaluation<'_> {
         let Some(route) = self.routing.text(source) else {
             return Evaluation::default();
         };
@@ -170,7 +208,10 @@ impl SigmaRules {
             if !whole_uri && self.uses_stem.is_empty() {
                 break;
             }
-            let event = text_event(route, columns, whole_uri);
+            let mut event = text_event(route, columns, whole_uri);
+            if let Value::Object(map) = &mut event {
+                map.insert(LINE_FIELD.into(), line.into());
+            }
             let results = self
                 .engine
                 .evaluate_with_logsource(&rsigma_eval::JsonEvent::borrow(&event), &ls);
@@ -290,6 +331,95 @@ mod tests {
     }
 
     #[test]
+    fn ecp_server_pairs_become_fields_and_its_url_a_stem_and_query() {
+        let routing = crate::Routing::built_in();
+        let route = routing.text("ECP Server").unwrap();
+        let data = "S:TIME=87;S:USR=corp/Users/eve;S:CMD=Set-OabVirtualDirectory.ExternalUrl=''http://f/<script>a();b()</script>'';S:URL=/ecp/DDI/DDIService.svc/SetObject?schema=OABVirtualDirectory&msExchEcpCanary=x";
+        let columns = [
+            ("timestamp", "2021-03-03T01:02:03.000Z"),
+            ("servername", "EXCH01"),
+            ("eventdata", data),
+        ];
+        let event = text_event(route, &columns, false);
+        assert_eq!(
+            event["cmd"],
+            "Set-OabVirtualDirectory.ExternalUrl=''http://f/<script>a();b()</script>''"
+        );
+        assert_eq!(event["cs-username"], "corp/Users/eve");
+        assert_eq!(event["cs-uri-stem"], "/ecp/DDI/DDIService.svc/SetObject");
+        assert_eq!(
+            event["cs-uri-query"],
+            "schema=OABVirtualDirectory&msExchEcpCanary=x"
+        );
+        let whole = text_event(route, &columns, true);
+        assert_eq!(
+            whole["cs-uri-query"],
+            "/ecp/DDI/DDIService.svc/SetObject?schema=OABVirtualDirectory&msExchEcpCanary=x"
+        );
+        assert!(split_pairs("no pairs here", "S:").is_empty());
+    }
+
+    #[test]
+    fn keyword_rules_search_within_values_and_across_a_text_line() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("k.yml"),
+            r#"
+title: Reset over POST
+id: 3c3c0000-0000-4000-8000-000000000001
+logsource: {category: webserver}
+detection:
+    keywords: {'|all': ['POST', 200, 'schema=Reset']}
+    condition: keywords
+---
+title: Cmdlet and parameter
+id: 3c3c0000-0000-4000-8000-000000000002
+logsource: {product: windows, service: msexchange-management}
+detection:
+    keywords: {'|all': ['Set-Mailbox', ' -ForwardingSmtpAddress ']}
+    condition: keywords
+"#,
+        )
+        .unwrap();
+        let rules = SigmaRules::load(&[dir.path().to_path_buf()], crate::Routing::built_in());
+        assert_eq!(rules.report.loaded, 2, "{:?}", rules.report.skipped);
+        let line = "2021-03-03 14:52:48 POST /ecp/y.js schema=ResetOABVirtualDirectory 200";
+        let columns = [
+            ("cs-method", "POST"),
+            ("cs-uri-stem", "/ecp/y.js"),
+            ("sc-status", "200"),
+        ];
+        let titles = |e: Evaluation| -> Vec<String> {
+            e.hits.iter().map(|h| h.rule.title.clone()).collect()
+        };
+        assert_eq!(
+            titles(rules.evaluate_text("IIS", line, &columns)),
+            ["Reset over POST"]
+        );
+        assert!(titles(rules.evaluate_text("IIS", "GET /owa/ 200", &columns)).is_empty());
+        let data = [
+            (String::new(), "Set-Mailbox".to_string()),
+            (
+                String::new(),
+                r#"-Identity "a" -ForwardingSmtpAddress "smtp:x@y""#.to_string(),
+            ),
+        ];
+        let record = EvtxRecord {
+            channel: "MSExchange Management",
+            provider: "MSExchange CmdletLogs",
+            event_id: 1,
+            record_id: 1,
+            computer: "EXCH01",
+            system: &[],
+            data: &data,
+        };
+        assert_eq!(
+            titles(rules.evaluate_evtx(&record)),
+            ["Cmdlet and parameter"]
+        );
+    }
+
+    #[test]
     fn renames_keep_the_original_and_hex_turns_decimal() {
         let data = vec![
             (
@@ -320,6 +450,7 @@ mod tests {
             ],
             hex: vec!["ProcessId", "ParentProcessId"],
             despace: true,
+            join_data: Some("DataText"),
         });
         assert_eq!(event["Image"], event["NewProcessName"]);
         assert_eq!(event["ProcessId"], "500");
@@ -330,5 +461,6 @@ mod tests {
             event["Data"],
             serde_json::json!(["Set-Mailbox", "-Identity x"])
         );
+        assert_eq!(event["DataText"], "Set-Mailbox -Identity x");
     }
 }

@@ -75,6 +75,12 @@ pub struct EvtxRoute {
     /// under the name without them (`ThreatName`), as Sigma rules write them.
     #[serde(default)]
     pub despace: bool,
+    /// The record's unnamed `Data` values joined with spaces, as one more field of
+    /// this name: a keyword rule's `|all` keywords must meet in one value, and MSExchange
+    /// Management logs a cmdlet and its parameters as two (`New-MailboxExportRequest`,
+    /// `-Mailbox "x" -FilePath ...`), which together read as the command was typed.
+    #[serde(default)]
+    pub join_data: Option<String>,
 }
 
 /// One text-log route.
@@ -90,6 +96,24 @@ pub struct TextRoute {
     /// Fields (after renaming) whose `+` stands for a space, as IIS writes them.
     #[serde(default)]
     pub decode_plus: Vec<String>,
+    /// A column of `KEY=value` pairs (ECP's `EventData`, `S:URL=...;S:CMD=...`) whose
+    /// keys become fields of their own (lower case, prefix dropped), before renaming.
+    #[serde(default)]
+    pub pairs: Option<Pairs>,
+    /// A field holding a whole URL (path and query), split into `cs-uri-stem` and
+    /// `cs-uri-query` after renaming.
+    #[serde(default)]
+    pub url: Option<String>,
+}
+
+/// How a column holds its `KEY=value` pairs.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Pairs {
+    pub column: String,
+    /// What starts each key (`S:`); a pair ends where `;` and the next start meet, so
+    /// a `;` inside a value (a script in a URL) stays in it.
+    pub key_prefix: String,
 }
 
 /// The routing table.
@@ -110,6 +134,7 @@ pub struct EvtxRouting<'r> {
     pub rename: Vec<(&'r str, &'r str)>,
     pub hex: Vec<&'r str>,
     pub despace: bool,
+    pub join_data: Option<&'r str>,
 }
 
 impl Routing {
@@ -161,6 +186,7 @@ impl Routing {
                 .extend(route.rename.iter().map(|(a, b)| (a.as_str(), b.as_str())));
             out.hex.extend(route.hex.iter().map(String::as_str));
             out.despace |= route.despace;
+            out.join_data = out.join_data.or(route.join_data.as_deref());
         }
         if !any {
             return out;

@@ -231,7 +231,7 @@ impl LineSink for FileHunt<'_> {
         logs::check_line(&self.file.source, &fields, text, self.ctx, &mut hits);
         if let (Some(rules), Some(columns)) = (self.sigma, &self.columns) {
             let named = columns.named(&record);
-            let found = rules.evaluate_text(self.file.source.name(), &named);
+            let found = rules.evaluate_text(self.file.source.name(), text, &named);
             hits.extend(found.hits.iter().map(crate::checks::sigma::sigma_hit));
         }
         let stem = parse::url_path_key(fields.url_stem.as_deref().unwrap_or(""));
