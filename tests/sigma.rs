@@ -649,3 +649,58 @@ fn sigmahq_s_exchange_management_rules_fire_on_our_planted_cmdlets_and_not_on_be
         );
     }
 }
+
+#[test]
+fn correlation_rules_run_over_the_text_logs_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let evidence = dir.path().join("EXCH01");
+    exsweep_testkit::logs::write(&evidence, 4 << 20).unwrap();
+    let rules = dir.path().join("rules");
+    std::fs::create_dir_all(&rules).unwrap();
+    std::fs::write(
+        rules.join("posts.yml"),
+        r#"
+title: A POST to OWA
+id: 5d5d0000-0000-4000-8000-000000000001
+name: owa_post
+logsource: {category: webserver}
+detection:
+    sel: {cs-method: POST, cs-uri-stem|startswith: /owa/}
+    condition: sel
+---
+title: Many POSTs to OWA from one address
+id: 5d5d0000-0000-4000-8000-000000000002
+correlation:
+    type: event_count
+    rules: [owa_post]
+    group-by: [c-ip]
+    timespan: 1d
+    condition: {gte: 3}
+level: medium
+"#,
+    )
+    .unwrap();
+    let records = scan_with_sigma(&evidence, &[rules], dir.path());
+    let sigma = &records.last().unwrap()["coverage"]["sigma"];
+    assert_eq!(sigma["correlations_loaded"], 1, "{sigma}");
+    let fired: Vec<&serde_json::Value> = records
+        .iter()
+        .filter(|r| r["check_id"] == "EXS-SIGMA-002")
+        .collect();
+    assert!(!fired.is_empty());
+    for finding in &fired {
+        assert_eq!(finding["evidence"]["kind"], "log_line", "{finding}");
+        assert!(["IIS", "HttpProxy"]
+            .iter()
+            .any(|s| finding["evidence"]["source"]
+                .as_str()
+                .unwrap()
+                .starts_with(s)));
+        let detail = finding["detail"].as_str().unwrap();
+        assert!(
+            detail.contains("events within 86400 s for c-ip="),
+            "{detail}"
+        );
+        assert!(detail.contains(" line "), "{detail}");
+    }
+}

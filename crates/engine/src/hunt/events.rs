@@ -6,20 +6,19 @@
 //! them alone.
 
 use super::cap::CappedFindings;
+use super::correlation::{self, LogOf, Place};
 use super::options::HuntOptions;
+use super::SigmaRun;
 use crate::checks::{self, events};
 use crate::contain::contain;
 use crate::inventory::Inventory;
 use exsweep_evidence::Evidence;
 use exsweep_logs::evtx::{read_records, EventRecord, RecordRead};
-use exsweep_logs::Channel;
 use exsweep_model::{
     excerpt, Entities, EventEvidence, Evidence as Seen, Finding, LogCoverage, Text,
 };
-use exsweep_sigma::{CorrelationInput, SigmaRules};
 use rayon::prelude::*;
 use std::sync::Mutex;
-use std::time::SystemTime;
 
 /// An EVTX file inside a zip or `.gz` is decompressed into memory up to this size.
 pub const MAX_EVTX_IN_MEMORY: u64 = 256 << 20;
@@ -34,112 +33,6 @@ pub struct EventsRead {
     /// With `--sigma`: what was read of each other `.evtx` file.
     pub other_logs: Vec<LogCoverage>,
     pub warnings: Vec<String>,
-}
-
-/// At most this many records are kept for the correlation rules (each a few dozen
-/// bytes); past it, correlations may count short, and a warning says so.
-const MAX_CORRELATION_INPUTS: usize = 200_000;
-
-/// A record a correlation rule's detection matched, kept for after the scan.
-struct Fed {
-    time: SystemTime,
-    input: CorrelationInput,
-    /// Index into the hunt's file list.
-    file: usize,
-    record_id: u64,
-    event_id: u64,
-    provider: String,
-}
-
-/// What the correlation rules get from the whole scan.
-#[derive(Default)]
-struct Correlating {
-    kept: Vec<Fed>,
-    left_out: usize,
-}
-
-impl Correlating {
-    fn add(&mut self, fed: Fed) {
-        if self.kept.len() < MAX_CORRELATION_INPUTS {
-            self.kept.push(fed);
-        } else {
-            self.left_out += 1;
-        }
-    }
-
-    fn warning(&self) -> Option<String> {
-        (self.left_out > 0).then(|| {
-            format!(
-                "Sigma correlations: {} records matched their rules; {MAX_CORRELATION_INPUTS} were \
-                 kept, {} left out, so counts may be short",
-                self.kept.len() + self.left_out,
-                self.left_out
-            )
-        })
-    }
-
-    /// The correlation rules run over the records kept, oldest first, as findings
-    /// placed on the record that completed each.
-    fn correlate(
-        self,
-        rules: &SigmaRules,
-        files: &[(usize, Option<Channel>, &exsweep_evidence::FileEntry)],
-        evidence: &Evidence,
-    ) -> Vec<Finding> {
-        let unix = |t: SystemTime| {
-            t.duration_since(SystemTime::UNIX_EPOCH)
-                .map_or(0, |d| d.as_secs() as i64)
-        };
-        let inputs: Vec<(i64, &CorrelationInput)> = self
-            .kept
-            .iter()
-            .map(|fed| (unix(fed.time), &fed.input))
-            .collect();
-        let name = |fed: &Fed| {
-            let (_, channel, entry) = files[fed.file];
-            match channel {
-                Some(channel) => Text::Borrowed(channel.name()),
-                None => Text::Owned(channel_of_file(&entry.windows_path)),
-            }
-        };
-        rules
-            .correlate(&inputs)
-            .iter()
-            .map(|hit| {
-                let records: Vec<String> = hit
-                    .events
-                    .iter()
-                    .filter_map(|&i| self.kept.get(i))
-                    .map(|fed| {
-                        format!(
-                            "{} record {} ({} {})",
-                            name(fed),
-                            fed.record_id,
-                            fed.provider,
-                            fed.event_id
-                        )
-                    })
-                    .collect();
-                let last = &self.kept[hit.fired_by];
-                let (_, _, entry) = files[last.file];
-                let seen = EventEvidence {
-                    source: name(last),
-                    windows_path: entry.windows_path.clone(),
-                    local: evidence.local_path(entry),
-                    record_id: last.record_id,
-                    time: Some(last.time),
-                    provider: last.provider.clone(),
-                    event_id: last.event_id,
-                    excerpt: excerpt(&records.join("; ")),
-                };
-                Finding::new(
-                    checks::sigma::correlation_hit(hit, &records),
-                    Seen::EventRecord(seen),
-                    Entities::default(),
-                )
-            })
-            .collect()
-    }
 }
 
 /// How the coverage names an event log by its file: Windows writes a channel's `/`
@@ -175,7 +68,7 @@ pub fn hunt(
     evidence: &Evidence,
     inventory: &Inventory,
     options: &HuntOptions,
-    sigma: Option<&SigmaRules>,
+    sigma: Option<SigmaRun>,
 ) -> EventsRead {
     let known = inventory.event_logs.len();
     let others: &[exsweep_evidence::FileEntry] = match sigma {
@@ -209,147 +102,143 @@ pub fn hunt(
         }))
         .collect();
     let findings = Mutex::new(CappedFindings::new(
-        usize::MAX,
+        super::MAX_FINDINGS_PER_CHECK,
         super::MAX_FINDINGS_PER_RULE,
         super::MAX_RULE_FINDINGS,
     ));
     let warnings = Mutex::new(Vec::new());
-    let fed = Mutex::new(Correlating::default());
-    files
-        .par_iter()
-        .enumerate()
-        .for_each(|(f, (i, channel, entry))| {
-            let f = &f;
-            let mut cov = LogCoverage::default();
-            let mut notes = Vec::new();
-            let reader = match evidence.open_seekable(entry, MAX_EVTX_IN_MEMORY) {
-                Ok(r) => r,
-                Err(e) => {
-                    warnings
-                        .lock()
-                        .unwrap()
-                        .push(format!("cannot read {}: {e}", entry.windows_path));
-                    return;
-                }
-            };
-            let local = evidence.local_path(entry);
-            let read = contain(&entry.windows_path, || {
-                read_records(reader, |read| {
-                    let event = match read {
-                        RecordRead::Event(event) => {
-                            cov.lines += 1;
-                            cov.parsed += 1;
-                            event
-                        }
-                        RecordRead::Unrecognised => {
-                            cov.lines += 1;
-                            cov.parse_failures += 1;
-                            return;
-                        }
-                        RecordRead::Damaged(e) => {
-                            cov.parse_failures += 1;
-                            if notes.len() < DAMAGE_WARNINGS {
-                                notes.push(format!(
-                                    "{}: damaged record skipped: {e}",
-                                    entry.windows_path
-                                ));
-                            }
-                            return;
-                        }
-                    };
-                    cov.saw(event.time);
-                    if options.outside_window(event.time) {
-                        return;
-                    }
-                    let mut hits = Vec::new();
-                    if let Some(channel) = channel {
-                        events::check_event(*channel, &event, &mut hits);
-                    }
-                    if let Some(rules) = sigma {
-                        let record = checks::sigma::evtx_record(&event);
-                        let evaluation = rules.evaluate_evtx(&record);
-                        hits.extend(evaluation.hits.iter().map(checks::sigma::sigma_hit));
-                        if let (Some(input), Some(time)) = (evaluation.correlation, event.time) {
-                            fed.lock().unwrap().add(Fed {
-                                time,
-                                input,
-                                file: *f,
-                                record_id: event.record_id,
-                                event_id: event.event_id,
-                                provider: event.provider.clone(),
-                            });
-                        }
-                    }
-                    if hits.is_empty() {
-                        return;
-                    }
-                    let text = format!("{} {} {}", event.provider, event.event_id, event.text());
-                    let seen = EventEvidence {
-                        source: match channel {
-                            Some(channel) => Text::Borrowed(channel.name()),
-                            None => Text::Owned(format!("EVTX {}", event.channel)),
-                        },
-                        windows_path: entry.windows_path.clone(),
-                        local: local.clone(),
-                        record_id: event.record_id,
-                        time: event.time,
-                        provider: event.provider.clone(),
-                        event_id: event.event_id,
-                        excerpt: excerpt(&text),
-                    };
-                    let entities = Entities {
-                        user: actor(&event),
-                        process: event
-                            .get("NewProcessName")
-                            .or(event.get("Image"))
-                            .map(str::to_string),
-                        ..Entities::default()
-                    };
-                    // Straight into the capped set: a noisy rule over a big log keeps
-                    // only its earliest findings in memory.
-                    let mut kept = findings.lock().unwrap();
-                    for hit in hits {
-                        kept.add(Finding::new(
-                            hit,
-                            Seen::EventRecord(seen.clone()),
-                            entities.clone(),
-                        ));
-                    }
-                })
-            });
-            match read {
-                Ok(Ok(())) => {}
-                Ok(Err(e)) => {
-                    warnings.lock().unwrap().push(format!(
-                        "{} is not a readable EVTX file: {e}",
-                        entry.windows_path
-                    ));
-                    return;
-                }
-                Err(warning) => {
-                    warnings.lock().unwrap().push(warning);
-                    return;
-                }
+    files.par_iter().for_each(|(i, channel, entry)| {
+        let mut log_of = None;
+        let mut cov = LogCoverage::default();
+        let mut notes = Vec::new();
+        let reader = match evidence.open_seekable(entry, MAX_EVTX_IN_MEMORY) {
+            Ok(r) => r,
+            Err(e) => {
+                warnings
+                    .lock()
+                    .unwrap()
+                    .push(format!("cannot read {}: {e}", entry.windows_path));
+                return;
             }
-            cov.files = 1;
-            cov.bytes = entry.size;
-            coverage[*i].lock().unwrap().absorb(&cov);
-            warnings.lock().unwrap().extend(notes);
+        };
+        let local = evidence.local_path(entry);
+        let read = contain(&entry.windows_path, || {
+            read_records(reader, |read| {
+                let event = match read {
+                    RecordRead::Event(event) => {
+                        cov.lines += 1;
+                        cov.parsed += 1;
+                        event
+                    }
+                    RecordRead::Unrecognised => {
+                        cov.lines += 1;
+                        cov.parse_failures += 1;
+                        return;
+                    }
+                    RecordRead::Damaged(e) => {
+                        cov.parse_failures += 1;
+                        if notes.len() < DAMAGE_WARNINGS {
+                            notes.push(format!(
+                                "{}: damaged record skipped: {e}",
+                                entry.windows_path
+                            ));
+                        }
+                        return;
+                    }
+                };
+                cov.saw(event.time);
+                if options.outside_window(event.time) {
+                    return;
+                }
+                let mut hits = Vec::new();
+                if let Some(channel) = channel {
+                    events::check_event(*channel, &event, &mut hits);
+                }
+                let source = || match channel {
+                    Some(channel) => Text::Borrowed(channel.name()),
+                    None => Text::Owned(format!("EVTX {}", event.channel)),
+                };
+                if let Some(sigma) = sigma {
+                    let record = checks::sigma::evtx_record(&event);
+                    let evaluation = sigma.rules.evaluate_evtx(&record);
+                    hits.extend(evaluation.hits.iter().map(checks::sigma::sigma_hit));
+                    correlation::feed(
+                        sigma.fed,
+                        evaluation.correlation,
+                        event.time,
+                        &mut log_of,
+                        || LogOf {
+                            source: source(),
+                            windows_path: entry.windows_path.clone(),
+                            local: local.clone(),
+                        },
+                        || Place::Record {
+                            record_id: event.record_id,
+                            event_id: event.event_id,
+                            provider: event.provider.clone(),
+                        },
+                    );
+                }
+                if hits.is_empty() {
+                    return;
+                }
+                let text = format!("{} {} {}", event.provider, event.event_id, event.text());
+                let seen = EventEvidence {
+                    source: source(),
+                    windows_path: entry.windows_path.clone(),
+                    local: local.clone(),
+                    record_id: event.record_id,
+                    time: event.time,
+                    provider: event.provider.clone(),
+                    event_id: event.event_id,
+                    excerpt: excerpt(&text),
+                };
+                let entities = Entities {
+                    user: actor(&event),
+                    process: event
+                        .get("NewProcessName")
+                        .or(event.get("Image"))
+                        .map(str::to_string),
+                    ..Entities::default()
+                };
+                // Straight into the capped set: a noisy rule over a big log keeps
+                // only its earliest findings in memory.
+                let mut kept = findings.lock().unwrap();
+                for hit in hits {
+                    kept.add(Finding::new(
+                        hit,
+                        Seen::EventRecord(seen.clone()),
+                        entities.clone(),
+                    ));
+                }
+            })
         });
+        match read {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => {
+                warnings.lock().unwrap().push(format!(
+                    "{} is not a readable EVTX file: {e}",
+                    entry.windows_path
+                ));
+                return;
+            }
+            Err(warning) => {
+                warnings.lock().unwrap().push(warning);
+                return;
+            }
+        }
+        cov.files = 1;
+        cov.bytes = entry.size;
+        coverage[*i].lock().unwrap().absorb(&cov);
+        warnings.lock().unwrap().extend(notes);
+    });
     let mut logs: Vec<LogCoverage> = coverage
         .into_iter()
         .map(|c| c.into_inner().unwrap())
         .collect();
     let other_logs = logs.split_off(known);
-    let mut findings = findings.into_inner().unwrap();
+    let findings = findings.into_inner().unwrap();
     let mut warnings = warnings.into_inner().unwrap();
-    if let Some(rules) = sigma {
-        let fed = fed.into_inner().unwrap();
-        warnings.extend(fed.warning());
-        for finding in fed.correlate(rules, &files, evidence) {
-            findings.add(finding);
-        }
-    }
     warnings.extend(super::over_cap_warnings(&findings));
     EventsRead {
         findings: findings.into_findings(),

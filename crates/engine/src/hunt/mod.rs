@@ -5,6 +5,7 @@
 //! logs' size. What the hunt read goes back per source, for the coverage to judge.
 
 mod cap;
+mod correlation;
 mod events;
 mod options;
 mod text;
@@ -32,7 +33,7 @@ const SEGMENT: u64 = 32 << 20;
 /// Selected lines of segments waiting for their turn, at most (bytes).
 const WAITING_BUDGET: usize = 64 << 20;
 /// Per check, at most this many findings are kept; the rest are counted.
-const MAX_FINDINGS_PER_CHECK: usize = 5_000;
+pub(crate) const MAX_FINDINGS_PER_CHECK: usize = 5_000;
 /// Findings kept per rule of a check that runs many (Sigma): the earliest; the rest
 /// are counted in a warning, so a noisy rule over a big corpus cannot fill memory.
 pub const MAX_FINDINGS_PER_RULE: usize = 100;
@@ -42,6 +43,14 @@ pub const MAX_FINDINGS_PER_RULE: usize = 100;
 pub const MAX_RULE_FINDINGS: usize = 10_000;
 /// At most this many `--follow` trail entries are kept; the rest are counted.
 pub(crate) const MAX_TRAIL: usize = 10_000;
+/// The `--sigma` rules as a hunt runs them: the rules, and where the records and lines
+/// their correlations need are kept until every log is read.
+#[derive(Clone, Copy)]
+pub struct SigmaRun<'a> {
+    pub rules: &'a SigmaRules,
+    fed: &'a Mutex<correlation::Correlating>,
+}
+
 /// What the hunt produced.
 #[derive(Default)]
 pub struct HuntResult {
@@ -66,8 +75,10 @@ pub fn hunt(
     indicators: &IndicatorSet,
     shells: &[ShellUrl],
     options: &HuntOptions,
-    sigma: Option<&SigmaRules>,
+    rules: Option<&SigmaRules>,
 ) -> HuntResult {
+    let fed = Mutex::new(correlation::Correlating::default());
+    let sigma = rules.map(|rules| SigmaRun { rules, fed: &fed });
     let exchange_root = inventory
         .exchange
         .as_ref()
@@ -83,7 +94,7 @@ pub fn hunt(
         .iter()
         .map(|dir| match logs::needles(&dir.source) {
             // Sigma rules read every line of the logs they take.
-            _ if sigma.is_some_and(|s| s.reads_text(dir.source.name())) => Needles::every_line(),
+            _ if rules.is_some_and(|s| s.reads_text(dir.source.name())) => Needles::every_line(),
             None => Needles::every_line(),
             Some(mut needles) => {
                 needles.push(Needle::plain("#fields"));
@@ -200,6 +211,11 @@ pub fn hunt(
     result.event_logs = events.logs;
     result.other_event_logs = events.other_logs;
     result.warnings.extend(events.warnings);
+    if let Some(rules) = rules {
+        let fed = fed.into_inner().unwrap();
+        result.warnings.extend(fed.warning());
+        result.findings.extend(fed.correlate(rules));
+    }
     result
 }
 

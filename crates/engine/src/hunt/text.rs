@@ -5,7 +5,9 @@
 //! log checks, requests to known shells, and the `--follow` trail.
 
 use super::cap::EarliestKept;
+use super::correlation::{self, LogOf, Place};
 use super::options::HuntOptions;
+use super::SigmaRun;
 use super::MAX_TRAIL;
 use crate::checks::logs::{self, LogContext};
 use crate::correlate::ShellUrl;
@@ -16,7 +18,6 @@ use exsweep_logs::LogSource;
 use exsweep_model::{
     excerpt, Entities, Evidence, Finding, LocalPath, LogCoverage, LogLine, Text, TrailEntry,
 };
-use exsweep_sigma::SigmaRules;
 
 /// What one file gave.
 pub struct FileRead {
@@ -40,7 +41,9 @@ pub struct FileHunt<'a> {
     shells: &'a [ShellUrl],
     options: &'a HuntOptions,
     /// The `--sigma` rules, when they take lines of this file's kind.
-    sigma: Option<&'a SigmaRules>,
+    sigma: Option<SigmaRun<'a>>,
+    /// This file as the correlation inputs name it, once one is kept.
+    log_of: Option<std::sync::Arc<LogOf>>,
     read: FileRead,
 }
 
@@ -51,7 +54,7 @@ impl<'a> FileHunt<'a> {
         ctx: &'a LogContext<'a>,
         shells: &'a [ShellUrl],
         options: &'a HuntOptions,
-        sigma: Option<&'a SigmaRules>,
+        sigma: Option<SigmaRun<'a>>,
     ) -> FileHunt<'a> {
         FileHunt {
             file,
@@ -61,7 +64,8 @@ impl<'a> FileHunt<'a> {
             ctx,
             shells,
             options,
-            sigma: sigma.filter(|s| s.reads_text(file.source.name())),
+            sigma: sigma.filter(|s| s.rules.reads_text(file.source.name())),
+            log_of: None,
             read: FileRead {
                 findings: Vec::new(),
                 trail: EarliestKept::new(MAX_TRAIL),
@@ -229,10 +233,24 @@ impl LineSink for FileHunt<'_> {
         }
         let mut hits = Vec::new();
         logs::check_line(&self.file.source, &fields, text, self.ctx, &mut hits);
-        if let (Some(rules), Some(columns)) = (self.sigma, &self.columns) {
+        if let (Some(sigma), Some(columns)) = (self.sigma, &self.columns) {
             let named = columns.named(&record);
-            let found = rules.evaluate_text(self.file.source.name(), text, &named);
+            let found = sigma
+                .rules
+                .evaluate_text(self.file.source.name(), text, &named);
             hits.extend(found.hits.iter().map(crate::checks::sigma::sigma_hit));
+            correlation::feed(
+                sigma.fed,
+                found.correlation,
+                fields.time,
+                &mut self.log_of,
+                || LogOf {
+                    source: Text::Borrowed(self.file.source.name()),
+                    windows_path: self.file.entry.windows_path.clone(),
+                    local: self.local.clone(),
+                },
+                || Place::Line(number),
+            );
         }
         let stem = parse::url_path_key(fields.url_stem.as_deref().unwrap_or(""));
         let shell = self.shells.iter().find(|s| s.url == stem);
