@@ -139,10 +139,10 @@ fn split_pairs<'v>(held: &'v str, prefix: &str) -> Vec<(String, &'v str)> {
         .collect()
 }
 
-/// A text-log line's columns as the rules see them: the header's names, the route's
-/// renames, `+` decoded where the route says; with `whole_uri`, `cs-uri-query` is the
-/// stem and the query together.
-fn text_event(route: &TextRoute, columns: &[(&str, &str)], whole_uri: bool) -> Value {
+/// A text-log line as the rules see it: its columns by the header's names, the
+/// route's pairs, renames and URL split, `+` decoded where the route says, and the line
+/// whole for keyword rules.
+fn text_event(route: &TextRoute, columns: &[(&str, &str)], line: &str) -> Map<String, Value> {
     let mut map: Map<String, Value> = columns
         .iter()
         .map(|(k, v)| (k.to_string(), Value::String(v.to_string())))
@@ -169,22 +169,27 @@ fn text_event(route: &TextRoute, columns: &[(&str, &str)], whole_uri: bool) -> V
         map.insert("cs-uri-stem".into(), Value::String(stem));
         map.insert("cs-uri-query".into(), Value::String(query));
     }
-    if whole_uri {
-        let part = |m: &Map<String, Value>, k: &str| {
-            m.get(k)
-                .and_then(Value::as_str)
-                .filter(|v| !v.is_empty() && *v != "-")
-                .map(str::to_string)
+    map.insert(LINE_FIELD.into(), line.into());
+    map
+}
+
+/// `event` with `cs-uri-query` holding the stem and the query together, as rules that
+/// do not name `cs-uri-stem` expect a web server's URI.
+fn with_whole_uri(mut event: Map<String, Value>) -> Map<String, Value> {
+    let part = |m: &Map<String, Value>, k: &str| {
+        m.get(k)
+            .and_then(Value::as_str)
+            .filter(|v| !v.is_empty() && *v != "-")
+            .map(str::to_string)
+    };
+    if let Some(stem) = part(&event, "cs-uri-stem") {
+        let uri = match part(&event, "cs-uri-query") {
+            Some(query) => format!("{stem}?{query}"),
+            None => stem,
         };
-        if let Some(stem) = part(&map, "cs-uri-stem") {
-            let uri = match part(&map, "cs-uri-query") {
-                Some(query) => format!("{stem}?{query}"),
-                None => stem,
-            };
-            map.insert("cs-uri-query".into(), Value::String(uri));
-        }
+        event.insert("cs-uri-query".into(), Value::String(uri));
     }
-    Value::Object(map)
+    event
 }
 
 impl SigmaRules {
@@ -204,14 +209,13 @@ impl SigmaRules {
         let mut out = Evaluation::default();
         // Rules that do not name the stem see the whole URI in the query; those that
         // do see the two as logged.
-        for whole_uri in [true, false] {
-            if !whole_uri && self.uses_stem.is_empty() {
-                break;
-            }
-            let mut event = text_event(route, columns, whole_uri);
-            if let Value::Object(map) = &mut event {
-                map.insert(LINE_FIELD.into(), line.into());
-            }
+        let as_logged = text_event(route, columns, line);
+        let stem_pass = (!self.uses_stem.is_empty()).then(|| as_logged.clone());
+        let passes = [(Some(with_whole_uri(as_logged)), true), (stem_pass, false)];
+        for (event, whole_uri) in passes {
+            let Some(event) = event.map(Value::Object) else {
+                continue;
+            };
             let results = self
                 .engine
                 .evaluate_with_logsource(&rsigma_eval::JsonEvent::borrow(&event), &ls);
@@ -317,16 +321,17 @@ mod tests {
             ("cs-uri-query", "a=1"),
             ("cs(user-agent)", "Mozilla/5.0+(Windows)"),
         ];
-        let whole = text_event(route, &columns, true);
+        let as_logged = text_event(route, &columns, "the line");
+        assert_eq!(as_logged["cs-uri-query"], "a=1");
+        assert_eq!(as_logged[LINE_FIELD], "the line");
+        let whole = with_whole_uri(as_logged);
         assert_eq!(whole["cs-uri-query"], "/ecp/y.js?a=1");
         assert_eq!(whole["cs-user-agent"], "Mozilla/5.0 (Windows)");
-        let as_logged = text_event(route, &columns, false);
-        assert_eq!(as_logged["cs-uri-query"], "a=1");
-        let no_query = text_event(
+        let no_query = with_whole_uri(text_event(
             route,
             &[("cs-uri-stem", "/owa/"), ("cs-uri-query", "-")],
-            true,
-        );
+            "",
+        ));
         assert_eq!(no_query["cs-uri-query"], "/owa/");
     }
 
@@ -340,7 +345,7 @@ mod tests {
             ("servername", "EXCH01"),
             ("eventdata", data),
         ];
-        let event = text_event(route, &columns, false);
+        let event = text_event(route, &columns, "");
         assert_eq!(
             event["cmd"],
             "Set-OabVirtualDirectory.ExternalUrl=''http://f/<script>a();b()</script>''"
@@ -351,7 +356,7 @@ mod tests {
             event["cs-uri-query"],
             "schema=OABVirtualDirectory&msExchEcpCanary=x"
         );
-        let whole = text_event(route, &columns, true);
+        let whole = with_whole_uri(event);
         assert_eq!(
             whole["cs-uri-query"],
             "/ecp/DDI/DDIService.svc/SetObject?schema=OABVirtualDirectory&msExchEcpCanary=x"
