@@ -73,38 +73,41 @@ fn severity(level: Option<&str>) -> (Severity, Class) {
 /// hundreds of findings a noisy rule keeps borrow one title and one list of references
 /// instead of each holding a copy.
 fn rule_check(check: &'static Check, rule: &SigmaRule) -> Check {
-    type Made = HashMap<(&'static str, String, String), Check>;
+    /// By check ID, rule file and rule key (its id, else its title): looked up with
+    /// borrowed text, so a hit allocates nothing once its rule's check is made.
+    type Made = HashMap<&'static str, HashMap<String, HashMap<String, Check>>>;
     static MADE: OnceLock<Mutex<Made>> = OnceLock::new();
-    let key = (
-        &*check.id,
-        rule.file.clone(),
-        rule.id.clone().unwrap_or_else(|| rule.title.clone()),
-    );
+    let key = rule.id.as_deref().unwrap_or(&rule.title);
     let mut made = MADE.get_or_init(Default::default).lock().unwrap();
-    made.entry(key)
-        .or_insert_with(|| {
-            let mut references = check.references.to_vec();
-            references.extend(rule.cves().into_iter().map(|c| Reference::Cve(c.into())));
-            references.extend(
-                rule.techniques()
-                    .into_iter()
-                    .map(|t| Reference::Attack(t.into())),
-            );
-            references.extend(
-                rule.references
-                    .iter()
-                    .map(|r| Reference::Url(r.clone().into())),
-            );
-            // The Detection Rule License asks that the author be shown with every match.
-            references.extend(rule.author.clone().map(|a| Reference::Author(a.into())));
-            let title = format!("{}: {}", check.title, rule.title);
-            Check {
-                title: Cow::Borrowed(Box::leak(title.into_boxed_str())),
-                references: Cow::Borrowed(Box::leak(references.into_boxed_slice())),
-                ..check.clone()
-            }
-        })
-        .clone()
+    let of_check = made.entry(&*check.id).or_default();
+    if let Some(done) = of_check.get(rule.file.as_str()).and_then(|m| m.get(key)) {
+        return done.clone();
+    }
+    let mut references = check.references.to_vec();
+    references.extend(rule.cves().into_iter().map(|c| Reference::Cve(c.into())));
+    references.extend(
+        rule.techniques()
+            .into_iter()
+            .map(|t| Reference::Attack(t.into())),
+    );
+    references.extend(
+        rule.references
+            .iter()
+            .map(|r| Reference::Url(r.clone().into())),
+    );
+    // The Detection Rule License asks that the author be shown with every match.
+    references.extend(rule.author.clone().map(|a| Reference::Author(a.into())));
+    let title = format!("{}: {}", check.title, rule.title);
+    let done = Check {
+        title: Cow::Borrowed(Box::leak(title.into_boxed_str())),
+        references: Cow::Borrowed(Box::leak(references.into_boxed_slice())),
+        ..check.clone()
+    };
+    of_check
+        .entry(rule.file.clone())
+        .or_default()
+        .insert(key.to_string(), done.clone());
+    done
 }
 
 /// `check` named for `rule`, with the rule's references, its level's severity and
