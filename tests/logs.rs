@@ -624,14 +624,14 @@ fn zip_of(path: &Path, members: &[(&str, &[u8])]) {
     zip.finish().unwrap();
 }
 
-/// A loose file's line: what it was taken for.
+/// What a loose file was taken for: the group that names it.
 fn taken_for<'r>(report: &'r Report, file: &str) -> &'r str {
     report
         .coverage
         .recognised
         .iter()
-        .find(|r| r.file == file)
-        .map(|r| r.taken_for.as_str())
+        .find(|group| group.files.iter().any(|f| f == file))
+        .map(|group| group.taken_for.as_str())
         .unwrap_or_else(|| panic!("{file} not in {:#?}", report.coverage.recognised))
 }
 

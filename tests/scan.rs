@@ -551,7 +551,7 @@ fn cli_formats_and_exit_codes() {
         assert_eq!(f["record"], "finding");
         assert!(f["timestamp"].as_str().unwrap().ends_with('Z'));
         assert!(f["check_id"].as_str().unwrap().starts_with("EXS-"));
-        assert_eq!(f["schema_version"], 2);
+        assert_eq!(f["schema_version"], 3);
         assert_eq!(f["id"].as_str().map(str::len), Some(16), "{f}");
         let path = f["evidence"]["windows_path"].as_str();
         assert!(path.unwrap().starts_with("C:\\"), "{f}");

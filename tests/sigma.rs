@@ -8,6 +8,7 @@
 
 use exsweep_engine::checks::sigma::evtx_record;
 use exsweep_logs::evtx::{read_records, record_from_json, EventRecord, RecordRead};
+use exsweep_model::RecognisedGroup;
 use exsweep_sigma::{Routing, SigmaRules, SkippedKind};
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
@@ -212,15 +213,7 @@ fn a_scan_with_sigma_runs_every_event_log_names_the_rule_and_reports_the_load() 
         "Application.evtx",
     );
     // A channel no built-in check reads: only Sigma does.
-    let tasks = root.join(
-        "regression_data/rules/windows/builtin/taskscheduler/win_taskscheduler_susp_schtasks_delete_or_disable",
-    );
-    let task_log = std::fs::read_dir(&tasks)
-        .unwrap()
-        .flatten()
-        .map(|e| e.path())
-        .find(|p| p.extension().is_some_and(|e| e == "evtx"))
-        .unwrap();
+    let task_log = task_scheduler_log(&root);
     place(
         &logs,
         &task_log,
@@ -279,6 +272,56 @@ fn a_scan_with_sigma_runs_every_event_log_names_the_rule_and_reports_the_load() 
         warnings.contains("Application.evtx"),
         "the damaged log is named: {warnings}"
     );
+}
+
+/// A Task Scheduler log of SigmaHQ's regression data: a channel only Sigma reads.
+fn task_scheduler_log(root: &Path) -> PathBuf {
+    let tasks = root.join(
+        "regression_data/rules/windows/builtin/taskscheduler/win_taskscheduler_susp_schtasks_delete_or_disable",
+    );
+    std::fs::read_dir(&tasks)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.extension().is_some_and(|e| e == "evtx"))
+        .unwrap()
+}
+
+#[test]
+fn many_loose_files_of_one_log_are_one_source_and_one_group_in_the_coverage() {
+    let Some(root) = sigmahq() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let evidence = dir.path().join("exports");
+    std::fs::create_dir_all(&evidence).unwrap();
+    let task_log = task_scheduler_log(&root);
+    let copies = RecognisedGroup::NAMES_LISTED + 5;
+    for i in 0..copies {
+        std::fs::copy(&task_log, evidence.join(format!("host-{i:03}.evtx"))).unwrap();
+    }
+    let records = scan_with_sigma(
+        &evidence,
+        &[root.join("rules/windows/builtin/taskscheduler")],
+        dir.path(),
+    );
+    let summary = records.iter().find(|r| r["record"] == "summary").unwrap();
+    let tasks: Vec<&serde_json::Value> = summary["coverage"]["logs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|l| l["source"] == "EVTX Microsoft-Windows-TaskScheduler/Operational")
+        .collect();
+    assert_eq!(tasks.len(), 1, "one source, however many files: {tasks:?}");
+    assert_eq!(tasks[0]["files"], copies);
+    assert_eq!(tasks[0]["windows_path"], "(loose logs)");
+    let groups = summary["coverage"]["recognised"].as_array().unwrap();
+    assert_eq!(groups.len(), 1, "{groups:?}");
+    assert_eq!(groups[0]["count"], copies);
+    let named = groups[0]["files"].as_array().unwrap();
+    assert_eq!(named.len(), RecognisedGroup::NAMES_LISTED);
+    assert_eq!(named[0], "host-000.evtx", "in the listing's order");
+    // Every copy was read.
+    let lines = tasks[0]["lines"].as_u64().unwrap() as usize;
+    assert!(lines > 0 && lines.is_multiple_of(copies), "{lines} records");
 }
 
 #[test]

@@ -8,7 +8,7 @@ use crate::hunt::HuntResult;
 use crate::inventory::{area_coverage, Inventory};
 use crate::sweep::SweepStats;
 use exsweep_evidence::Evidence;
-use exsweep_model::{AreaCoverage, Coverage, LogCoverage, LogStatus, RecognisedFile};
+use exsweep_model::{AreaCoverage, Coverage, LogCoverage, LogStatus};
 use std::time::{Duration, SystemTime};
 
 /// Investigations start here: logs that begin later may miss the 2021 campaigns.
@@ -117,15 +117,7 @@ pub fn assemble(
     }
     Coverage {
         layout: evidence.describe_layout().to_string(),
-        recognised: inventory
-            .recognised
-            .iter()
-            .map(|(file, taken_for, by)| RecognisedFile {
-                file: file.clone(),
-                taken_for: taken_for.clone(),
-                by: by.clone(),
-            })
-            .collect(),
+        recognised: inventory.recognised.clone(),
         logs,
         evidence_root: evidence.root().display().to_string(),
         drives: evidence.drives().iter().map(|d| format!("{d}:")).collect(),

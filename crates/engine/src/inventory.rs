@@ -13,7 +13,8 @@ use exsweep_evidence::known::{
 };
 use exsweep_evidence::{registry, winpath, Evidence, FileEntry};
 use exsweep_logs::{Channel, LogSource};
-use exsweep_model::AreaCoverage;
+use exsweep_model::{AreaCoverage, RecognisedGroup};
+use std::sync::Arc;
 
 const HIVE_READ_LIMIT: u64 = 512 << 20;
 
@@ -107,7 +108,7 @@ impl LogDir {
 pub struct LogFile {
     /// For HttpProxy, with the protocol folder the file sits in.
     pub source: LogSource,
-    pub entry: FileEntry,
+    pub entry: Arc<FileEntry>,
 }
 
 /// An event log the hunt reads, its files on the evidence, and what its absence means
@@ -116,7 +117,39 @@ pub struct EventLog {
     pub channel: Channel,
     pub windows_path: String,
     pub consequence: Option<&'static str>,
-    pub files: Vec<FileEntry>,
+    pub files: Vec<Arc<FileEntry>>,
+}
+
+/// An event log no built-in check reads (PowerShell, Task Scheduler ...), as one
+/// source however many files hold it: `--sigma` rules read it.
+pub struct OtherEventLog {
+    /// How the coverage names it: `EVTX` and the channel.
+    pub name: String,
+    /// Its file, or the folder its files were found in.
+    pub windows_path: String,
+    pub files: Vec<Arc<FileEntry>>,
+}
+
+impl OtherEventLog {
+    /// Puts a file with the others of its log, by the log's name.
+    fn file_under(
+        logs: &mut Vec<OtherEventLog>,
+        name: String,
+        windows_path: &str,
+        file: Arc<FileEntry>,
+    ) {
+        match logs.iter_mut().find(|log| log.name == name) {
+            Some(log) => {
+                log.windows_path = windows_path.to_string();
+                log.files.push(file);
+            }
+            None => logs.push(OtherEventLog {
+                name,
+                windows_path: file.windows_path.clone(),
+                files: vec![file],
+            }),
+        }
+    }
 }
 
 /// A hive or configuration file the inventory reads, and whether the evidence held it.
@@ -141,12 +174,12 @@ pub struct Inventory {
     pub logs: Vec<LogDir>,
     /// The event logs, when the inventory was asked to find them.
     pub event_logs: Vec<EventLog>,
-    /// The other `.evtx` files in the event-log folder (PowerShell, Task Scheduler
-    /// ...): no built-in check reads them; `--sigma` rules do.
-    pub other_event_files: Vec<FileEntry>,
+    /// The other event logs (PowerShell, Task Scheduler ...): no built-in check
+    /// reads them; `--sigma` rules do.
+    pub other_event_logs: Vec<OtherEventLog>,
     pub configs: Vec<ConfigSource>,
-    /// For loose logs, what each file was taken for and why: (name, taken for, by).
-    pub recognised: Vec<(String, String, String)>,
+    /// For loose logs, what the files were taken for and why.
+    pub recognised: Vec<RecognisedGroup>,
     pub warnings: Vec<String>,
     zones: Vec<(String, Zone)>,
 }
@@ -370,7 +403,10 @@ fn find_logs(
                 },
                 other => other.clone(),
             };
-            dir.files.push(LogFile { source, entry });
+            dir.files.push(LogFile {
+                source,
+                entry: Arc::new(entry),
+            });
         }
         if matches!(dir.source, LogSource::HttpProxy { .. } | LogSource::Iis) {
             found.extend(split_by_folder(dir));
@@ -424,13 +460,22 @@ fn is_event_log_file(name: &str, log_file: &str) -> bool {
             .is_some_and(|rest| rest.starts_with('-') && rest.ends_with(".evtx"))
 }
 
-/// The known event logs, and the other `.evtx` files beside them.
+/// How the coverage names an event log no built-in check reads, from its file's name
+/// (`Microsoft-Windows-PowerShell%4Operational.evtx`: `EVTX Microsoft-Windows-PowerShell/Operational`).
+fn channel_of_file(windows_path: &str) -> String {
+    let name = winpath::file_name(windows_path);
+    let stem = name.get(..name.len().saturating_sub(5)).unwrap_or(name);
+    format!("EVTX {}", stem.replace("%4", "/"))
+}
+
+/// The known event logs, and the other event logs beside them.
 fn find_event_logs(
     evidence: &Evidence,
     warnings: &mut Vec<String>,
-) -> (Vec<EventLog>, Vec<FileEntry>) {
+) -> (Vec<EventLog>, Vec<OtherEventLog>) {
     let (entries, listing) = evidence.list_files(&[EVENT_LOG_DIR.to_string()], &[]);
     warnings.extend(listing.warnings);
+    let entries: Vec<Arc<FileEntry>> = entries.into_iter().map(Arc::new).collect();
     let known: Vec<EventLog> = EVENT_LOGS
         .iter()
         .map(|(channel, file, consequence)| EventLog {
@@ -444,16 +489,20 @@ fn find_event_logs(
                 .collect(),
         })
         .collect();
-    let others = entries
-        .into_iter()
-        .filter(|e| {
-            let name = winpath::file_name(&e.windows_path);
-            name.to_lowercase().ends_with(".evtx")
-                && !known
+    let mut others = Vec::new();
+    for entry in entries {
+        let name = winpath::file_name(&entry.windows_path);
+        if name.to_lowercase().ends_with(".evtx")
+            && !known.iter().any(|log| {
+                log.files
                     .iter()
-                    .any(|log| log.files.iter().any(|f| f.windows_path == e.windows_path))
-        })
-        .collect();
+                    .any(|f| f.windows_path == entry.windows_path)
+            })
+        {
+            let channel = channel_of_file(&entry.windows_path);
+            OtherEventLog::file_under(&mut others, channel, EVENT_LOG_DIR, entry);
+        }
+    }
     (known, others)
 }
 
@@ -497,7 +546,7 @@ pub const NOT_READ: &str = "not read";
 /// what was not assessed. There is no file system to sweep.
 fn loose_inventory(
     evidence: &Evidence,
-    files: &[FileEntry],
+    files: &[Arc<FileEntry>],
     listing: &exsweep_evidence::ListingReport,
     with_logs: bool,
 ) -> Inventory {
@@ -514,8 +563,8 @@ fn loose_inventory(
             files: Vec::new(),
         })
         .collect::<Vec<_>>();
-    let mut recognised = Vec::new();
-    let mut other_event_files = Vec::new();
+    let mut recognised: Vec<RecognisedGroup> = Vec::new();
+    let mut other_event_logs = Vec::new();
     for file in files.iter().filter(|_| with_logs) {
         let found = recognise::recognise(evidence, file);
         let taken_for = match &found.kind {
@@ -539,12 +588,23 @@ fn loose_inventory(
                 channel.name().to_string()
             }
             Some(Kind::OtherEvents(name)) => {
-                other_event_files.push(file.clone());
-                format!("EVTX {name} (read with --sigma only)")
+                let log = format!("EVTX {name}");
+                OtherEventLog::file_under(&mut other_event_logs, log.clone(), LOOSE, file.clone());
+                format!("{log} (read with --sigma only)")
             }
             None => NOT_READ.to_string(),
         };
-        recognised.push((file.windows_path.clone(), taken_for, found.by));
+        let group = match recognised
+            .iter_mut()
+            .position(|g| g.taken_for == taken_for && g.by == found.by)
+        {
+            Some(at) => &mut recognised[at],
+            None => {
+                recognised.push(RecognisedGroup::new(taken_for, found.by));
+                recognised.last_mut().expect("just pushed")
+            }
+        };
+        group.add(&file.windows_path);
     }
     let logs = logs
         .into_iter()
@@ -561,7 +621,7 @@ fn loose_inventory(
         host: None,
         logs,
         event_logs,
-        other_event_files,
+        other_event_logs,
         configs: config_sources(evidence),
         recognised,
         warnings: listing.warnings.clone(),
@@ -615,7 +675,7 @@ impl Inventory {
             .collect();
         // Most specific first, so the first match wins.
         zones.sort_by_key(|(k, _)| std::cmp::Reverse(k.len()));
-        let (logs, (event_logs, other_event_files)) = if with_logs {
+        let (logs, (event_logs, other_event_logs)) = if with_logs {
             let iis_dirs = iis_log_dirs(evidence, iis.as_ref());
             (
                 find_logs(evidence, &ex_root, &iis_dirs, &mut warnings),
@@ -632,7 +692,7 @@ impl Inventory {
             host,
             logs,
             event_logs,
-            other_event_files,
+            other_event_logs,
             configs,
             recognised: Vec::new(),
             warnings,
@@ -792,12 +852,12 @@ mod tests {
             source: LogSource::HttpProxy {
                 protocol: folder_below(windows_path, dir).to_string(),
             },
-            entry: FileEntry {
+            entry: std::sync::Arc::new(FileEntry {
                 windows_path: windows_path.into(),
                 location: exsweep_evidence::Location::Local(windows_path.into()),
                 size: 0,
                 times: Default::default(),
-            },
+            }),
         }
     }
 
@@ -844,12 +904,12 @@ mod tests {
         // IIS sites likewise: the front end's W3SVC1 and the back end's W3SVC2.
         let iis = |site: &str| LogFile {
             source: LogSource::Iis,
-            entry: FileEntry {
+            entry: std::sync::Arc::new(FileEntry {
                 windows_path: format!(r"{IIS_LOG_DIR}\{site}\u_ex210303.log"),
                 location: exsweep_evidence::Location::Local("/x".into()),
                 size: 0,
                 times: Default::default(),
-            },
+            }),
         };
         let sites = split_by_folder(LogDir {
             source: LogSource::Iis,

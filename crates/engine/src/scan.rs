@@ -182,7 +182,7 @@ pub fn run(config: &ScanConfig, progress: &dyn Progress) -> Result<Report, Strin
         let logs = inventory
             .recognised
             .iter()
-            .filter(|(_, taken, _)| taken != inventory::NOT_READ);
+            .filter(|group| group.taken_for != inventory::NOT_READ);
         if logs.count() == 0 {
             return Err(format!(
                 "nothing in {} is a log exsweep reads ({} file(s) looked at{}), and it holds no \
@@ -240,7 +240,7 @@ pub fn run(config: &ScanConfig, progress: &dyn Progress) -> Result<Report, Strin
     );
     let trail = match hunted {
         Some(hunt) => {
-            findings.extend(hunt.findings);
+            finding::append(&mut findings, hunt.findings);
             hunt.trail
         }
         None => Vec::new(),

@@ -21,6 +21,7 @@ use exsweep_model::{FileTimes, LocalPath};
 use std::collections::HashMap;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// How the evidence is laid out on this machine.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -221,7 +222,7 @@ impl Evidence {
 
     /// For loose logs, every file and what the walk passed over; `None` for a
     /// server's folders, whose files are found by their Windows paths.
-    pub fn loose_files(&self) -> Option<(&[FileEntry], &ListingReport)> {
+    pub fn loose_files(&self) -> Option<(&[Arc<FileEntry>], &ListingReport)> {
         match &self.backend {
             Backend::Loose(l) => Some((&l.files, &l.listing)),
             _ => None,

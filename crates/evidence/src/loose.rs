@@ -11,10 +11,11 @@ use super::{FileEntry, Layout, ListingReport, Location};
 use exsweep_model::FileTimes;
 use std::io::{self, Read};
 use std::path::Path;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 pub struct LooseSource {
-    pub files: Vec<FileEntry>,
+    /// Shared with the inventory, which sorts them into logs without copying them.
+    pub files: Vec<Arc<FileEntry>>,
     archives: Vec<SharedArchive>,
     /// What the walk passed over, and archives that could not be opened.
     pub listing: ListingReport,
@@ -40,6 +41,7 @@ impl LooseSource {
             file.windows_path = file.windows_path[r"C:\".len()..].to_string();
             source.add(file);
         }
+        source.files.shrink_to_fit();
         Ok(source)
     }
 
@@ -67,7 +69,7 @@ impl LooseSource {
     /// Adds a file found on disk: a zip as its members, a `.gz` as its content.
     fn add(&mut self, mut file: FileEntry) {
         let Location::Local(path) = &file.location else {
-            return self.files.push(file);
+            return self.files.push(Arc::new(file));
         };
         let lower = file.windows_path.to_lowercase();
         if lower.ends_with(".zip") {
@@ -81,7 +83,7 @@ impl LooseSource {
         } else if lower.ends_with(".gz") {
             file.location = Location::Gzip(path.clone());
         }
-        self.files.push(file);
+        self.files.push(Arc::new(file));
     }
 
     fn add_members(&mut self, zip: &FileEntry, archive: SharedArchive) {
@@ -94,7 +96,7 @@ impl LooseSource {
             if member.is_dir {
                 continue;
             }
-            self.files.push(FileEntry {
+            self.files.push(Arc::new(FileEntry {
                 windows_path: format!(r"{}\{}", zip.windows_path, member.name.replace('/', r"\")),
                 location: Location::LooseMember { archive: at, index },
                 size: member.size,
@@ -102,7 +104,7 @@ impl LooseSource {
                     modified: member.modified,
                     ..FileTimes::default()
                 },
-            });
+            }));
         }
         self.archives.push(archive);
     }

@@ -96,13 +96,47 @@ impl LogCoverage {
     }
 }
 
-/// For loose logs: what one file was taken for, and what gave it away.
+/// For loose logs: the files taken for one log for one reason. Grouped, and their
+/// names listed up to [`RecognisedGroup::NAMES_LISTED`], so that a collection of a
+/// hundred thousand exported logs costs a line per kind, not per file, in memory and
+/// in the report.
 #[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct RecognisedFile {
-    pub file: String,
-    /// The log it was read as (`IIS`, `HttpProxy`, `EVTX Security` ...) or `not read`.
+pub struct RecognisedGroup {
+    /// The log they were read as (`IIS`, `HttpProxy`, `EVTX Security` ...) or `not read`.
     pub taken_for: String,
+    /// What gave them away, or why they were not read.
     pub by: String,
+    /// How many files.
+    pub count: u64,
+    /// The first of them, in the listing's order.
+    pub files: Vec<String>,
+}
+
+impl RecognisedGroup {
+    /// How many names a group lists.
+    pub const NAMES_LISTED: usize = 100;
+
+    pub fn new(taken_for: String, by: String) -> RecognisedGroup {
+        RecognisedGroup {
+            taken_for,
+            by,
+            count: 0,
+            files: Vec::new(),
+        }
+    }
+
+    /// Counts a file, and names it while the list has room.
+    pub fn add(&mut self, file: &str) {
+        self.count += 1;
+        if self.files.len() < Self::NAMES_LISTED {
+            self.files.push(file.to_string());
+        }
+    }
+
+    /// Whether every file of the group is named.
+    pub fn names_all(&self) -> bool {
+        self.files.len() as u64 == self.count
+    }
 }
 
 /// A Sigma rule (or rule file) `--sigma` did not load, and why.
@@ -163,9 +197,9 @@ impl SigmaCoverage {
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct Coverage {
     pub layout: String,
-    /// For loose logs, every file and what it was taken for.
+    /// For loose logs, what the files were taken for, grouped by log and reason.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub recognised: Vec<RecognisedFile>,
+    pub recognised: Vec<RecognisedGroup>,
     /// What the log hunt read, per log source.
     pub logs: Vec<LogCoverage>,
     pub evidence_root: String,

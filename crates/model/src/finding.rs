@@ -466,6 +466,16 @@ impl Finding {
     }
 }
 
+/// Moves `more` to the end of `findings`, growing whichever list is longer: a scan's
+/// findings run to tens of thousands, and copying the longer list into a grown copy
+/// of the shorter one would hold both at once. (The order is fixed later, by sorting.)
+pub fn append(findings: &mut Vec<Finding>, mut more: Vec<Finding>) {
+    if more.len() > findings.len() {
+        std::mem::swap(findings, &mut more);
+    }
+    findings.append(&mut more);
+}
+
 /// Makes every ID in `findings` unique. Two findings of one check at one location
 /// (a file whose name and path both match indicators) share a hash; they are told
 /// apart by their detail, in a fixed order, so the suffixes are the same every scan.

@@ -24,7 +24,7 @@ pub mod verdict;
 
 pub use check::{Check, Class, Hit, Reference, Severity, Text};
 pub use coverage::{
-    AreaCoverage, Coverage, LogCoverage, LogStatus, RecognisedFile, SigmaCoverage, SigmaSkipped,
+    AreaCoverage, Coverage, LogCoverage, LogStatus, RecognisedGroup, SigmaCoverage, SigmaSkipped,
 };
 pub use finding::{
     ConfigItem, Entities, EventEvidence, Evidence, FileEvidence, FileTimes, Finding, LocalPath,

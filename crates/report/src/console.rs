@@ -13,6 +13,8 @@ use std::io::{self, Write};
 const LOG_FINDINGS_SHOWN: usize = 10;
 /// Warnings beyond this many are counted, not listed.
 const WARNINGS_SHOWN: usize = 20;
+/// Loose files named per kind they were taken for; the rest are counted.
+const CONSOLE_NAMES_PER_GROUP: usize = 10;
 
 /// `1 file`, `2 files`: a count with its noun, so sentences read right for any count.
 fn count(n: u64, noun: &str) -> String {
@@ -445,14 +447,25 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     write_places(&cov.configs, "[absent] ", out)?;
     if !cov.recognised.is_empty() {
         writeln!(out, "  loose files, each recognised by its content:")?;
-        for file in &cov.recognised {
+        for group in &cov.recognised {
             writeln!(
                 out,
                 "    {} → {} ({})",
-                text(&file.file),
-                file.taken_for,
-                text(&file.by)
+                count(group.count, "file"),
+                group.taken_for,
+                text(&group.by)
             )?;
+            for file in group.files.iter().take(CONSOLE_NAMES_PER_GROUP) {
+                writeln!(out, "      {}", text(file))?;
+            }
+            let unnamed = group.count - group.count.min(CONSOLE_NAMES_PER_GROUP as u64);
+            if unnamed > 0 {
+                writeln!(
+                    out,
+                    "      … and {unnamed} more (the JSONL summary names the first {})",
+                    group.files.len()
+                )?;
+            }
         }
     }
     for log in &cov.logs {

@@ -14,7 +14,7 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 use std::io::{self, Write};
 
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
 #[derive(Serialize)]
 struct FindingRecord<'a> {
@@ -359,10 +359,11 @@ mod tests {
         };
         let coverage = Coverage {
             layout: "image".into(),
-            recognised: vec![exsweep_model::RecognisedFile {
-                file: "u_ex210303.log".into(),
+            recognised: vec![exsweep_model::RecognisedGroup {
                 taken_for: "IIS".into(),
                 by: "its W3C #Fields: line".into(),
+                count: 1,
+                files: vec!["u_ex210303.log".into()],
             }],
             logs: vec![LogCoverage {
                 source: "IIS".into(),

@@ -493,7 +493,7 @@ mod tests {
     /// An incident record of `scan` naming `ips`.
     fn incident(scan: &str, ips: &[String]) -> String {
         serde_json::json!({
-            "record": "incident", "schema_version": 2, "scan_id": scan, "host": scan.to_uppercase(),
+            "record": "incident", "schema_version": 3, "scan_id": scan, "host": scan.to_uppercase(),
             "id": "INC-1", "story": "s", "first": "2021-03-03T00:00:00Z", "last": "2021-03-04T00:00:00Z",
             "attacker_ips": ips, "user_agents": [], "users": [], "files": [], "cves": [], "techniques": [],
             "confidence": "high", "confidence_reason": "r", "steps": []

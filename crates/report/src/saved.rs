@@ -407,7 +407,7 @@ mod tests {
         (found, stats)
     }
 
-    const CHECKLIST: &str = r#"{"record":"checklist","schema_version":2,"scan_id":"s1","host":"H","id":"EXS-TODO-001","title":"t","why":"w","how":"h","finding_ids":[]}"#;
+    const CHECKLIST: &str = r#"{"record":"checklist","schema_version":3,"scan_id":"s1","host":"H","id":"EXS-TODO-001","title":"t","why":"w","how":"h","finding_ids":[]}"#;
 
     #[test]
     fn lines_too_long_other_schemas_and_garbage_are_warnings_and_reading_goes_on() {
@@ -427,7 +427,7 @@ mod tests {
         let warnings = stats.warnings.join("\n");
         for expected in [
             "saved.jsonl line 1: longer than 200 bytes",
-            "line 3: schema version 1, this exsweep reads 2",
+            "line 3: schema version 1, this exsweep reads 3",
             "line 4: not an exsweep record",
             "line 5: not an exsweep record",
         ] {

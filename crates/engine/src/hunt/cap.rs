@@ -261,11 +261,20 @@ impl CappedFindings {
     }
 
     pub fn into_findings(self) -> Vec<Finding> {
-        self.per_check
-            .into_values()
-            .flat_map(EarliestKept::into_sorted)
-            .chain(self.rules.kept.into_values())
-            .collect()
+        // Sized up front: grown by doubling, the list of every kept finding (tens of
+        // thousands, some 800 bytes each) would hold up to twice that.
+        let total = self
+            .per_check
+            .values()
+            .map(|kept| kept.latest_first.len())
+            .sum::<usize>()
+            + self.rules.kept.len();
+        let mut findings = Vec::with_capacity(total);
+        for kept in self.per_check.into_values() {
+            findings.extend(kept.into_sorted());
+        }
+        findings.extend(self.rules.kept.into_values());
+        findings
     }
 }
 

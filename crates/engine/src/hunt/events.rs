@@ -11,7 +11,7 @@ use super::options::HuntOptions;
 use super::SigmaRun;
 use crate::checks::{self, events};
 use crate::contain::contain;
-use crate::inventory::Inventory;
+use crate::inventory::{Inventory, OtherEventLog};
 use exsweep_evidence::Evidence;
 use exsweep_logs::evtx::{read_records, EventRecord, RecordRead};
 use exsweep_model::{
@@ -30,17 +30,9 @@ pub struct EventsRead {
     pub findings: Vec<Finding>,
     /// What was read of each event log, in the inventory's order.
     pub logs: Vec<LogCoverage>,
-    /// With `--sigma`: what was read of each other `.evtx` file.
+    /// With `--sigma`: what was read of each other event log.
     pub other_logs: Vec<LogCoverage>,
     pub warnings: Vec<String>,
-}
-
-/// How the coverage names an event log by its file: Windows writes a channel's `/`
-/// as `%4` (`Microsoft-Windows-PowerShell%4Operational.evtx`).
-fn channel_of_file(windows_path: &str) -> String {
-    let name = exsweep_evidence::winpath::file_name(windows_path);
-    let stem = name.get(..name.len().saturating_sub(5)).unwrap_or(name);
-    format!("EVTX {}", stem.replace("%4", "/"))
 }
 
 /// The account a record's process acted as: Sysmon's `User`; for a Security 4688 the
@@ -71,8 +63,8 @@ pub fn hunt(
     sigma: Option<SigmaRun>,
 ) -> EventsRead {
     let known = inventory.event_logs.len();
-    let others: &[exsweep_evidence::FileEntry] = match sigma {
-        Some(_) => &inventory.other_event_files,
+    let others: &[OtherEventLog] = match sigma {
+        Some(_) => &inventory.other_event_logs,
         None => &[],
     };
     // (coverage slot, the channel its built-in checks know it as, the file)
@@ -81,7 +73,12 @@ pub fn hunt(
         .iter()
         .enumerate()
         .flat_map(|(i, log)| log.files.iter().map(move |f| (i, Some(log.channel), f)))
-        .chain(others.iter().enumerate().map(|(j, f)| (known + j, None, f)))
+        .chain(
+            others
+                .iter()
+                .enumerate()
+                .flat_map(|(j, log)| log.files.iter().map(move |f| (known + j, None, f))),
+        )
         .collect();
     let coverage: Vec<Mutex<LogCoverage>> = inventory
         .event_logs
@@ -93,10 +90,10 @@ pub fn hunt(
                 ..LogCoverage::default()
             })
         })
-        .chain(others.iter().map(|f| {
+        .chain(others.iter().map(|log| {
             Mutex::new(LogCoverage {
-                source: Text::Owned(channel_of_file(&f.windows_path)),
-                windows_path: f.windows_path.clone(),
+                source: Text::Owned(log.name.clone()),
+                windows_path: log.windows_path.clone(),
                 ..LogCoverage::default()
             })
         }))

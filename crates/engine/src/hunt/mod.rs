@@ -23,7 +23,7 @@ use exsweep_evidence::Evidence;
 use exsweep_indicators::IndicatorSet;
 use exsweep_logs::lines::{self, Needle, Needles};
 use exsweep_logs::{parse, segments};
-use exsweep_model::{Finding, LogCoverage, Text, TrailEntry};
+use exsweep_model::{finding, Finding, LogCoverage, Text, TrailEntry};
 use exsweep_sigma::SigmaRules;
 use rayon::prelude::*;
 use std::sync::Mutex;
@@ -207,14 +207,14 @@ pub fn hunt(
     result.trail = totals.trail.into_sorted();
     result.text_logs = stats.into_iter().map(|c| c.into_inner().unwrap()).collect();
     let events = events::hunt(evidence, inventory, options, sigma);
-    result.findings.extend(events.findings);
+    finding::append(&mut result.findings, events.findings);
     result.event_logs = events.logs;
     result.other_event_logs = events.other_logs;
     result.warnings.extend(events.warnings);
     if let Some(rules) = rules {
         let fed = fed.into_inner().unwrap();
         result.warnings.extend(fed.warning());
-        result.findings.extend(fed.correlate(rules));
+        finding::append(&mut result.findings, fed.correlate(rules));
     }
     result
 }

@@ -291,12 +291,12 @@ mod tests {
     fn hunt_lines(source: LogSource, lines: &[&str], options: &HuntOptions) -> FileRead {
         let file = LogFile {
             source,
-            entry: FileEntry {
+            entry: std::sync::Arc::new(FileEntry {
                 windows_path: r"C:\logs\x.log".into(),
                 location: Location::Local("/x.log".into()),
                 size: 0,
                 times: Default::default(),
-            },
+            }),
         };
         let ctx = crate::checks::logs::test_context();
         let shells = [ShellUrl {
