@@ -1,10 +1,10 @@
-# Shared by the benchmark scripts: `measure NAME COMMAND...` runs a command three times
-# and prints its wall time and peak memory, keeping its output in $work/NAME.out and
-# the fastest run's seconds in $best_secs.
+# Shared by the benchmark scripts: `measure NAME COMMAND...` runs a command $RUNS times
+# (three unless set) and prints its wall time and peak memory, keeping its output in
+# $work/NAME.out and the fastest run's seconds in $best_secs.
 measure() {
   local name=$1; shift
   best_secs=
-  for run in 1 2 3; do
+  for run in $(seq 1 "${RUNS:-3}"); do
     /usr/bin/time -f "%e %M" -o "$work/time.txt" "$@" > "$work/$name.out" 2>/dev/null || true
     read -r secs kib < <(tail -n 1 "$work/time.txt")
     echo "  $name run $run: ${secs}s, peak RSS $((kib / 1024)) MiB"

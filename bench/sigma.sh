@@ -10,13 +10,19 @@
 # hayabusa-rules' conversion of SigmaHQ (`sigma/`, with its `config/`): given raw
 # SigmaHQ rules it enables two of them.
 #
-# usage: SAMPLES=DIR SIGMAHQ=DIR [HAYABUSA=bin HAYABUSA_RULES=DIR] [CHAINSAW=bin] bench/sigma.sh [COPIES]
+# Chainsaw runs SigmaHQ's three folders as they are, through its own
+# `mappings/sigma-event-logs-all.yml`. A peer that takes minutes a run can be run fewer
+# times with PEER_RUNS (exsweep still runs three times).
+#
+# usage: SAMPLES=DIR SIGMAHQ=DIR [HAYABUSA=bin HAYABUSA_RULES=DIR] [CHAINSAW=bin CHAINSAW_SRC=DIR] [PEER_RUNS=N] bench/sigma.sh [COPIES]
 #   SAMPLES         a checkout of hayabusa-sample-evtx
 #   SIGMAHQ         a SigmaHQ checkout (rules/, rules-emerging-threats/, rules-threat-hunting/)
 #   HAYABUSA        hayabusa v3.10.0 built from source (cargo build --release; its git
 #                   dependency hayabusa-evtx given as a path)
 #   HAYABUSA_RULES  a hayabusa-rules checkout
-#   CHAINSAW        chainsaw built from source, with its mappings/ beside it
+#   CHAINSAW        chainsaw built from source (v2.16.4 builds with its git patches of
+#                   libesedb and notatin dropped, mft given as a path)
+#   CHAINSAW_SRC    the chainsaw checkout it was built from (for its mappings/)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . bench/common.sh
@@ -52,12 +58,13 @@ echo "  exsweep: $records records, $(awk "BEGIN{printf \"%.0f\", $records / $bes
 
 if [ -n "${HAYABUSA:-}" ]; then
   : "${HAYABUSA_RULES:?set HAYABUSA_RULES to a hayabusa-rules checkout}"
-  measure hayabusa "$HAYABUSA" csv-timeline -d "$big" -r "$HAYABUSA_RULES/sigma" -c "$HAYABUSA_RULES/config" -o "$work/hayabusa.csv" -C -w -q -t "$threads"
+  RUNS=${PEER_RUNS:-3} measure hayabusa "$HAYABUSA" csv-timeline -d "$big" -r "$HAYABUSA_RULES/sigma" -c "$HAYABUSA_RULES/config" -o "$work/hayabusa.csv" -C -w -q -t "$threads"
   echo "  hayabusa: $(($(wc -l < "$work/hayabusa.csv") - 1)) detections, $(awk "BEGIN{printf \"%.0f\", $records / $best_secs}") records/s"
 fi
 if [ -n "${CHAINSAW:-}" ]; then
-  measure chainsaw "$CHAINSAW" hunt "$big" -s "$SIGMAHQ/rules" --mapping "$(dirname "$CHAINSAW")/../../mappings/sigma-event-logs-all.yml" --json -o "$work/chainsaw.json" -q
-  echo "  chainsaw: $(jq length "$work/chainsaw.json") detections"
+  : "${CHAINSAW_SRC:?set CHAINSAW_SRC to the chainsaw checkout}"
+  RUNS=${PEER_RUNS:-3} measure chainsaw "$CHAINSAW" --num-threads "$threads" hunt "$big" "${rules[@]/--sigma/-s}" --mapping "$CHAINSAW_SRC/mappings/sigma-event-logs-all.yml" --jsonl -o "$work/chainsaw.jsonl" -q
+  echo "  chainsaw: $(wc -l < "$work/chainsaw.jsonl") detections, $(awk "BEGIN{printf \"%.0f\", $records / $best_secs}") records/s"
 fi
 echo "memory at ten times the corpus ($(find "$huge" -name '*.evtx' | wc -l) files), one run:"
 /usr/bin/time -f "%e %M" -o "$work/time.txt" ./target/release/exsweep scan -q --threads "$threads" --layout loose "${rules[@]}" --format jsonl -o "$work/exsweep-sigma-10x.jsonl" "$huge" > /dev/null 2>&1 || true
