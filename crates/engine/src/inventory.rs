@@ -131,16 +131,14 @@ pub struct OtherEventLog {
 }
 
 impl OtherEventLog {
-    /// Puts a file with the others of its log, by the log's name.
-    fn file_under(
-        logs: &mut Vec<OtherEventLog>,
-        name: String,
-        windows_path: &str,
-        file: Arc<FileEntry>,
-    ) {
+    /// Puts a file with the others of its log, by the log's name; a log of several
+    /// files is named by the folder they were found in.
+    fn file_under(logs: &mut Vec<OtherEventLog>, name: String, folder: &str, file: Arc<FileEntry>) {
         match logs.iter_mut().find(|log| log.name == name) {
             Some(log) => {
-                log.windows_path = windows_path.to_string();
+                if log.files.len() == 1 {
+                    log.windows_path = folder.to_string();
+                }
                 log.files.push(file);
             }
             None => logs.push(OtherEventLog {
@@ -493,11 +491,9 @@ fn find_event_logs(
     for entry in entries {
         let name = winpath::file_name(&entry.windows_path);
         if name.to_lowercase().ends_with(".evtx")
-            && !known.iter().any(|log| {
-                log.files
-                    .iter()
-                    .any(|f| f.windows_path == entry.windows_path)
-            })
+            && !known
+                .iter()
+                .any(|log| log.files.iter().any(|f| Arc::ptr_eq(f, &entry)))
         {
             let channel = channel_of_file(&entry.windows_path);
             OtherEventLog::file_under(&mut others, channel, EVENT_LOG_DIR, entry);

@@ -132,11 +132,6 @@ impl RecognisedGroup {
             self.files.push(file.to_string());
         }
     }
-
-    /// Whether every file of the group is named.
-    pub fn names_all(&self) -> bool {
-        self.files.len() as u64 == self.count
-    }
 }
 
 /// A Sigma rule (or rule file) `--sigma` did not load, and why.

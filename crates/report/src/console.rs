@@ -4,7 +4,7 @@
 
 use exsweep_model::{
     printable, rfc3339, AreaCoverage, ChecklistItem, Entities, Evidence, Finding, Incident,
-    LogStatus, Report, Severity, VerdictLevel,
+    LogStatus, RecognisedGroup, Report, Severity, VerdictLevel,
 };
 use std::collections::HashMap;
 use std::io::{self, Write};
@@ -311,6 +311,36 @@ pub fn write_checklist(items: &[ChecklistItem], out: &mut dyn Write) -> io::Resu
     writeln!(out)
 }
 
+/// Loose logs: each group of files, what they were taken for and why, and the first
+/// few names.
+fn write_recognised(groups: &[RecognisedGroup], out: &mut dyn Write) -> io::Result<()> {
+    if groups.is_empty() {
+        return Ok(());
+    }
+    writeln!(out, "  loose files, each recognised by its content:")?;
+    for group in groups {
+        writeln!(
+            out,
+            "    {} → {} ({})",
+            count(group.count, "file"),
+            group.taken_for,
+            text(&group.by)
+        )?;
+        for file in group.files.iter().take(CONSOLE_NAMES_PER_GROUP) {
+            writeln!(out, "      {}", text(file))?;
+        }
+        let unnamed = group.count.saturating_sub(CONSOLE_NAMES_PER_GROUP as u64);
+        if unnamed > 0 {
+            writeln!(
+                out,
+                "      … and {unnamed} more (the JSONL summary names the first {})",
+                group.files.len()
+            )?;
+        }
+    }
+    Ok(())
+}
+
 pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     let cov = &report.coverage;
     writeln!(
@@ -445,29 +475,7 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     }
     write_places(&cov.areas, "[MISSING]", out)?;
     write_places(&cov.configs, "[absent] ", out)?;
-    if !cov.recognised.is_empty() {
-        writeln!(out, "  loose files, each recognised by its content:")?;
-        for group in &cov.recognised {
-            writeln!(
-                out,
-                "    {} → {} ({})",
-                count(group.count, "file"),
-                group.taken_for,
-                text(&group.by)
-            )?;
-            for file in group.files.iter().take(CONSOLE_NAMES_PER_GROUP) {
-                writeln!(out, "      {}", text(file))?;
-            }
-            let unnamed = group.count - group.count.min(CONSOLE_NAMES_PER_GROUP as u64);
-            if unnamed > 0 {
-                writeln!(
-                    out,
-                    "      … and {unnamed} more (the JSONL summary names the first {})",
-                    group.files.len()
-                )?;
-            }
-        }
-    }
+    write_recognised(&cov.recognised, out)?;
     for log in &cov.logs {
         let span = match (log.first, log.last) {
             (Some(a), Some(b)) => format!("{} to {}", rfc3339(a), rfc3339(b)),
@@ -551,4 +559,32 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_group_of_loose_files_names_ten_and_counts_the_rest() {
+        let mut group = RecognisedGroup::new("EVTX Security".into(), "its records".into());
+        for i in 0..12 {
+            group.add(&format!("host-{i:02}.evtx"));
+        }
+        let mut out = Vec::new();
+        write_recognised(&[group], &mut out).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(
+            text.contains("12 files → EVTX Security (its records)"),
+            "{text}"
+        );
+        assert!(
+            text.contains("host-09.evtx") && !text.contains("host-10.evtx"),
+            "{text}"
+        );
+        assert!(
+            text.contains("… and 2 more (the JSONL summary names the first 12)"),
+            "{text}"
+        );
+    }
 }
