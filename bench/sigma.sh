@@ -47,7 +47,8 @@ corpus() { # corpus NAME COPIES
 cargo build --release --quiet
 big=$(corpus "evtx-$copies" "$copies")
 huge=$(corpus "evtx-$((copies * 10))" "$((copies * 10))")
-echo "corpus: $(find "$big" -name '*.evtx' | wc -l) files, $(du -sh --apparent-size "$big" | cut -f1); threads: $threads"
+# du counts a hard-linked file once; the tools read every copy, so sum the sizes.
+echo "corpus: $(find "$big" -name '*.evtx' | wc -l) files, $(find "$big" -name '*.evtx' -printf '%s\n' | awk '{s+=$1} END{printf "%.2f GB", s/1e9}'); threads: $threads"
 find "$big" -type f -exec cat {} + > /dev/null
 rules=(--sigma "$SIGMAHQ/rules" --sigma "$SIGMAHQ/rules-emerging-threats" --sigma "$SIGMAHQ/rules-threat-hunting")
 
