@@ -164,9 +164,11 @@ fn scan_id(started: SystemTime) -> String {
 }
 
 /// The report's order: most severe first, then by time, then by ID, so that two runs
-/// over the same evidence list the same findings in the same order.
+/// over the same evidence list the same findings in the same order. IDs are unique by
+/// now, so the order is total and an unstable sort gives it without the stable sort's
+/// buffer of half the findings.
 fn sort_findings(findings: &mut [Finding]) {
-    findings.sort_by(|a, b| {
+    findings.sort_unstable_by(|a, b| {
         (Reverse(a.severity), a.time(), &a.id).cmp(&(Reverse(b.severity), b.time(), &b.id))
     });
 }
