@@ -6,7 +6,12 @@
 # With EXSWEEP_BEFORE=<binary> (an earlier build), that binary is timed in the same
 # run too, for a before/after ratio.
 #
-# usage: bench/log-hunt.sh [MIB] [THREADS]      needs: rg (ripgrep), /usr/bin/time
+# With SIGMAHQ=<dir> (a SigmaHQ checkout), exsweep also runs with its three rule
+# folders (the webserver rules read IIS, HttpProxy and ECP lines), and EXSWEEP_BEFORE
+# with them too (PEER_RUNS times, three unless set); the two runs' finding IDs are
+# compared, so a faster line selection that lost a hit would show.
+#
+# usage: [SIGMAHQ=DIR] bench/log-hunt.sh [MIB] [THREADS]      needs: rg (ripgrep), jq, /usr/bin/time
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . bench/common.sh
@@ -37,3 +42,19 @@ fi
 compare exsweep "./target/release/exsweep scan --quiet --threads $threads --format jsonl $tree" \
   ripgrep "rg -c --threads $threads ServerInfo~ $logs_quoted" "${before[@]}"
 echo "exsweep: $(grep -c '"record":"finding"' "$work/exsweep.out") findings; ripgrep: $(paste -sd' ' "$work/ripgrep.out" | wc -w) files with hits"
+
+if [ -n "${SIGMAHQ:-}" ]; then
+  sigma=(--sigma "$SIGMAHQ/rules" --sigma "$SIGMAHQ/rules-emerging-threats" --sigma "$SIGMAHQ/rules-threat-hunting")
+  ids() { jq -r 'select(.record=="finding") | .id' "$1" | sort; }
+  echo "with SigmaHQ's rules:"
+  measure exsweep-sigma ./target/release/exsweep scan --quiet --threads "$threads" --format jsonl "${sigma[@]}" "$tree"
+  echo "  exsweep-sigma: $(ids "$work/exsweep-sigma.out" | wc -l) findings"
+  if [ -n "${EXSWEEP_BEFORE:-}" ]; then
+    RUNS=${PEER_RUNS:-3} measure before-sigma "$EXSWEEP_BEFORE" scan --quiet --threads "$threads" --format jsonl "${sigma[@]}" "$tree"
+    if cmp -s <(ids "$work/exsweep-sigma.out") <(ids "$work/before-sigma.out"); then
+      echo "  before-sigma: the same $(ids "$work/before-sigma.out" | wc -l) findings"
+    else
+      echo "  before-sigma: OTHER findings ($(ids "$work/before-sigma.out" | wc -l)): diff the two .out files"
+    fi
+  fi
+fi

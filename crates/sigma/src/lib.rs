@@ -8,11 +8,15 @@
 //!   a data file, and the field renames that go with it.
 //! - [`load`]: rule files read, parsed, routed and compiled, each outcome recorded.
 //! - [`record`]: an EVTX record or a log line as the event the rules see.
+//! - `needles`: the literals a text-log line must hold for a rule to match it, so the
+//!   hunt selects lines for the rules as it does for its own checks, and builds the
+//!   events of only those a rule may match.
 //! - [`correlate`]: correlation rules over what the detection rules matched, after
 //!   the scan, in time order.
 
 pub mod correlate;
 pub mod load;
+mod needles;
 pub mod record;
 pub mod routing;
 
@@ -30,6 +34,8 @@ pub struct SigmaRules {
     uses_stem: std::collections::HashSet<String>,
     correlations: correlate::Correlations,
     routing: Routing,
+    /// Per text source (lower case): what its lines must hold for a rule to match.
+    line_needs: std::collections::HashMap<String, Option<needles::LineNeeds>>,
     pub report: LoadReport,
 }
 
@@ -42,5 +48,27 @@ impl SigmaRules {
                 .values()
                 .any(|r| route.logsource.satisfies(&r.logsource))
         })
+    }
+
+    /// The needles (lower case, matched ASCII-case-insensitively) one of which every
+    /// line of the text log exsweep names `source` holds that a loaded rule can match;
+    /// `None` when some rule taking that log has no literal to rely on, and every line
+    /// must be evaluated.
+    pub fn line_needles(&self, source: &str) -> Option<&[String]> {
+        self.needs(source).map(|n| n.selecting.as_slice())
+    }
+
+    /// Whether a loaded rule may match `line` of the text log `source`: false only
+    /// when every rule taking it needs some literal the line lacks, so its event need
+    /// not be built. Finer than [`SigmaRules::line_needles`], which asks one literal
+    /// of a rule; this asks all it knows.
+    pub fn may_match_line(&self, source: &str, line: &str) -> bool {
+        self.needs(source).is_none_or(|n| n.may_match(line))
+    }
+
+    fn needs(&self, source: &str) -> Option<&needles::LineNeeds> {
+        self.line_needs
+            .get(&source.to_ascii_lowercase())
+            .and_then(Option::as_ref)
     }
 }

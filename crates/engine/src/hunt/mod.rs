@@ -92,23 +92,29 @@ pub fn hunt(
     let selections: Vec<Needles> = inventory
         .logs
         .iter()
-        .map(|dir| match logs::needles(&dir.source) {
-            // Sigma rules read every line of the logs they take.
-            _ if rules.is_some_and(|s| s.reads_text(dir.source.name())) => Needles::every_line(),
-            None => Needles::every_line(),
-            Some(mut needles) => {
-                needles.push(Needle::plain("#fields"));
-                // A header repeated anywhere in the file (logs of two builds put
-                // together) changes the columns of the rows after it.
-                needles.extend(parse::csv_header_start(&dir.source).map(Needle::plain));
-                needles.extend(
-                    shells
-                        .iter()
-                        .flat_map(|s| parse::logged_spellings(&s.url))
-                        .map(Needle::plain),
-                );
-                needles.extend(options.follow.iter().map(Needle::plain));
-                Needles::new(&needles)
+        .map(|dir| {
+            // The Sigma rules that take these logs add the literals their matches
+            // need, or ask for every line when one of them has none.
+            let sigma = rules
+                .filter(|s| s.reads_text(dir.source.name()))
+                .map(|s| s.line_needles(dir.source.name()));
+            match (logs::needles(&dir.source), sigma) {
+                (None, _) | (_, Some(None)) => Needles::every_line(),
+                (Some(mut needles), sigma) => {
+                    needles.push(Needle::plain("#fields"));
+                    // A header repeated anywhere in the file (logs of two builds put
+                    // together) changes the columns of the rows after it.
+                    needles.extend(parse::csv_header_start(&dir.source).map(Needle::plain));
+                    needles.extend(
+                        shells
+                            .iter()
+                            .flat_map(|s| parse::logged_spellings(&s.url))
+                            .map(Needle::plain),
+                    );
+                    needles.extend(options.follow.iter().map(Needle::plain));
+                    needles.extend(sigma.flatten().into_iter().flatten().map(Needle::plain));
+                    Needles::new(&needles)
+                }
             }
         })
         .collect();

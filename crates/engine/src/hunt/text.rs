@@ -233,7 +233,11 @@ impl LineSink for FileHunt<'_> {
         }
         let mut hits = Vec::new();
         logs::check_line(&self.file.source, &fields, text, self.ctx, &mut hits);
-        if let (Some(sigma), Some(columns)) = (self.sigma, &self.columns) {
+        let sigma = self
+            .sigma
+            .filter(|s| s.rules.may_match_line(self.file.source.name(), text));
+
+        if let (Some(sigma), Some(columns)) = (sigma, &self.columns) {
             let named = columns.named(&record);
             let found = sigma
                 .rules
