@@ -406,30 +406,23 @@ mod tests {
 
     #[test]
     fn a_literal_is_cut_where_line_and_event_differ_and_its_longest_piece_kept() {
-        assert_eq!(
-            line_piece("/owa/auth/x.aspx").as_deref(),
-            Some("/owa/auth/x.aspx")
-        );
-        // The query joined to the stem by `?`: the line has a space there.
-        assert_eq!(
-            line_piece(".aspx?cmd=whoami").as_deref(),
-            Some("cmd=whoami")
-        );
-        // A decoded user agent: the line has `+` where the event has a space.
-        assert_eq!(
-            line_piece("Mozilla/5.0 (compatible; Nmap").as_deref(),
-            Some("(compatible;")
-        );
-        assert_eq!(
-            line_piece("Python-Urllib").as_deref(),
-            Some("python-urllib")
-        );
-        // CSV quoting doubles a quote; a non-ASCII letter folds as the engine folds it.
-        assert_eq!(line_piece("say \"\"hi\"\"").as_deref(), Some("say"));
-        assert_eq!(line_piece("straße-xyz").as_deref(), Some("e-xyz"));
-        assert_eq!(line_piece(""), None);
-        assert_eq!(line_piece("-"), None, "a missing query reads as `-`");
-        assert_eq!(line_piece("? "), None);
+        for (literal, piece) in [
+            ("/owa/auth/x.aspx", Some("/owa/auth/x.aspx")),
+            // The query joined to the stem by `?`: the line has a space there.
+            (".aspx?cmd=whoami", Some("cmd=whoami")),
+            // A decoded user agent: the line has `+` where the event has a space.
+            ("Mozilla/5.0 (compatible; Nmap", Some("(compatible;")),
+            ("Python-Urllib", Some("python-urllib")),
+            // CSV quoting doubles a quote; a non-ASCII letter may fold another way.
+            ("say \"\"hi\"\"", Some("say")),
+            ("straße-xyz", Some("e-xyz")),
+            ("", None),
+            // A missing query reads as `-`, whatever the line holds.
+            ("-", None),
+            ("? ", None),
+        ] {
+            assert_eq!(line_piece(literal).as_deref(), piece, "{literal}");
+        }
     }
 
     /// What the one rule with `detection` needs of a line, each clause sorted.

@@ -1,34 +1,28 @@
 //! The log hunt's caps: of one check's findings at most `cap` are kept (of a rule's,
 //! a Sigma rule's, at most `per_rule`: thousands of rules share one check), and of the
 //! `--follow` trail as many entries; the earliest (by time, then log file and line,
-//! then text),
-//! whatever order the files were read in, so two runs over the same logs keep the same
-//! ones. The rest are counted.
+//! then a hash of the text), whatever order the files were read in, so two runs over
+//! the same logs keep the same ones. The rest are counted.
+//!
+//! The kept findings live in one list (a slab), which the rankings point into: a
+//! finding dropped frees its slot for the next one kept, and the list at the end is
+//! the result, so handing tens of thousands of findings over copies none of them.
 
 use exsweep_model::{Finding, Text, TrailEntry};
 use std::cmp::Ordering;
 use std::collections::{BinaryHeap, HashMap};
+use std::hash::{Hash, Hasher};
 use std::time::SystemTime;
 
-/// What ranks an item first: its time and its location.
-type RankKey = (Option<SystemTime>, String);
+/// What ranks an item: its time, its location, and a hash of its own text for items of
+/// the same time and place.
+type RankKey = (Option<SystemTime>, String, u64);
 
-/// An item's own text, which ranks items of the same time and place (borrowed, so a
-/// kept finding's detail is not held twice).
-pub trait Tiebreak {
-    fn tiebreak(&self) -> &str;
-}
-
-impl Tiebreak for Finding {
-    fn tiebreak(&self) -> &str {
-        &self.detail
-    }
-}
-
-impl Tiebreak for TrailEntry {
-    fn tiebreak(&self) -> &str {
-        ""
-    }
+/// A hash of `parts` that is the same in every run (`DefaultHasher::new` has fixed keys).
+fn fixed_hash(parts: &[&str]) -> u64 {
+    let mut hasher = std::hash::DefaultHasher::new();
+    parts.iter().for_each(|p| p.hash(&mut hasher));
+    hasher.finish()
 }
 
 /// An item with the key that ranks it.
@@ -37,22 +31,20 @@ struct Ranked<T> {
     item: T,
 }
 
-impl<T: Tiebreak> PartialEq for Ranked<T> {
+impl<T> PartialEq for Ranked<T> {
     fn eq(&self, other: &Ranked<T>) -> bool {
-        self.cmp(other) == Ordering::Equal
+        self.key == other.key
     }
 }
-impl<T: Tiebreak> Eq for Ranked<T> {}
-impl<T: Tiebreak> PartialOrd for Ranked<T> {
+impl<T> Eq for Ranked<T> {}
+impl<T> PartialOrd for Ranked<T> {
     fn partial_cmp(&self, other: &Ranked<T>) -> Option<Ordering> {
         Some(self.cmp(other))
     }
 }
-impl<T: Tiebreak> Ord for Ranked<T> {
+impl<T> Ord for Ranked<T> {
     fn cmp(&self, other: &Ranked<T>) -> Ordering {
-        self.key
-            .cmp(&other.key)
-            .then_with(|| self.item.tiebreak().cmp(other.item.tiebreak()))
+        self.key.cmp(&other.key)
     }
 }
 
@@ -64,7 +56,7 @@ pub struct EarliestKept<T> {
     latest_first: BinaryHeap<Ranked<T>>,
 }
 
-impl<T: Tiebreak> EarliestKept<T> {
+impl<T> EarliestKept<T> {
     pub fn new(cap: usize) -> EarliestKept<T> {
         EarliestKept {
             cap,
@@ -73,18 +65,20 @@ impl<T: Tiebreak> EarliestKept<T> {
         }
     }
 
-    fn add(&mut self, key: RankKey, item: T) {
+    /// Adds `item`; gives back the item not kept, if one is left out (it, or the
+    /// latest kept that it displaces).
+    fn add(&mut self, key: RankKey, item: T) -> Option<T> {
         self.seen += 1;
         let ranked = Ranked { key, item };
         if self.latest_first.len() < self.cap {
             self.latest_first.push(ranked);
-        } else if self
-            .latest_first
-            .peek()
-            .is_some_and(|latest| ranked < *latest)
-        {
-            self.latest_first.pop();
-            self.latest_first.push(ranked);
+            return None;
+        }
+        match self.latest_first.peek_mut() {
+            Some(mut latest) if ranked < *latest => {
+                Some(std::mem::replace(&mut *latest, ranked).item)
+            }
+            _ => Some(ranked.item),
         }
     }
 
@@ -107,11 +101,8 @@ impl EarliestKept<TrailEntry> {
     pub fn add_entry(&mut self, entry: TrailEntry) {
         let key = (
             entry.line.time,
-            format!(
-                "{}#{}",
-                entry.line.windows_path.to_lowercase(),
-                entry.line.line
-            ),
+            entry.line.windows_path.to_lowercase(),
+            entry.line.line,
         );
         self.add(key, entry);
     }
@@ -125,18 +116,42 @@ impl EarliestKept<TrailEntry> {
     }
 }
 
+/// The kept findings, each in a slot that stays its own while it is kept; a slot left
+/// empty is filled by the next finding put.
+#[derive(Default)]
+struct Slab {
+    slots: Vec<Option<Finding>>,
+    empty: Vec<usize>,
+}
+
+impl Slab {
+    fn put(&mut self, finding: Finding) -> usize {
+        match self.empty.pop() {
+            Some(slot) => {
+                self.slots[slot] = Some(finding);
+                slot
+            }
+            None => {
+                self.slots.push(Some(finding));
+                self.slots.len() - 1
+            }
+        }
+    }
+
+    fn remove(&mut self, slot: usize) {
+        self.slots[slot] = None;
+        self.empty.push(slot);
+    }
+}
+
 /// What ranks a rule's findings: time, then a hash of location and text (a few bytes
 /// where the location itself would be a path), so that each rule's ranking can be
 /// kept for every finding it would keep without holding the findings.
 type RuleRank = (Option<SystemTime>, u64);
 
 fn rule_rank(finding: &Finding) -> RuleRank {
-    use std::hash::{Hash, Hasher};
-    // `DefaultHasher::new` has fixed keys: the same finding ranks the same in every run.
-    let mut hasher = std::hash::DefaultHasher::new();
-    finding.evidence.location().hash(&mut hasher);
-    finding.detail.hash(&mut hasher);
-    (finding.time(), hasher.finish())
+    let location = finding.evidence.location();
+    (finding.time(), fixed_hash(&[&location, &finding.detail]))
 }
 
 /// The findings of the checks that run many rules (Sigma): each rule's `per_rule`
@@ -149,33 +164,36 @@ struct RuleBudget {
     budget: usize,
     /// Each rule's kept ranks, latest on top, and how many findings it had.
     rules: HashMap<Text, (BinaryHeap<RuleRank>, usize)>,
-    /// The kept findings, by (severity, most severe first; rank); the last is the one
-    /// to drop when over budget.
+    /// The kept findings' slots, by (severity, most severe first; rank); the last is
+    /// the one to drop when over budget.
     kept: std::collections::BTreeMap<
         (std::cmp::Reverse<exsweep_model::Severity>, RuleRank, Text),
-        Finding,
+        usize,
     >,
 }
 
 impl RuleBudget {
-    fn add(&mut self, group: Text, finding: Finding) {
+    fn add(&mut self, group: Text, finding: Finding, slab: &mut Slab) {
         let rank = rule_rank(&finding);
+        let severity = std::cmp::Reverse(finding.severity);
         let (ranks, seen) = self.rules.entry(group.clone()).or_default();
         *seen += 1;
         if ranks.len() == self.per_rule {
             if ranks.peek().is_some_and(|latest| rank < *latest) {
                 let dropped = ranks.pop().unwrap();
-                self.kept
-                    .remove(&(std::cmp::Reverse(finding.severity), dropped, group.clone()));
+                if let Some(slot) = self.kept.remove(&(severity, dropped, group.clone())) {
+                    slab.remove(slot);
+                }
             } else {
                 return;
             }
         }
         ranks.push(rank);
-        self.kept
-            .insert((std::cmp::Reverse(finding.severity), rank, group), finding);
+        self.kept.insert((severity, rank, group), slab.put(finding));
         if self.kept.len() > self.budget {
-            self.kept.pop_last();
+            if let Some((_, slot)) = self.kept.pop_last() {
+                slab.remove(slot);
+            }
         }
     }
 
@@ -199,8 +217,10 @@ impl RuleBudget {
 /// earliest under the rules' common budget ([`RuleBudget`]).
 pub struct CappedFindings {
     cap: usize,
-    per_check: HashMap<Text, EarliestKept<Finding>>,
+    /// Per check, the kept findings' slots.
+    per_check: HashMap<Text, EarliestKept<usize>>,
     rules: RuleBudget,
+    slab: Slab,
 }
 
 impl CappedFindings {
@@ -216,6 +236,7 @@ impl CappedFindings {
                 rules: HashMap::new(),
                 kept: Default::default(),
             },
+            slab: Slab::default(),
         }
     }
 
@@ -223,14 +244,22 @@ impl CappedFindings {
         match &finding.rule {
             Some(rule) => {
                 let group = Text::Owned(format!("{} rule {}", finding.check_id, rule.name));
-                self.rules.add(group, finding);
+                self.rules.add(group, finding, &mut self.slab);
             }
             None => {
-                let key = (finding.time(), finding.evidence.location());
-                self.per_check
+                let key = (
+                    finding.time(),
+                    finding.evidence.location(),
+                    fixed_hash(&[&finding.detail]),
+                );
+                let kept = self
+                    .per_check
                     .entry(finding.check_id.clone())
-                    .or_insert_with(|| EarliestKept::new(self.cap))
-                    .add(key, finding);
+                    .or_insert_with(|| EarliestKept::new(self.cap));
+                // Put first, so that the finding it displaces (or it) frees a slot.
+                if let Some(left_out) = kept.add(key, self.slab.put(finding)) {
+                    self.slab.remove(left_out);
+                }
             }
         }
     }
@@ -260,21 +289,17 @@ impl CappedFindings {
         over
     }
 
+    /// The kept findings, in no particular order (the report sorts them): the slab
+    /// itself, its empty slots dropped in place.
+    // `filter_map` collects in place, in the slab's own allocation; `flatten` (what
+    // the lint asks for) builds a second list beside it.
+    #[allow(clippy::filter_map_identity)]
     pub fn into_findings(self) -> Vec<Finding> {
-        // Sized up front: grown by doubling, the list of every kept finding (tens of
-        // thousands, some 800 bytes each) would hold up to twice that.
-        let total = self
-            .per_check
-            .values()
-            .map(|kept| kept.latest_first.len())
-            .sum::<usize>()
-            + self.rules.kept.len();
-        let mut findings = Vec::with_capacity(total);
-        for kept in self.per_check.into_values() {
-            findings.extend(kept.into_sorted());
-        }
-        findings.extend(self.rules.kept.into_values());
-        findings
+        self.slab
+            .slots
+            .into_iter()
+            .filter_map(|slot| slot)
+            .collect()
     }
 }
 
