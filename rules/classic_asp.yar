@@ -17,7 +17,9 @@ rule exsweep_asp_execute_request
         $exec_request = /\b(execute|executeglobal|eval)\s*\(?\s*(request|session|application)\s*(\.\s*(form|querystring|item|cookies))?\s*[\(\[]/ nocase
         $asp = /<\s?%/
     condition:
-        filesize < 2MB and $asp and $exec_request
+        // A fragment of a few bytes is how the one-liner is planted into another
+        // page's string (`":eval request("a")'`), with no script tag of its own.
+        filesize < 2MB and ($asp or filesize < 256) and $exec_request
 }
 
 rule exsweep_asp_indirect_execute
@@ -60,7 +62,7 @@ rule exsweep_asp_fso_writer
 {
     meta:
         id = "EXR-ASP-4"
-        description = "Classic ASP code that writes a file at a path the request names, through Scripting.FileSystemObject or ADODB.Stream: an uploader or shell planter"
+        description = "Classic ASP code that writes, copies or moves a file at a path the request names, through Scripting.FileSystemObject or ADODB.Stream: an uploader, shell planter or data grabber"
         severity = "high"
         family = "classic ASP"
         attack = "T1105"
@@ -68,7 +70,7 @@ rule exsweep_asp_fso_writer
         author = "exsweep"
     strings:
         $fso = /(Scripting\.FileSystemObject|ADODB\.Stream)/ nocase
-        $write_to_request_path = /\.(CreateTextFile|OpenTextFile|SaveToFile)\s*[\(\s]\s*(Server\.MapPath\s*\(\s*)?request\s*(\.\s*(form|querystring|item))?\s*[\(\[]/ nocase
+        $write_to_request_path = /\.(CreateTextFile|OpenTextFile|SaveToFile|CopyFile|CopyFolder|MoveFile|MoveFolder)\s*[\(\s]\s*(Server\.MapPath\s*\(\s*)?request\s*(\.\s*(form|querystring|item))?\s*[\(\[]/ nocase
         $asp = /<\s?%/
     condition:
         filesize < 2MB and $asp and $fso and $write_to_request_path
@@ -141,7 +143,7 @@ rule exsweep_asp_password_gate
         reference = "https://attack.mitre.org/techniques/T1505/003/"
         author = "exsweep"
     strings:
-        $gate = /if\s+(trim\s*\(\s*)?request\s*(\.\s*(form|querystring))?\s*\(\s*"[^"]{1,20}"\s*\)\s*\)?\s*=\s*"[^"]{3,40}"\s+then\s{0,20}(session|response\.cookies)\s*\(/ nocase
+        $gate = /if\s+(trim\s*\(\s*)?request\s*(\.\s*(form|querystring))?\s*\(\s*"[^"]{1,20}"\s*\)\s*\)?\s*=\s*"[^"]{3,40}"\s+then\s{0,20}('[^\r\n]{0,80}\s{1,20})?(session|response\.cookies)\s*\(/ nocase
         $flag_set = /(session|response\.cookies)\s*\(/ nocase
         $userpass = /\b(UserPass|PassWord|pass)\s*=\s*"[^"]{3,40}"/ nocase
         $timeout = /Server\.ScriptTimeout\s*=\s*\d{6,}/ nocase
@@ -168,4 +170,20 @@ rule exsweep_asp_file_manager
         $asp = /<\s?%/
     condition:
         filesize < 2MB and $asp and $fso and $browse and $change and $request_folder
+}
+
+rule exsweep_asp_include_non_script
+{
+    meta:
+        id = "EXR-ASP-10"
+        description = "A classic ASP page that is little more than an include of a file with a text, image or archive extension: the include runs the other file as script, so a shell hides in a .txt or .jpg that no one reads as code (pages of CMSs include such files among others)"
+        severity = "medium"
+        family = "classic ASP"
+        attack = "T1505.003"
+        reference = "https://attack.mitre.org/techniques/T1505/003/"
+        author = "exsweep"
+    strings:
+        $include = /<!--\s*#include\s+(file|virtual)\s*=\s*"[^"]{1,200}\.(txt|jpg|jpeg|gif|png|bmp|ico|log|dat|rar|zip|mdb|cer|cdx)"/ nocase
+    condition:
+        filesize < 512 and $include
 }

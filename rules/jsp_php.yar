@@ -75,3 +75,21 @@ rule exsweep_php_packed_eval
     condition:
         filesize < 2MB and $php and ($packed or $preg_e)
 }
+
+rule exsweep_php_upload_as_named
+{
+    meta:
+        id = "EXR-PHP-3"
+        description = "PHP code that saves an uploaded file under the name the client gave it (move_uploaded_file to a path built from $_FILES[...]['name']): an uploader that plants any file, a shell included"
+        severity = "medium"
+        family = "PHP"
+        attack = "T1105"
+        reference = "https://attack.mitre.org/techniques/T1105/"
+        author = "exsweep"
+    strings:
+        $php = "<?"
+        $move = /move_uploaded_file\s*\(/ nocase
+        $client_name = /\$_FILES\s*\[\s*['"][^'"]{1,40}['"]\s*\]\s*\[\s*['"]name['"]\s*\]/ nocase
+    condition:
+        filesize < 2MB and $php and $move and $client_name
+}

@@ -107,6 +107,16 @@ fn cases() -> Vec<(&'static str, Vec<u8>, Vec<u8>)> {
             j(&["<% if request(\"action\")=\"login\" then call ShowLogin() %>"]),
         ),
         (
+            "exsweep_asp_include_non_script",
+            j(&["<!--#incl", "ude file=\"images/logo.txt\"-->"]),
+            j(&["<!--#incl", "ude file=\"inc/config.asp\"-->"]),
+        ),
+        (
+            "exsweep_php_upload_as_named",
+            j(&["<?php $t = $_FILES['f']['tmp_name']; $n = $_FILES['f']['na", "me'];\nmove_uploaded_", "file($t, $n); ?>"]),
+            j(&["<?php $t = $_FILES['f']['tmp_name'];\nmove_uploaded_", "file($t, '/var/up/' . uniqid() . '.png'); ?>"]),
+        ),
+        (
             "exsweep_asp_file_manager",
             j(&["<% Set fso = CreateObject(\"Scripting.FileSystemObject\")\nSet d = fso.GetFolder(request(\"p\"))\nfor each f in d.SubFolders : next\nfso.DeleteFile request(\"f\") %>"]),
             j(&["<% Set fso = CreateObject(\"Scripting.FileSystemObject\")\nSet d = fso.GetFolder(Server.MapPath(\"upload\"))\nfor each f in d.SubFolders : next\nfso.DeleteFile Server.MapPath(\"upload/old.tmp\") %>"]),
