@@ -187,3 +187,22 @@ rule exsweep_asp_include_non_script
     condition:
         filesize < 512 and $include
 }
+
+rule exsweep_asp_progid_in_pieces
+{
+    meta:
+        id = "EXR-ASP-11"
+        description = "Classic ASP code that creates FileSystemObject, WScript.Shell or Shell.Application under a name it joins from string pieces (\"scripting.\"&\"File\"&\"System\"&\"Object\"): hiding the object from scanners, as shells do"
+        severity = "high"
+        family = "classic ASP"
+        attack = "T1027"
+        reference = "https://attack.mitre.org/techniques/T1027/"
+        author = "exsweep"
+    strings:
+        // Split inside `Scripting.`, `WScript.` or `Shell.`: pages of CMSs split
+        // `ADODB.Stream` the same way to get past their hosts' filters.
+        $pieces = /CreateObject\s*\(\s*"(s|sc|scr|scri|scrip|script|scripti|scriptin|scripting\.?|w|ws|wsc|wscr|wscri|wscrip|wscript\.?|sh|she|shel|shell\.?)"\s*&\s*"[a-z.]{1,24}"/ nocase
+        $asp = /<\s?%/
+    condition:
+        filesize < 2MB and $asp and $pieces
+}

@@ -107,6 +107,11 @@ fn cases() -> Vec<(&'static str, Vec<u8>, Vec<u8>)> {
             j(&["<% if request(\"action\")=\"login\" then call ShowLogin() %>"]),
         ),
         (
+            "exsweep_asp_progid_in_pieces",
+            j(&["<% Set fso = Server.CreateObject(\"scripting.\"&\"File\"&\"System\"&\"Obj", "ect\") %>"]),
+            j(&["<% Set s = Server.CreateObject(\"ado\"&\"db.str\"&\"eam\") %>"]),
+        ),
+        (
             "exsweep_asp_include_non_script",
             j(&["<!--#incl", "ude file=\"images/logo.txt\"-->"]),
             j(&["<!--#incl", "ude file=\"inc/config.asp\"-->"]),
