@@ -22,6 +22,7 @@ pub mod routing;
 
 pub use correlate::{CorrelationHit, CorrelationInput};
 pub use load::{LoadReport, RuleInfo, Skipped, SkippedKind};
+pub use needles::LinePasses;
 pub use record::{Evaluation, EvtxRecord, SigmaHit};
 pub use routing::{LogSource, Routing};
 
@@ -58,12 +59,13 @@ impl SigmaRules {
         self.needs(source).map(|n| n.selecting.as_slice())
     }
 
-    /// Whether a loaded rule may match `line` of the text log `source`: false only
-    /// when every rule taking it needs some literal the line lacks, so its event need
-    /// not be built. Finer than [`SigmaRules::line_needles`], which asks one literal
-    /// of a rule; this asks all it knows.
-    pub fn may_match_line(&self, source: &str, line: &str) -> bool {
-        self.needs(source).is_none_or(|n| n.may_match(line))
+    /// Which of the events of `line` of the text log `source` a loaded rule may match
+    /// (see [`SigmaRules::evaluate_text`]): neither when every rule taking it needs
+    /// some literal the line lacks. Finer than [`SigmaRules::line_needles`], which asks
+    /// one literal of a rule; this asks all it knows.
+    pub fn line_passes(&self, source: &str, line: &str) -> LinePasses {
+        self.needs(source)
+            .map_or(LinePasses::BOTH, |n| n.passes(line))
     }
 
     fn needs(&self, source: &str) -> Option<&needles::LineNeeds> {

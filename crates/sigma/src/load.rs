@@ -308,7 +308,7 @@ impl SigmaRules {
         }
         let correlations = Correlations::build(&compiled, correlations, &mut report.skipped);
         report.correlations_loaded = correlations.len();
-        let line_needs = crate::needles::text_needs(&engine, &rules, &routing);
+        let line_needs = crate::needles::text_needs(&engine, &rules, &uses_stem, &routing);
         SigmaRules {
             line_needs,
             engine,

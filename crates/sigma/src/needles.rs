@@ -25,7 +25,7 @@ use aho_corasick::AhoCorasick;
 use rsigma_eval::matcher::GroupMode;
 use rsigma_eval::{CompiledDetection, CompiledDetectionItem, CompiledMatcher, CompiledRule};
 use rsigma_parser::{ConditionExpr, Quantifier};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 type Detections = std::collections::HashMap<String, CompiledDetection>;
 
@@ -309,19 +309,42 @@ pub(crate) struct LineNeeds {
     pub selecting: Vec<String>,
     /// Every needle of every rule's clauses, ASCII-case-insensitively.
     matcher: AhoCorasick,
-    /// Per rule, its clauses as indices of the matcher's needles.
-    rules: Vec<Vec<Vec<usize>>>,
+    /// Per rule, whether it names `cs-uri-stem` (it sees the line's second event) and
+    /// its clauses as indices of the matcher's needles.
+    rules: Vec<(bool, Vec<Vec<usize>>)>,
+}
+
+/// Which of a text line's two events may match a rule: the one with the whole URI in
+/// `cs-uri-query` (for rules that do not name `cs-uri-stem`), the one as logged (for
+/// those that do). An event no rule may match need not be built.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LinePasses {
+    pub whole_uri: bool,
+    pub as_logged: bool,
+}
+
+impl LinePasses {
+    /// Both events, as when nothing is known of what the rules need.
+    pub const BOTH: LinePasses = LinePasses {
+        whole_uri: true,
+        as_logged: true,
+    };
+
+    /// Whether any event is to be built.
+    pub fn any(self) -> bool {
+        self.whole_uri || self.as_logged
+    }
 }
 
 impl LineNeeds {
-    /// For the rules with these needs, each given as its clauses; `None` when one of
-    /// them needs nothing a line must hold.
-    fn new(rules: Vec<&Needs>) -> Option<LineNeeds> {
+    /// For the rules with these needs, each given with whether it names the stem and
+    /// its clauses; `None` when one of them needs nothing a line must hold.
+    fn new(rules: Vec<(bool, &Needs)>) -> Option<LineNeeds> {
         let mut selecting = Vec::new();
         let mut needles: Vec<String> = Vec::new();
         let mut index: HashMap<String, usize> = HashMap::new();
         let mut of_rules = Vec::new();
-        for needs in rules {
+        for (uses_stem, needs) in rules {
             let clauses = needs.as_ref()?;
             selecting.extend(best_clause(clauses.clone())?);
             let as_indices = clauses
@@ -338,7 +361,7 @@ impl LineNeeds {
                         .collect()
                 })
                 .collect();
-            of_rules.push(as_indices);
+            of_rules.push((uses_stem, as_indices));
         }
         selecting.extend(FOLD_TO_ASCII.iter().map(|c| c.to_string()));
         selecting.sort();
@@ -354,36 +377,49 @@ impl LineNeeds {
         })
     }
 
-    /// Whether some rule may match `line`: every one of its clauses has a needle in
-    /// it. A line with non-ASCII text may fold into a needle and is always taken.
-    pub(crate) fn may_match(&self, line: &str) -> bool {
+    /// Which of `line`'s events some rule may match: a rule may where every one of its
+    /// clauses has a needle in the line. A line with non-ASCII text may fold into a
+    /// needle and is always taken.
+    pub(crate) fn passes(&self, line: &str) -> LinePasses {
         if !line.is_ascii() {
-            return true;
+            return LinePasses::BOTH;
         }
         let mut present = vec![false; self.matcher.patterns_len()];
         for found in self.matcher.find_overlapping_iter(line) {
             present[found.pattern().as_usize()] = true;
         }
-        self.rules
-            .iter()
-            .any(|clauses| clauses.iter().all(|c| c.iter().any(|&i| present[i])))
+        let mut passes = LinePasses {
+            whole_uri: false,
+            as_logged: false,
+        };
+        for (uses_stem, clauses) in &self.rules {
+            if clauses.iter().all(|c| c.iter().any(|&i| present[i])) {
+                match uses_stem {
+                    true => passes.as_logged = true,
+                    false => passes.whole_uri = true,
+                }
+            }
+        }
+        passes
     }
 }
 
 /// Per text source of `routing` (lower case): what its lines must hold for a rule of
 /// `engine` that takes it to match them, or `None` when some such rule needs nothing
-/// of a line. `rules` gives each engine rule's logsource by its key.
+/// of a line. `rules` gives each engine rule's logsource by its key, `uses_stem` the
+/// keys of the rules that name `cs-uri-stem`.
 pub(crate) fn text_needs(
     engine: &rsigma_eval::Engine,
     rules: &HashMap<String, RuleInfo>,
+    uses_stem: &HashSet<String>,
     routing: &Routing,
 ) -> HashMap<String, Option<LineNeeds>> {
-    let of_rules: Vec<(&RuleInfo, Needs)> = engine
+    let of_rules: Vec<(&RuleInfo, bool, Needs)> = engine
         .rules()
         .iter()
         .filter_map(|compiled| {
             let key = compiled.id.as_ref().unwrap_or(&compiled.title);
-            Some((rules.get(key)?, of_rule(compiled)))
+            Some((rules.get(key)?, uses_stem.contains(key), of_rule(compiled)))
         })
         .collect();
     routing
@@ -392,8 +428,8 @@ pub(crate) fn text_needs(
         .map(|route| {
             let taken = of_rules
                 .iter()
-                .filter(|(info, _)| route.logsource.satisfies(&info.logsource))
-                .map(|(_, needs)| needs)
+                .filter(|(info, _, _)| route.logsource.satisfies(&info.logsource))
+                .map(|(_, stem, needs)| (*stem, needs))
                 .collect();
             (route.source.to_ascii_lowercase(), LineNeeds::new(taken))
         })
@@ -475,11 +511,10 @@ mod tests {
 
     #[test]
     fn lines_are_selected_by_a_clause_of_each_rule_and_taken_when_all_its_clauses_hold() {
-        let rule = Some(vec![
-            vec!["get".to_string()],
-            vec!["={{".into(), "=${".into()],
-        ]);
-        let needs = LineNeeds::new(vec![&rule]).unwrap();
+        let method_and_template = clauses(&[&["get"], &["={{", "=<%="]]);
+        let stem_rule = clauses(&[&["/owa/auth/"]]);
+        let needs =
+            LineNeeds::new(vec![(false, &method_and_template), (true, &stem_rule)]).unwrap();
         assert!(
             needs.selecting.contains(&"={{".to_string()),
             "{:?}",
@@ -489,16 +524,21 @@ mod tests {
             !needs.selecting.contains(&"get".to_string()),
             "the method selects every GET"
         );
-        assert!(needs.may_match("GET /x a={{7*7}} 443"));
-        assert!(
-            !needs.may_match("POST /x a={{7*7}} 443"),
+        let passes = |line: &str| {
+            let p = needs.passes(line);
+            (p.whole_uri, p.as_logged)
+        };
+        assert_eq!(passes("GET /x a={{7*7}} 443"), (true, false));
+        assert_eq!(
+            passes("POST /x a={{7*7}} 443"),
+            (false, false),
             "not every clause holds"
         );
-        assert!(!needs.may_match("GET /x a=1 443"));
+        assert_eq!(passes("GET /owa/auth/x.aspx a=1 443"), (false, true));
         // A letter that folds to ASCII: the engine may see `get` where the line has none.
-        assert!(needs.may_match("\u{212a}ET /x a={{7*7}} 443"));
+        assert_eq!(passes("\u{212a}ET /x a={{7*7}} 443"), (true, true));
         assert!(
-            LineNeeds::new(vec![&rule, &None]).is_none(),
+            LineNeeds::new(vec![(false, &method_and_template), (false, &None)]).is_none(),
             "a rule with no needs reads every line"
         );
     }

@@ -7,6 +7,7 @@
 use crate::correlate::CorrelationInput;
 use crate::load::RuleInfo;
 use crate::routing::{EvtxRouting, TextRoute};
+use crate::LinePasses;
 use crate::SigmaRules;
 use serde_json::{Map, Value};
 
@@ -195,12 +196,15 @@ fn with_whole_uri(mut event: Map<String, Value>) -> Map<String, Value> {
 impl SigmaRules {
     /// The rules that match `line` of the text log exsweep names `source`, given its
     /// columns by their (lower-case) header names; each rule once. Keyword rules
-    /// search the whole line too, as Sigma's keywords search a log's message.
+    /// search the whole line too, as Sigma's keywords search a log's message. Only
+    /// the events `passes` asks for are built ([`SigmaRules::line_passes`] says which
+    /// a rule may match; [`LinePasses::BOTH`] evaluates all).
     pub fn evaluate_text(
         &self,
         source: &str,
         line: &str,
         columns: &[(&str, &str)],
+        passes: LinePasses,
     ) -> Evaluation<'_> {
         let Some(route) = self.routing.text(source) else {
             return Evaluation::default();
@@ -210,9 +214,9 @@ impl SigmaRules {
         // Rules that do not name the stem see the whole URI in the query; those that
         // do see the two as logged.
         let as_logged = text_event(route, columns, line);
-        let stem_pass = (!self.uses_stem.is_empty()).then(|| as_logged.clone());
-        let passes = [(Some(with_whole_uri(as_logged)), true), (stem_pass, false)];
-        for (event, whole_uri) in passes {
+        let stem_pass = (passes.as_logged && !self.uses_stem.is_empty()).then(|| as_logged.clone());
+        let whole_uri_pass = passes.whole_uri.then(|| with_whole_uri(as_logged));
+        for (event, whole_uri) in [(whole_uri_pass, true), (stem_pass, false)] {
             let Some(event) = event.map(Value::Object) else {
                 continue;
             };
@@ -398,10 +402,13 @@ detection:
             e.hits.iter().map(|h| h.rule.title.clone()).collect()
         };
         assert_eq!(
-            titles(rules.evaluate_text("IIS", line, &columns)),
+            titles(rules.evaluate_text("IIS", line, &columns, LinePasses::BOTH)),
             ["Reset over POST"]
         );
-        assert!(titles(rules.evaluate_text("IIS", "GET /owa/ 200", &columns)).is_empty());
+        assert!(
+            titles(rules.evaluate_text("IIS", "GET /owa/ 200", &columns, LinePasses::BOTH))
+                .is_empty()
+        );
         let data = [
             (String::new(), "Set-Mailbox".to_string()),
             (

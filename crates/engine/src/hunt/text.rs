@@ -233,15 +233,15 @@ impl LineSink for FileHunt<'_> {
         }
         let mut hits = Vec::new();
         logs::check_line(&self.file.source, &fields, text, self.ctx, &mut hits);
-        let sigma = self
-            .sigma
-            .filter(|s| s.rules.may_match_line(self.file.source.name(), text));
-
-        if let (Some(sigma), Some(columns)) = (sigma, &self.columns) {
+        let sigma = self.sigma.and_then(|s| {
+            let passes = s.rules.line_passes(self.file.source.name(), text);
+            passes.any().then_some((s, passes))
+        });
+        if let (Some((sigma, passes)), Some(columns)) = (sigma, &self.columns) {
             let named = columns.named(&record);
             let found = sigma
                 .rules
-                .evaluate_text(self.file.source.name(), text, &named);
+                .evaluate_text(self.file.source.name(), text, &named, passes);
             hits.extend(found.hits.iter().map(crate::checks::sigma::sigma_hit));
             correlation::feed(
                 sigma.fed,
