@@ -35,8 +35,9 @@ pub struct SigmaRules {
     uses_stem: std::collections::HashSet<String>,
     correlations: correlate::Correlations,
     routing: Routing,
-    /// Per text source (lower case): what its lines must hold for a rule to match.
-    line_needs: std::collections::HashMap<String, Option<needles::LineNeeds>>,
+    /// Per text source (as the routing names it): what its lines must hold for a rule
+    /// to match; looked up for every line, so a short list compared without allocating.
+    line_needs: Vec<(String, Option<needles::LineNeeds>)>,
     pub report: LoadReport,
 }
 
@@ -70,7 +71,8 @@ impl SigmaRules {
 
     fn needs(&self, source: &str) -> Option<&needles::LineNeeds> {
         self.line_needs
-            .get(&source.to_ascii_lowercase())
-            .and_then(Option::as_ref)
+            .iter()
+            .find(|(name, _)| name.eq_ignore_ascii_case(source))
+            .and_then(|(_, needs)| needs.as_ref())
     }
 }

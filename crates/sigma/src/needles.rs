@@ -2,12 +2,14 @@
 //! hunt can pass over the lines no rule can match without building their events, as it
 //! does for its own checks.
 //!
-//! A rule's literals are read off its compiled detections as rsigma's own candidate
-//! index reads its witnesses (a value a field equals, a substring it holds, a keyword;
-//! `or` needs one of each branch's, `and` any one branch's, `not` none), except that
-//! where `and` offers a choice the one whose shortest needle is longest wins: the
-//! index prefers a field equal to `GET`, which every request line holds, and a line
-//! has no fields to look that up by. What the rules see is not the raw
+//! A rule's literals are read off its compiled detections as clauses, every one of
+//! which a matching line holds (one needle of each): a value a field equals, a
+//! substring it holds, a keyword, a regex's fixed text; `and` keeps every part's
+//! clauses, `or` distributes over them, `not` gives none. rsigma's candidate index
+//! reads the same witnesses, but keeps one per `and` and prefers a field equal to
+//! `GET`, which every request line holds. The hunt selects lines by one clause of each
+//! rule (the one whose shortest needle is longest), and checks every clause before
+//! it builds a selected line's events. What the rules see is not the raw
 //! line but the event built from it ([`crate::record`]): CSV quotes undone (`""` is
 //! `"`), a space where the line has `+` (a user agent, where the route says), the URL
 //! split at `?` or the stem and query joined by one, `-` for a missing query, and
@@ -27,7 +29,7 @@ use rsigma_eval::{CompiledDetection, CompiledDetectionItem, CompiledMatcher, Com
 use rsigma_parser::{ConditionExpr, Quantifier};
 use std::collections::{HashMap, HashSet};
 
-type Detections = std::collections::HashMap<String, CompiledDetection>;
+type Detections = HashMap<String, CompiledDetection>;
 
 /// The characters a line and the event built from it may differ at, besides the
 /// non-ASCII ones (see the module's doc).
@@ -398,13 +400,16 @@ impl LineNeeds {
                     true => passes.as_logged = true,
                     false => passes.whole_uri = true,
                 }
+                if passes == LinePasses::BOTH {
+                    break;
+                }
             }
         }
         passes
     }
 }
 
-/// Per text source of `routing` (lower case): what its lines must hold for a rule of
+/// Per text source of `routing`: what its lines must hold for a rule of
 /// `engine` that takes it to match them, or `None` when some such rule needs nothing
 /// of a line. `rules` gives each engine rule's logsource by its key, `uses_stem` the
 /// keys of the rules that name `cs-uri-stem`.
@@ -413,7 +418,7 @@ pub(crate) fn text_needs(
     rules: &HashMap<String, RuleInfo>,
     uses_stem: &HashSet<String>,
     routing: &Routing,
-) -> HashMap<String, Option<LineNeeds>> {
+) -> Vec<(String, Option<LineNeeds>)> {
     let of_rules: Vec<(&RuleInfo, bool, Needs)> = engine
         .rules()
         .iter()
@@ -431,7 +436,7 @@ pub(crate) fn text_needs(
                 .filter(|(info, _, _)| route.logsource.satisfies(&info.logsource))
                 .map(|(_, stem, needs)| (*stem, needs))
                 .collect();
-            (route.source.to_ascii_lowercase(), LineNeeds::new(taken))
+            (route.source.clone(), LineNeeds::new(taken))
         })
         .collect()
 }

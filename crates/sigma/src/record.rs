@@ -212,11 +212,18 @@ impl SigmaRules {
         let ls = route.logsource.engine_form();
         let mut out = Evaluation::default();
         // Rules that do not name the stem see the whole URI in the query; those that
-        // do see the two as logged.
-        let as_logged = text_event(route, columns, line);
-        let stem_pass = (passes.as_logged && !self.uses_stem.is_empty()).then(|| as_logged.clone());
-        let whole_uri_pass = passes.whole_uri.then(|| with_whole_uri(as_logged));
-        for (event, whole_uri) in [(whole_uri_pass, true), (stem_pass, false)] {
+        // do see the two as logged. Each event is built only if asked for.
+        let stem_pass = passes.as_logged && !self.uses_stem.is_empty();
+        let events = match (passes.whole_uri, stem_pass) {
+            (false, false) => return Evaluation::default(),
+            (true, false) => [Some(with_whole_uri(text_event(route, columns, line))), None],
+            (false, true) => [None, Some(text_event(route, columns, line))],
+            (true, true) => {
+                let as_logged = text_event(route, columns, line);
+                [Some(with_whole_uri(as_logged.clone())), Some(as_logged)]
+            }
+        };
+        for (event, whole_uri) in events.into_iter().zip([true, false]) {
             let Some(event) = event.map(Value::Object) else {
                 continue;
             };
