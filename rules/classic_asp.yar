@@ -192,7 +192,7 @@ rule exsweep_asp_progid_in_pieces
 {
     meta:
         id = "EXR-ASP-11"
-        description = "Classic ASP code that creates FileSystemObject, WScript.Shell or Shell.Application under a name it joins from string pieces (\"scripting.\"&\"File\"&\"System\"&\"Object\"): hiding the object from scanners, as shells do"
+        description = "Classic ASP code that creates FileSystemObject, WScript.Shell or Shell.Application under a name it joins from string pieces (\"scripting.\"&\"File\"&\"System\"&\"Object\"), in the call or in a variable the call is given: hiding the object from scanners, as shells do"
         severity = "high"
         family = "classic ASP"
         attack = "T1027"
@@ -202,7 +202,35 @@ rule exsweep_asp_progid_in_pieces
         // Split inside `Scripting.`, `WScript.` or `Shell.`: pages of CMSs split
         // `ADODB.Stream` the same way to get past their hosts' filters.
         $pieces = /CreateObject\s*\(\s*"(s|sc|scr|scri|scrip|script|scripti|scriptin|scripting\.?|w|ws|wsc|wscr|wscri|wscrip|wscript\.?|sh|she|shel|shell\.?)"\s*&\s*"[a-z.]{1,24}"/ nocase
+        // The same name joined into a variable first (`CONST_FSO = "Script"&"ing.Fil"&...`)
+        // and created from it; a piece of four letters or more, as a word of prose
+        // joined to another would rarely be.
+        $pieces_assigned = /[a-z_]\w{0,30}\s*=\s*"(scri|scrip|script|scripti|scriptin|scripting\.?|wscr|wscri|wscrip|wscript\.?|shel|shell\.?)"\s*&\s*"[a-z.]{1,24}"/ nocase
+        $create_from_variable = /CreateObject\s*\(\s*[a-z_]\w{0,30}\s*\)/ nocase
         $asp = /<\s?%/
     condition:
-        filesize < 2MB and $asp and $pieces
+        filesize < 2MB and $asp and ($pieces or ($pieces_assigned and $create_from_variable))
+}
+
+rule exsweep_asp_execute_self_decoded
+{
+    meta:
+        id = "EXR-ASP-12"
+        description = "Classic ASP code that runs as VBScript text the page decodes itself: Execute of its own decoding function's result (a Function built on Mid, Chr or Asc), or of a long chain of characters picked one by one (d(6)&d(10)&d(9)...). The request and the sinks are inside the encoded text, where no scanner reads them"
+        severity = "high"
+        family = "classic ASP"
+        attack = "T1027"
+        reference = "https://attack.mitre.org/techniques/T1027/"
+        author = "exsweep"
+    strings:
+        $exec_decoder = /(^|[\s:;%>(])(execute|executeglobal|eval)\s*\(?\s*[a-z_]\w{0,30}\s*\(\s*[a-z_]\w{0,30}\s*\)/ nocase
+        $exec_picked = /(^|[\s:;%>(])(execute|executeglobal|eval)\s*\(?\s*([a-z_]\w{0,8}\s*\(\s*\d{1,4}\s*\)\s*&\s*){8}/ nocase
+        $function = /\bfunction\s+[a-z_]\w{0,30}\s*\(/ nocase
+        $mid = /\bmid\s*\(/ nocase
+        $chr = /\bchrw?\s*\(/ nocase
+        $asc = /\bascw?\s*\(/ nocase
+        $asp = /<\s?%/
+    condition:
+        filesize < 512KB and $asp and $function and $mid and
+        ($exec_picked or ($exec_decoder and ($chr or $asc)))
 }

@@ -112,6 +112,21 @@ fn cases() -> Vec<(&'static str, Vec<u8>, Vec<u8>)> {
             j(&["<% Set s = Server.CreateObject(\"ado\"&\"db.str\"&\"eam\") %>"]),
         ),
         (
+            "exsweep_asp_progid_in_pieces",
+            j(&["<%\nCONST_O = \"Scri\"&\"pting.Fil\"&\"eSyst\"&\"emObject\"\nSet f = Server.Create", "Object(CONST_O)\n%>"]),
+            j(&["<%\nCONST_O = \"ADO\"&\"DB.Str\"&\"eam\"\nSet f = Server.Create", "Object(CONST_O)\n%>"]),
+        ),
+        (
+            "exsweep_asp_execute_self_decoded",
+            j(&["<%\nFunction d(s):d=Mid(k,s,1):End Function:k=\"abcdef\"\nex", "ecute(d(1)&d(2)&d(3)&d(4)&d(5)&d(6)&d(1)&d(2)&d(3))\n%>"]),
+            j(&["<%\nFunction d(s):d=Mid(k,s,1):End Function:k=\"abcdef\"\nResponse.Write(d(1)&d(2)&d(3)&d(4)&d(5)&d(6)&d(1)&d(2)&d(3))\n%>"]),
+        ),
+        (
+            "exsweep_asp_execute_self_decoded",
+            j(&["<%\nex", "ecute(UnEnc(hu))\nFunction UnEnc(t)\nfor i = 1 to len(t) : a = a & Chr(Asc(Mid(t, i, 1)) - 1) : next\nUnEnc = a\nEnd Function\n%>"]),
+            j(&["<%\nResponse.Write(UnEnc(hu))\nFunction UnEnc(t)\nfor i = 1 to len(t) : a = a & Chr(Asc(Mid(t, i, 1)) - 1) : next\nUnEnc = a\nEnd Function\n%>"]),
+        ),
+        (
             "exsweep_asp_include_non_script",
             j(&["<!--#incl", "ude file=\"images/logo.txt\"-->"]),
             j(&["<!--#incl", "ude file=\"inc/config.asp\"-->"]),
