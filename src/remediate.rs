@@ -20,8 +20,7 @@ use std::process::ExitCode;
 
 /// Fills the report's checklist: what its findings call for beyond moving files.
 pub fn add_checklist(report: &mut Report) {
-    let (findings, _) = from_report(report);
-    report.checklist = exsweep_remediate::checklist::build(&findings);
+    report.checklist = exsweep_remediate::checklist::build(&report.findings);
 }
 
 /// The findings of the report as remediation reads them, and what it says of the scan.

@@ -5,33 +5,92 @@
 
 use crate::findings::FindingRef;
 pub use exsweep_model::ChecklistItem;
+use exsweep_model::{Class, Finding, Reference, Severity};
 use std::collections::BTreeSet;
 
-fn mentions(finding: &FindingRef, words: &[&str]) -> bool {
-    let detail = finding.detail.to_ascii_lowercase();
+/// What the checklist reads of a finding: a scan's own [`Finding`] (the scan's
+/// checklist) or a [`FindingRef`] read back from its JSONL (a plan's), where they are:
+/// a big scan keeps tens of thousands of findings, and turning each into a
+/// `FindingRef` (through JSON) to read five of its fields copied all of them.
+pub trait Called {
+    fn id(&self) -> &str;
+    fn check_id(&self) -> &str;
+    fn is_compromise(&self) -> bool;
+    fn severity(&self) -> Severity;
+    fn detail(&self) -> &str;
+    fn cves(&self) -> impl Iterator<Item = &str>;
+}
+
+impl Called for Finding {
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn check_id(&self) -> &str {
+        &self.check_id
+    }
+    fn is_compromise(&self) -> bool {
+        self.class == Class::Compromise
+    }
+    fn severity(&self) -> Severity {
+        self.severity
+    }
+    fn detail(&self) -> &str {
+        &self.detail
+    }
+    fn cves(&self) -> impl Iterator<Item = &str> {
+        self.references.iter().filter_map(|r| match r {
+            Reference::Cve(id) => Some(id.as_ref()),
+            _ => None,
+        })
+    }
+}
+
+impl Called for FindingRef {
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn check_id(&self) -> &str {
+        &self.check_id
+    }
+    fn is_compromise(&self) -> bool {
+        self.class == "compromise"
+    }
+    fn severity(&self) -> Severity {
+        self.severity
+    }
+    fn detail(&self) -> &str {
+        &self.detail
+    }
+    fn cves(&self) -> impl Iterator<Item = &str> {
+        FindingRef::cves(self)
+    }
+}
+
+fn mentions(finding: &impl Called, words: &[&str]) -> bool {
+    let detail = finding.detail().to_ascii_lowercase();
     words.iter().any(|w| detail.contains(w))
 }
 
 /// The checklist the findings call for, in a fixed order.
-pub fn build(findings: &[FindingRef]) -> Vec<ChecklistItem> {
+pub fn build<F: Called>(findings: &[F]) -> Vec<ChecklistItem> {
     let mut out = Vec::new();
-    let mut add = |id: &str, title: &str, why: String, how: &str, called_by: Vec<&FindingRef>| {
+    let mut add = |id: &str, title: &str, why: String, how: &str, called_by: Vec<&F>| {
         if !called_by.is_empty() {
             out.push(ChecklistItem {
                 id: id.into(),
                 title: title.into(),
                 why,
                 how: how.into(),
-                finding_ids: called_by.iter().map(|f| f.id.clone()).collect(),
+                finding_ids: called_by.iter().map(|f| f.id().to_string()).collect(),
             });
         }
     };
-    let vdir: Vec<&FindingRef> = findings
+    let vdir: Vec<&F> = findings
         .iter()
         .filter(|f| {
-            f.check_id == "EXS-LOG-005"
-                || (f.check_id == "EXS-LOG-013"
-                    && mentions(f, &["virtualdirectory", "externalurl", "internalurl"]))
+            f.check_id() == "EXS-LOG-005"
+                || (f.check_id() == "EXS-LOG-013"
+                    && mentions(*f, &["virtualdirectory", "externalurl", "internalurl"]))
         })
         .collect();
     add(
@@ -41,11 +100,11 @@ pub fn build(findings: &[FindingRef]) -> Vec<ChecklistItem> {
         "Get-OabVirtualDirectory | fl Server,Name,InternalUrl,ExternalUrl; then Set-OabVirtualDirectory -Identity <id> -ExternalUrl <the real URL or $null> -InternalUrl <the real URL>; check the ECP, OWA and EWS virtual directories the same way",
         vdir,
     );
-    let exports: Vec<&FindingRef> = findings
+    let exports: Vec<&F> = findings
         .iter()
         .filter(|f| {
-            f.check_id == "EXS-FILE-007"
-                || (f.check_id == "EXS-LOG-013" && mentions(f, &["mailboxexportrequest"]))
+            f.check_id() == "EXS-FILE-007"
+                || (f.check_id() == "EXS-LOG-013" && mentions(*f, &["mailboxexportrequest"]))
         })
         .collect();
     add(
@@ -55,12 +114,12 @@ pub fn build(findings: &[FindingRef]) -> Vec<ChecklistItem> {
         "Get-MailboxExportRequest | fl Mailbox,FilePath,Status; Get-MailboxExportRequest | Remove-MailboxExportRequest; quarantine any PST or script the FilePath names",
         exports,
     );
-    let roles: Vec<&FindingRef> = findings
+    let roles: Vec<&F> = findings
         .iter()
         .filter(|f| {
-            f.check_id == "EXS-LOG-013"
+            f.check_id() == "EXS-LOG-013"
                 && mentions(
-                    f,
+                    *f,
                     &[
                         "managementroleassignment",
                         "rolegroupmember",
@@ -76,9 +135,9 @@ pub fn build(findings: &[FindingRef]) -> Vec<ChecklistItem> {
         "Get-ManagementRoleAssignment -Role \"Mailbox Import Export\" | fl Name,RoleAssigneeName,WhenCreated; Remove-ManagementRoleAssignment <name> for every grant nobody asked for; review Organization Management membership",
         roles,
     );
-    let exploited: Vec<&FindingRef> = findings
+    let exploited: Vec<&F> = findings
         .iter()
-        .filter(|f| f.class == "compromise" && f.cves().next().is_some())
+        .filter(|f| f.is_compromise() && f.cves().next().is_some())
         .collect();
     let cves: BTreeSet<&str> = exploited.iter().flat_map(|f| f.cves()).collect();
     add(
@@ -91,9 +150,9 @@ pub fn build(findings: &[FindingRef]) -> Vec<ChecklistItem> {
         "Install the latest Cumulative Update and the Security Update for it (https://learn.microsoft.com/exchange/new-features/build-numbers-and-release-dates), then run the Exchange Health Checker",
         exploited,
     );
-    let lsass: Vec<&FindingRef> = findings
+    let lsass: Vec<&F> = findings
         .iter()
-        .filter(|f| f.check_id == "EXS-FILE-005" || f.check_id == "EXS-LOG-015")
+        .filter(|f| f.check_id() == "EXS-FILE-005" || f.check_id() == "EXS-LOG-015")
         .collect();
     add(
         "EXS-TODO-005",
@@ -102,9 +161,9 @@ pub fn build(findings: &[FindingRef]) -> Vec<ChecklistItem> {
         "Reset the passwords of the accounts logged on to this server (Security log events 4624); if a domain administrator logged on, reset the krbtgt account twice, a replication interval apart, and reset the Exchange servers' machine accounts",
         lsass,
     );
-    let shells: Vec<&FindingRef> = findings
+    let shells: Vec<&F> = findings
         .iter()
-        .filter(|f| f.class == "compromise" && f.severity >= exsweep_model::Severity::Critical)
+        .filter(|f| f.is_compromise() && f.severity() >= Severity::Critical)
         .collect();
     add(
         "EXS-TODO-006",
@@ -119,18 +178,30 @@ pub fn build(findings: &[FindingRef]) -> Vec<ChecklistItem> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use exsweep_model::{Check, Entities, Evidence, LogLine};
+    use std::borrow::Cow;
 
-    fn finding(check: &str, severity: &str, detail: &str, cves: &[&str]) -> FindingRef {
-        let refs: Vec<serde_json::Value> = cves
-            .iter()
-            .map(|c| serde_json::json!({"kind": "cve", "id": c}))
-            .collect();
-        serde_json::from_value(serde_json::json!({
-            "id": format!("f-{check}"), "check_id": check, "title": "t", "severity": severity,
-            "class": "compromise", "detail": detail, "references": refs,
-            "evidence": {"kind": "log_line"},
-        }))
-        .unwrap()
+    fn finding(
+        check: &'static str,
+        severity: Severity,
+        detail: &str,
+        cves: &[&'static str],
+    ) -> Finding {
+        let check = Check {
+            id: check.into(),
+            title: "t".into(),
+            severity,
+            class: Class::Compromise,
+            category: "test".into(),
+            references: Cow::Owned(cves.iter().map(|c| Reference::cve(c)).collect()),
+            why: "".into(),
+            action: "".into(),
+        };
+        Finding::new(
+            check.hit(detail.into()),
+            Evidence::LogLine(LogLine::default()),
+            Entities::default(),
+        )
     }
 
     #[test]
@@ -138,17 +209,22 @@ mod tests {
         let findings = [
             finding(
                 "EXS-LOG-005",
-                "critical",
+                Severity::Critical,
                 "Set-OabVirtualDirectory ExternalUrl",
                 &["CVE-2021-27065"],
             ),
             finding(
                 "EXS-LOG-013",
-                "high",
+                Severity::High,
                 "New-MailboxExportRequest -FilePath \\\\x\\c$\\s.aspx",
                 &[],
             ),
-            finding("EXS-LOG-015", "critical", "comsvcs.dll MiniDump", &[]),
+            finding(
+                "EXS-LOG-015",
+                Severity::Critical,
+                "comsvcs.dll MiniDump",
+                &[],
+            ),
         ];
         let list = build(&findings);
         let ids: Vec<&str> = list.iter().map(|i| i.id.as_str()).collect();
@@ -162,8 +238,14 @@ mod tests {
                 "EXS-TODO-006"
             ]
         );
-        assert_eq!(list[0].finding_ids, ["f-EXS-LOG-005"]);
+        assert_eq!(list[0].finding_ids, [findings[0].id.clone()]);
         assert!(list[2].why.contains("CVE-2021-27065"));
-        assert!(build(&[]).is_empty(), "a clean scan asks for nothing");
+        assert!(
+            build::<Finding>(&[]).is_empty(),
+            "a clean scan asks for nothing"
+        );
+        // A plan builds it from the findings read back from JSONL: the same list.
+        let read_back: Vec<FindingRef> = findings.iter().map(FindingRef::from_finding).collect();
+        assert_eq!(build(&read_back), list);
     }
 }
