@@ -234,3 +234,28 @@ rule exsweep_asp_execute_self_decoded
         filesize < 512KB and $asp and $function and $mid and
         ($exec_picked or ($exec_decoder and ($chr or $asc)))
 }
+
+rule exsweep_asp_request_relay
+{
+    meta:
+        id = "EXR-ASP-13"
+        description = "Classic ASP page that fetches, through Microsoft.XMLHTTP or ServerXMLHTTP, a URL held in a variable of a page that reads the request, and writes the answer back as it came: a relay that shows the server's own files (by path or file: URL) and internal sites to whoever asks, as source viewers and tunnels do"
+        severity = "medium"
+        family = "classic ASP"
+        attack = "T1505.003"
+        reference = "https://attack.mitre.org/techniques/T1505/003/"
+        author = "exsweep"
+    strings:
+        $xmlhttp = /CreateObject\s*\(\s*"(microsoft|msxml2)\.(server)?xmlhttp/ nocase
+        $open_variable = /\.open\s*\(?\s*"(get|post)"\s*,\s*(""\s*&\s*)?[a-z_]\w{0,30}\s*(&\s*""\s*)?,/ nocase
+        $request = /\brequest\s*(\.\s*(form|querystring|item))?\s*[\(\[]/ nocase
+        // The answer written back as it came, or HTML-encoded to be shown as text: a
+        // relay. Pages of CMSs fetch search engines' pages the same way and pick
+        // values out of them.
+        $echo_answer = /response\.(binary)?write\s*\(?\s*[a-z_]\w{0,30}\.response(text|body)\b/ nocase
+        $encode_answer = /server\.htmlencode\s*\(\s*[a-z_]\w{0,30}\.response(text|body)\b/ nocase
+        $asp = /<\s?%/
+    condition:
+        filesize < 512KB and $asp and $xmlhttp and $open_variable and $request and
+        any of ($echo_answer, $encode_answer)
+}

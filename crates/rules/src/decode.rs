@@ -167,21 +167,25 @@ fn decode_block(encoded: &[u8], out: &mut Vec<u8>) {
 }
 
 /// The text with every encoded block replaced by its plain script, or `None` when
-/// it holds none.
+/// it holds none. A block with no end marker (a file cut short, or one the end was cut
+/// from) is decoded to the end of the file: IIS would not run it, but what it says is
+/// still evidence.
 fn decode_script_encoder(data: &[u8]) -> Option<Vec<u8>> {
     let finder = memchr::memmem::Finder::new(BLOCK_START);
     let mut at = finder.find(data)?;
     let mut out = Vec::with_capacity(data.len());
     let mut copied = 0;
     loop {
-        let body_start = at + BLOCK_START.len() + FIELD;
-        let Some(end) = data
-            .get(body_start..)
-            .and_then(|rest| memchr::memmem::find(rest, BLOCK_END))
-            .map(|e| body_start + e)
-        else {
-            break;
+        let body_start = (at + BLOCK_START.len() + FIELD).min(data.len());
+        let Some(end) = memchr::memmem::find(&data[body_start..], BLOCK_END) else {
+            if body_start == data.len() {
+                break; // a marker with nothing after it
+            }
+            out.extend_from_slice(&data[copied..at]);
+            decode_block(&data[body_start..], &mut out);
+            return Some(out);
         };
+        let end = body_start + end;
         out.extend_from_slice(&data[copied..at]);
         decode_block(
             &data[body_start..end.saturating_sub(FIELD).max(body_start)],
@@ -268,8 +272,23 @@ mod tests {
     #[test]
     fn plain_and_broken_pages_have_no_view() {
         assert_eq!(text_view(b"<% Response.Write(1) %>"), None);
-        assert_eq!(text_view(b"#@~^AAAAAA== unterminated"), None);
         assert_eq!(text_view(b"#@~^^#~@"), None);
+        assert_eq!(text_view(b"<% x %>#@~^AAAA"), None);
+    }
+
+    #[test]
+    fn a_block_cut_short_is_decoded_to_the_end() {
+        let script = b"Response.Write(Request(\"x\"))\r\nend";
+        let mut page = b"<%".to_vec();
+        let encoded = encode_script(script);
+        // Without its checksum and end marker, as in a file cut short.
+        page.extend_from_slice(&encoded[..encoded.len() - FIELD - BLOCK_END.len()]);
+        let mut expected = b"<%".to_vec();
+        expected.extend_from_slice(script);
+        assert_eq!(
+            String::from_utf8_lossy(&text_view(&page).unwrap()),
+            String::from_utf8_lossy(&expected)
+        );
     }
 
     #[test]

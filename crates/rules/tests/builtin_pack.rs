@@ -127,6 +127,11 @@ fn cases() -> Vec<(&'static str, Vec<u8>, Vec<u8>)> {
             j(&["<%\nResponse.Write(UnEnc(hu))\nFunction UnEnc(t)\nfor i = 1 to len(t) : a = a & Chr(Asc(Mid(t, i, 1)) - 1) : next\nUnEnc = a\nEnd Function\n%>"]),
         ),
         (
+            "exsweep_asp_request_relay",
+            j(&["<%\np = request.form(\"p\")\nSet h = Server.CreateObject(\"Microsoft.XML", "HTTP\")\nh.Open \"GET\", \"\"&p&\"\", false\nh.Send\nk = server.htmlEncode(h.ResponseText)\nresponse.write k\n%>"]),
+            j(&["<%\nw = request(\"wd\")\nSet h = Server.CreateObject(\"Microsoft.XML", "HTTP\")\nh.Open \"GET\", url, false\nh.Send\nrank = strcut(BytesToBstr(h.ResponseBody), \"<b>\", \"</b>\")\nresponse.write rank\n%>"]),
+        ),
+        (
             "exsweep_asp_include_non_script",
             j(&["<!--#incl", "ude file=\"images/logo.txt\"-->"]),
             j(&["<!--#incl", "ude file=\"inc/config.asp\"-->"]),
