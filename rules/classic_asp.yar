@@ -216,7 +216,7 @@ rule exsweep_asp_execute_self_decoded
 {
     meta:
         id = "EXR-ASP-12"
-        description = "Classic ASP code that runs as VBScript text the page decodes itself: Execute of its own decoding function's result (a Function built on Mid, Chr or Asc), or of a long chain of characters picked one by one (d(6)&d(10)&d(9)...). The request and the sinks are inside the encoded text, where no scanner reads them"
+        description = "Classic ASP code that runs as VBScript text the page decodes itself: Execute of its own decoding function's result (a Function built on Mid, Chr or Asc), of a long chain of characters picked one by one (d(6)&d(10)&d(9)...), or of a variable in a page with such a decoder and no request read in clear. The request and the sinks are inside the encoded text, where no scanner reads them"
         severity = "high"
         family = "classic ASP"
         attack = "T1027"
@@ -225,14 +225,20 @@ rule exsweep_asp_execute_self_decoded
     strings:
         $exec_decoder = /(^|[\s:;%>(])(execute|executeglobal|eval)\s*\(?\s*[a-z_]\w{0,30}\s*\(\s*[a-z_]\w{0,30}\s*\)/ nocase
         $exec_picked = /(^|[\s:;%>(])(execute|executeglobal|eval)\s*\(?\s*([a-z_]\w{0,8}\s*\(\s*\d{1,4}\s*\)\s*&\s*){8}/ nocase
+        // Execute of a variable, in a page whose request reads are all encoded: the
+        // variable holds what its decoder made (`pvr=ttg(pvr):execute pvr`).
+        $exec_variable = /(^|[\s:;%>(])(execute|executeglobal)\s*\(?\s*[a-z_]\w{0,30}\s*\)?\s*(\r|\n|%>|:|$)/ nocase
         $function = /\bfunction\s+[a-z_]\w{0,30}\s*\(/ nocase
         $mid = /\bmid\s*\(/ nocase
         $chr = /\bchrw?\s*\(/ nocase
         $asc = /\bascw?\s*\(/ nocase
+        $instr = /\binstr\s*\(/ nocase
+        $request = /\brequest\s*(\.\s*(form|querystring|item|cookies))?\s*[\(\[]/ nocase
         $asp = /<\s?%/
     condition:
         filesize < 512KB and $asp and $function and $mid and
-        ($exec_picked or ($exec_decoder and ($chr or $asc)))
+        ($exec_picked or ($exec_decoder and ($chr or $asc)) or
+         ($exec_variable and ($chr or $asc or $instr) and not $request))
 }
 
 rule exsweep_asp_request_relay

@@ -127,6 +127,11 @@ fn cases() -> Vec<(&'static str, Vec<u8>, Vec<u8>)> {
             j(&["<%\nResponse.Write(UnEnc(hu))\nFunction UnEnc(t)\nfor i = 1 to len(t) : a = a & Chr(Asc(Mid(t, i, 1)) - 1) : next\nUnEnc = a\nEnd Function\n%>"]),
         ),
         (
+            "exsweep_asp_execute_self_decoded",
+            j(&["<%\nFunction ttg(c)\nfor i = 1 to len(c) : m = mid(c, i, 1) : d = instr(k, m) : t = m & t : next\nttg = t\nEnd Function\npvr = ttg(pvr) : ex", "ecute pvr\n%>"]),
+            j(&["<%\nFunction ttg(c)\nfor i = 1 to len(c) : m = mid(c, i, 1) : d = instr(k, m) : t = m & t : next\nttg = t\nEnd Function\npvr = ttg(request(\"p\")) : ex", "ecute pvr\n%>"]),
+        ),
+        (
             "exsweep_asp_request_relay",
             j(&["<%\np = request.form(\"p\")\nSet h = Server.CreateObject(\"Microsoft.XML", "HTTP\")\nh.Open \"GET\", \"\"&p&\"\", false\nh.Send\nk = server.htmlEncode(h.ResponseText)\nresponse.write k\n%>"]),
             j(&["<%\nw = request(\"wd\")\nSet h = Server.CreateObject(\"Microsoft.XML", "HTTP\")\nh.Open \"GET\", url, false\nh.Send\nrank = strcut(BytesToBstr(h.ResponseBody), \"<b>\", \"</b>\")\nresponse.write rank\n%>"]),
