@@ -177,16 +177,15 @@ fn decode_script_encoder(data: &[u8]) -> Option<Vec<u8>> {
     let mut copied = 0;
     loop {
         let body_start = (at + BLOCK_START.len() + FIELD).min(data.len());
-        let Some(end) = memchr::memmem::find(&data[body_start..], BLOCK_END) else {
-            if body_start == data.len() {
-                break; // a marker with nothing after it
-            }
-            out.extend_from_slice(&data[copied..at]);
+        let end = memchr::memmem::find(&data[body_start..], BLOCK_END).map(|e| body_start + e);
+        if end.is_none() && body_start == data.len() {
+            break; // a marker with nothing after it
+        }
+        out.extend_from_slice(&data[copied..at]);
+        let Some(end) = end else {
             decode_block(&data[body_start..], &mut out);
             return Some(out);
         };
-        let end = body_start + end;
-        out.extend_from_slice(&data[copied..at]);
         decode_block(
             &data[body_start..end.saturating_sub(FIELD).max(body_start)],
             &mut out,

@@ -233,11 +233,15 @@ impl LineSink for FileHunt<'_> {
         }
         let mut hits = Vec::new();
         logs::check_line(&self.file.source, &fields, text, self.ctx, &mut hits);
-        let sigma = self.sigma.and_then(|s| {
-            let passes = s.rules.line_passes(self.file.source.name(), text);
-            passes.any().then_some((s, passes))
-        });
-        if let (Some((sigma, passes)), Some(columns)) = (sigma, &self.columns) {
+        // A line of a file without a header has no columns to name: no rule is asked.
+        let sigma = match (self.sigma, &self.columns) {
+            (Some(s), Some(columns)) => {
+                let passes = s.rules.line_passes(self.file.source.name(), text);
+                passes.any().then_some((s, columns, passes))
+            }
+            _ => None,
+        };
+        if let Some((sigma, columns, passes)) = sigma {
             let named = columns.named(&record);
             let found = sigma
                 .rules
