@@ -161,14 +161,23 @@ impl FolderSource {
         letters
     }
 
+    /// The local folder of drive root number `root`.
+    pub fn drive_root(&self, root: u16) -> Option<&Path> {
+        self.drives
+            .get(usize::from(root))
+            .map(|d| d.local.as_path())
+    }
+
     /// The local folders a Windows folder resolves to (one per collection accessor),
-    /// each with the Windows path spelled as the evidence spells it.
-    fn resolve_spelled(&self, windows_dir: &str) -> Vec<(PathBuf, String, bool)> {
+    /// each with the Windows path spelled as the evidence spells it and the drive
+    /// root it is on.
+    fn resolve_spelled(&self, windows_dir: &str) -> Vec<(PathBuf, String, &DriveRoot, u16)> {
         let Some((letter, parts)) = winpath::split(windows_dir) else {
             return Vec::new();
         };
         let mut found = Vec::new();
-        'drives: for drive in self.drives.iter().filter(|d| d.letter == letter) {
+        let on_drive = (0..).zip(&self.drives).filter(|(_, d)| d.letter == letter);
+        'drives: for (root, drive) in on_drive {
             let mut local = drive.local.clone();
             let mut spelled = format!("{letter}:\\");
             for part in &parts {
@@ -189,7 +198,7 @@ impl FolderSource {
                     None => continue 'drives,
                 }
             }
-            found.push((local, spelled, drive.encoded_names));
+            found.push((local, spelled, drive, root));
         }
         found
     }
@@ -197,15 +206,18 @@ impl FolderSource {
     pub fn resolve(&self, windows_dir: &str) -> Vec<PathBuf> {
         self.resolve_spelled(windows_dir)
             .into_iter()
-            .map(|(p, _, _)| p)
+            .map(|(p, _, _, _)| p)
             .collect()
     }
 
     pub fn subdirs(&self, windows_dir: &str) -> Vec<String> {
         let mut names = Vec::new();
-        for (local, _, encoded) in self.resolve_spelled(windows_dir) {
+        for (local, _, drive, _) in self.resolve_spelled(windows_dir) {
             for (name, _) in child_dirs(&local) {
-                names.push(display_name(std::ffi::OsStr::new(&name), encoded));
+                names.push(display_name(
+                    std::ffi::OsStr::new(&name),
+                    drive.encoded_names,
+                ));
             }
         }
         names
@@ -241,9 +253,11 @@ impl FolderSource {
         let report = Mutex::new(ListingReport::default());
         rayon::scope(|scope| {
             for dir in dirs {
-                for (local, spelled, encoded) in self.resolve_spelled(dir) {
+                for (local, spelled, drive, root) in self.resolve_spelled(dir) {
                     let walk = Walk {
-                        encoded,
+                        encoded: drive.encoded_names,
+                        // Encoded names spell no local path.
+                        mirror: (!drive.encoded_names).then_some((root, drive.local.as_path())),
                         exclude,
                         visit,
                         report: &report,
@@ -272,6 +286,9 @@ fn display_name(name: &std::ffi::OsStr, encoded: bool) -> String {
 #[derive(Clone, Copy)]
 struct Walk<'a> {
     encoded: bool,
+    /// The drive root (its number and local folder) that the files' Windows paths
+    /// spell their local paths from, where names are not encoded.
+    mirror: Option<(u16, &'a Path)>,
     exclude: &'a [String],
     visit: &'a (dyn Fn(FileEntry) + Sync),
     report: &'a Mutex<ListingReport>,
@@ -279,6 +296,22 @@ struct Walk<'a> {
 }
 
 impl<'a> Walk<'a> {
+    /// Where a file is: spelled by its Windows path where that names its local path
+    /// (a listing of a hundred thousand logs then keeps each path once), else its
+    /// local path itself.
+    fn location_of(&self, local: PathBuf, windows: &str) -> Location {
+        if let (Some((root, root_dir)), Some(below)) = (self.mirror, windows.get(DRIVE_PREFIX..)) {
+            if mirror(root_dir, below) == local {
+                return Location::Mirrored {
+                    root,
+                    skip: DRIVE_PREFIX as u16,
+                };
+            }
+        }
+        // Boxed to drop the join's spare capacity.
+        Location::Local(local.into_boxed_path().into_path_buf())
+    }
+
     fn dir<'s>(self, scope: &rayon::Scope<'s>, local: PathBuf, windows: String)
     where
         'a: 's,
@@ -334,12 +367,8 @@ impl<'a> Walk<'a> {
                     } else if kind.is_file() {
                         match entry.metadata() {
                             Ok(meta) => found.push(FileEntry {
+                                location: self.location_of(entry.path(), &child_windows),
                                 windows_path: child_windows,
-                                // Boxed to drop the join's spare capacity: a listing
-                                // of a hundred thousand logs keeps every path.
-                                location: Location::Local(
-                                    entry.path().into_boxed_path().into_path_buf(),
-                                ),
                                 size: meta.len(),
                                 times: times_of(&meta),
                             }),
@@ -379,6 +408,17 @@ impl<'a> Walk<'a> {
             }
         }
     }
+}
+
+/// How long the drive prefix of a walked file's Windows path (`C:\`) is.
+pub const DRIVE_PREFIX: usize = 3;
+
+/// The local path that a Windows path below `root` spells: its components joined on
+/// to `root`.
+pub fn mirror(root: &Path, windows_below: &str) -> PathBuf {
+    let mut path = root.to_path_buf();
+    path.extend(windows_below.split('\\').filter(|part| !part.is_empty()));
+    path
 }
 
 /// Opens a file for reading only. On Linux, asks the kernel not to update the

@@ -18,6 +18,7 @@ pub mod winpath;
 mod zip;
 
 use exsweep_model::{FileTimes, LocalPath};
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
@@ -69,6 +70,14 @@ impl Layout {
 #[derive(Clone, Debug)]
 pub enum Location {
     Local(PathBuf),
+    /// A file on this machine whose Windows path spells its local path: the
+    /// evidence's root number `root` joined with the components of
+    /// `windows_path[skip..]`. The path is not kept twice: a listing of a hundred
+    /// thousand logs keeps every file's.
+    Mirrored {
+        root: u16,
+        skip: u16,
+    },
     /// A member of a Velociraptor collection's zip.
     ZipEntry(usize),
     /// A `.gz` file of loose logs, read through its decompression.
@@ -331,13 +340,31 @@ impl Evidence {
         (files.into_inner().unwrap(), report)
     }
 
+    /// The path of a file on this machine's disk, read in place; `None` for one read
+    /// through an archive or a decompression.
+    fn disk_path<'a>(&self, file: &'a FileEntry) -> Option<Cow<'a, Path>> {
+        match (&self.backend, &file.location) {
+            (Backend::Folder(_) | Backend::Loose(_), Location::Local(p)) => Some(Cow::Borrowed(p)),
+            (_, Location::Mirrored { root, skip }) => {
+                let root = match &self.backend {
+                    Backend::Folder(f) => f.drive_root(*root)?,
+                    Backend::Loose(l) => l.root()?,
+                    Backend::Zip(_) => return None,
+                };
+                let below = file.windows_path.get(usize::from(*skip)..)?;
+                Some(Cow::Owned(folder::mirror(root, below)))
+            }
+            _ => None,
+        }
+    }
+
     /// Reads at most `limit` bytes of a file into `buf` (cleared first).
     pub fn read(&self, file: &FileEntry, limit: u64, buf: &mut Vec<u8>) -> io::Result<()> {
         buf.clear();
+        if let Some(p) = self.disk_path(file) {
+            return folder::read_local(&p, limit, buf);
+        }
         match (&self.backend, &file.location) {
-            (Backend::Folder(_) | Backend::Loose(_), Location::Local(p)) => {
-                folder::read_local(p, limit, buf)
-            }
             (Backend::Zip(z), Location::ZipEntry(i)) => z.read(*i, limit, buf),
             (Backend::Loose(_), Location::Gzip(p)) => loose::gzip_reader(p)?
                 .take(limit)
@@ -353,7 +380,10 @@ impl Evidence {
     /// Whether [`Evidence::read_chunks`] can start anywhere in the file (files on
     /// disk), not only at its start (compressed files are one stream).
     pub fn seekable(&self, file: &FileEntry) -> bool {
-        matches!(file.location, Location::Local(_))
+        matches!(
+            file.location,
+            Location::Local(_) | Location::Mirrored { .. }
+        )
     }
 
     /// Streams a file from byte `offset` on in chunks of up to `chunk` bytes to
@@ -371,14 +401,14 @@ impl Evidence {
                 "a compressed file can only be read from its start",
             ));
         }
-        match (&self.backend, &file.location) {
-            (Backend::Folder(_) | Backend::Loose(_), Location::Local(p)) => {
-                let mut reader = folder::open_read_only(p)?;
-                if offset > 0 {
-                    io::Seek::seek(&mut reader, io::SeekFrom::Start(offset))?;
-                }
-                stream(&mut reader, chunk, sink)
+        if let Some(p) = self.disk_path(file) {
+            let mut reader = folder::open_read_only(&p)?;
+            if offset > 0 {
+                io::Seek::seek(&mut reader, io::SeekFrom::Start(offset))?;
             }
+            return stream(&mut reader, chunk, sink);
+        }
+        match (&self.backend, &file.location) {
             (Backend::Zip(z), Location::ZipEntry(i)) => {
                 z.with_entry(*i, &mut |r| stream(r, chunk, sink))
             }
@@ -400,8 +430,8 @@ impl Evidence {
         file: &FileEntry,
         max_in_memory: u64,
     ) -> io::Result<Box<dyn SeekRead>> {
-        if let Location::Local(p) = &file.location {
-            return Ok(Box::new(folder::open_read_only(p)?));
+        if let Some(p) = self.disk_path(file) {
+            return Ok(Box::new(folder::open_read_only(&p)?));
         }
         let too_big = || {
             io::Error::other(format!(
@@ -450,14 +480,14 @@ impl Evidence {
     /// Windows attributes (the live machine, an NTFS volume mounted by ntfs-3g or
     /// ntfs3); `None` elsewhere (collections, archives, other file systems).
     pub fn hidden_or_system(&self, file: &FileEntry) -> Option<bool> {
-        match &file.location {
-            Location::Local(path) => attributes::hidden_or_system(path),
-            _ => None,
-        }
+        attributes::hidden_or_system(&self.disk_path(file)?)
     }
 
     /// Where a file was read from, losslessly: its local path, or the zip and member.
     pub fn local_path(&self, file: &FileEntry) -> LocalPath {
+        if let Some(p) = self.disk_path(file) {
+            return LocalPath::file(p.as_os_str().as_encoded_bytes());
+        }
         match (&self.backend, &file.location) {
             (_, Location::Local(p) | Location::Gzip(p)) => {
                 LocalPath::file(p.as_os_str().as_encoded_bytes())
@@ -480,6 +510,7 @@ impl Evidence {
             (_, Location::ZipEntry(i) | Location::LooseMember { index: i, .. }) => {
                 LocalPath::zip_member(b"", format!("entry {i}").as_bytes())
             }
+            (_, Location::Mirrored { .. }) => LocalPath::file(file.windows_path.as_bytes()),
         }
     }
 }

@@ -10,12 +10,15 @@ use super::zip::SharedArchive;
 use super::{FileEntry, Layout, ListingReport, Location};
 use exsweep_model::FileTimes;
 use std::io::{self, Read};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 pub struct LooseSource {
     /// Shared with the inventory, which sorts them into logs without copying them.
     pub files: Vec<Arc<FileEntry>>,
+    /// The folder given, that the files' names spell their local paths from; `None`
+    /// for one file.
+    root: Option<PathBuf>,
     archives: Vec<SharedArchive>,
     /// What the walk passed over, and archives that could not be opened.
     pub listing: ListingReport,
@@ -26,19 +29,23 @@ impl LooseSource {
     pub fn folder(dir: &Path) -> Result<LooseSource, String> {
         // The folder walker maps a root to a drive; the drive prefix is taken off again.
         let walker = FolderSource::new(dir, Layout::Image, &[])?;
+        // Each file goes into its `Arc` as it is found: a second list of a hundred
+        // thousand entries would double the listing's peak.
         let found = Mutex::new(Vec::new());
-        let listing = walker.visit(&[r"C:\".to_string()], &[], &|f| {
-            found.lock().unwrap().push(f)
+        let listing = walker.visit(&[r"C:\".to_string()], &[], &|mut file| {
+            strip_drive(&mut file);
+            found.lock().unwrap().push(Arc::new(file))
         });
         let mut found = found.into_inner().unwrap();
-        found.sort_by(|a, b| a.windows_path.cmp(&b.windows_path));
+        // Names below one folder are unique, so the unstable sort gives one order.
+        found.sort_unstable_by(|a, b| a.windows_path.cmp(&b.windows_path));
         let mut source = LooseSource {
-            files: Vec::new(),
+            files: Vec::with_capacity(found.len()),
+            root: Some(dir.to_path_buf()),
             archives: Vec::new(),
             listing,
         };
-        for mut file in found {
-            file.windows_path = file.windows_path[r"C:\".len()..].to_string();
+        for file in found {
             source.add(file);
         }
         source.files.shrink_to_fit();
@@ -54,36 +61,58 @@ impl LooseSource {
             .map_or_else(|| "evidence".into(), |n| n.to_string_lossy().into_owned());
         let mut source = LooseSource {
             files: Vec::new(),
+            root: None,
             archives: Vec::new(),
             listing: ListingReport::default(),
         };
-        source.add(FileEntry {
+        source.add(Arc::new(FileEntry {
             windows_path: name,
             location: Location::Local(path.to_path_buf()),
             size: meta.len(),
             times: folder::times_of(&meta),
-        });
+        }));
         Ok(source)
     }
 
+    /// The folder the files' names spell their local paths from.
+    pub fn root(&self) -> Option<&Path> {
+        self.root.as_deref()
+    }
+
     /// Adds a file found on disk: a zip as its members, a `.gz` as its content.
-    fn add(&mut self, mut file: FileEntry) {
-        let Location::Local(path) = &file.location else {
-            return self.files.push(Arc::new(file));
+    fn add(&mut self, file: Arc<FileEntry>) {
+        let name = file.windows_path.as_bytes();
+        let ends_with = |suffix: &[u8]| {
+            name.len() >= suffix.len()
+                && name[name.len() - suffix.len()..].eq_ignore_ascii_case(suffix)
         };
-        let lower = file.windows_path.to_lowercase();
-        if lower.ends_with(".zip") {
-            match SharedArchive::open(path) {
+        let (zip, gz) = (ends_with(b".zip"), ends_with(b".gz"));
+        let path = match (&file.location, &self.root) {
+            _ if !zip && !gz => None,
+            (Location::Local(p), _) => Some(p.clone()),
+            (Location::Mirrored { skip, .. }, Some(root)) => Some(folder::mirror(
+                root,
+                &file.windows_path[usize::from(*skip)..],
+            )),
+            _ => None,
+        };
+        let Some(path) = path else {
+            return self.files.push(file);
+        };
+        if zip {
+            match SharedArchive::open(&path) {
                 Ok(archive) => return self.add_members(&file, archive),
                 Err(e) => self
                     .listing
                     .warnings
                     .push(format!("{e}; read as a plain file")),
             }
-        } else if lower.ends_with(".gz") {
-            file.location = Location::Gzip(path.clone());
+            self.files.push(file);
+        } else {
+            let mut file = Arc::unwrap_or_clone(file);
+            file.location = Location::Gzip(path);
+            self.files.push(Arc::new(file));
         }
-        self.files.push(Arc::new(file));
     }
 
     fn add_members(&mut self, zip: &FileEntry, archive: SharedArchive) {
@@ -113,6 +142,16 @@ impl LooseSource {
         self.archives
             .get(at)
             .ok_or_else(|| io::Error::other("no such archive in the evidence"))
+    }
+}
+
+/// Takes the walker's drive prefix (`C:\`) off a file's name, and off the part of
+/// the name its location is spelled from; the name keeps no spare capacity.
+fn strip_drive(file: &mut FileEntry) {
+    file.windows_path.drain(..folder::DRIVE_PREFIX);
+    file.windows_path.shrink_to_fit();
+    if let Location::Mirrored { skip, .. } = &mut file.location {
+        *skip = skip.saturating_sub(folder::DRIVE_PREFIX as u16);
     }
 }
 
@@ -179,6 +218,43 @@ mod tests {
             .read(index, 100, &mut buf)
             .unwrap();
         assert_eq!(buf, b"zipped line\n");
+    }
+
+    #[test]
+    fn a_path_is_kept_once_where_the_name_spells_it() {
+        use std::os::unix::ffi::OsStrExt;
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("W3SVC1")).unwrap();
+        std::fs::write(dir.path().join("W3SVC1/u_ex1.log"), b"plain").unwrap();
+        // A backslash or bytes that are not UTF-8 in a name: the Windows-style name
+        // spells another path, so the local one is kept.
+        std::fs::write(dir.path().join(r"back\slash.log"), b"slash").unwrap();
+        let latin1 = std::ffi::OsStr::from_bytes(b"\xe9t\xe9.log");
+        std::fs::write(dir.path().join(latin1), b"latin").unwrap();
+        let evidence = crate::Evidence::open(dir.path(), None, &[]).unwrap();
+        let (files, _) = evidence.loose_files().unwrap();
+        let by_name = |name: &str| files.iter().find(|f| f.windows_path == name).unwrap();
+        let plain = by_name(r"W3SVC1\u_ex1.log");
+        assert!(matches!(
+            plain.location,
+            Location::Mirrored { root: 0, skip: 0 }
+        ));
+        let slash = by_name(r"back\slash.log");
+        assert!(matches!(&slash.location, Location::Local(p) if p.ends_with(r"back\slash.log")));
+        let odd = by_name("\u{fffd}t\u{fffd}.log");
+        assert!(matches!(&odd.location, Location::Local(p) if p.ends_with(latin1)));
+        for (file, want) in [(plain, "plain"), (slash, "slash"), (odd, "latin")] {
+            let mut buf = Vec::new();
+            evidence.read(file, 100, &mut buf).unwrap();
+            assert_eq!(buf, want.as_bytes());
+        }
+        let local = evidence.local_path(plain);
+        assert_eq!(
+            local,
+            exsweep_model::LocalPath::file(
+                dir.path().join("W3SVC1/u_ex1.log").as_os_str().as_bytes()
+            )
+        );
     }
 
     #[test]

@@ -14,13 +14,16 @@ pub fn split(path: &str) -> Option<(char, Vec<&str>)> {
     Some((letter, parts))
 }
 
-/// Joins a parent Windows path and a child name.
+/// Joins a parent Windows path and a child name, in a string of just that length: a
+/// listing keeps every file's.
 pub fn join(parent: &str, name: &str) -> String {
-    if parent.ends_with('\\') {
-        format!("{parent}{name}")
-    } else {
-        format!("{parent}\\{name}")
+    let mut joined = String::with_capacity(parent.len() + 1 + name.len());
+    joined.push_str(parent);
+    if !parent.ends_with('\\') {
+        joined.push('\\');
     }
+    joined.push_str(name);
+    joined
 }
 
 /// The comparison key for a Windows path: lower case, `\` separators, no trailing `\`.
