@@ -29,14 +29,14 @@ import zipfile
 
 SEVERITIES = ["info", "low", "medium", "high", "critical"]
 # The folders of a sample zip: shells (`dev2/` is the inspectable half of the held-out
-# set) and benign pages.
-SETS = ("webshells", "dev2", "benign")
+# set, `dev3/` a development set of AI-rewritten variants) and benign pages.
+SETS = ("webshells", "dev2", "dev3", "benign")
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_ZIP = os.path.join(HERE, "..", "..", "shared", "data", "webshell-devset", "devset.zip")
 
 
 def extract(zip_path, password, root):
-    """Writes each `webshells/`, `dev2/` and `benign/` member below `root/Samples`, returning
+    """Writes each member of the SETS folders below `root/Samples`, returning
     {set name: [member names]}."""
     sets = collections.defaultdict(list)
     with zipfile.ZipFile(zip_path) as z:

@@ -16,6 +16,8 @@ rule exsweep_assembly_load_from_request
         $load1 = /Assembly\s*\.\s*Load\s*\(/ nocase
         $load2 = /GetMethod\s*\(\s*"Load"/ nocase
         $load3 = /\bAssembly\)?\s*\.\s*(Load|LoadFrom|UnsafeLoadFrom)\b/ nocase
+        // The application domain's Load takes the same bytes.
+        $load4 = /AppDomain\s*\.\s*CurrentDomain\s*\.\s*Load\s*\(/ nocase
         $source1 = /Request\s*\.\s*(BinaryRead|InputStream|Form|Item|Params|Cookies|Headers|QueryString)\b/ nocase
         $source2 = /Request\s*\[/ nocase
         $source3 = "CreateDecryptor" nocase
@@ -45,4 +47,27 @@ rule exsweep_session_cached_payload
         $decrypt2 = "TransformFinalBlock" nocase
     condition:
         filesize < 2MB and $session and any of ($decrypt*)
+}
+
+rule exsweep_reflected_byte_array_load
+{
+    meta:
+        id = "EXR-LOAD-3"
+        description = "Server code that looks up by reflection a method taking one byte array (GetMethod(name, new Type[] { typeof(byte[]) })) in a page that reads the request or decrypts: Assembly.Load with its name hidden (spelled in characters, reversed, base64), as AI-rewritten Godzilla and WolfShell loaders call it; applications load their plug-ins by name or path"
+        severity = "critical"
+        family = "encrypted loader"
+        attack = "T1620"
+        reference = "https://attack.mitre.org/techniques/T1620/"
+        author = "exsweep"
+    strings:
+        $byte_array_method = /GetMethod\s*\([^;]{1,300}new\s*(System\s*\.\s*)?(Type\s*)?\[\s*\]\s*\{\s*typeof\s*\(\s*(System\s*\.\s*)?byte\s*\[\s*\]\s*\)\s*\}/ nocase
+        $source1 = /Request\s*\.\s*(BinaryRead|InputStream|Form|Item|Params|Cookies|Headers|QueryString)\b/ nocase
+        $source2 = /Request\s*\[/ nocase
+        $source3 = "CreateDecryptor" nocase
+        $source4 = "TransformFinalBlock" nocase
+        $server1 = /<\s?%\s*@/
+        $server2 = /runat\s*=\s*["']?server/ nocase
+        $server3 = "IHttpHandler" nocase
+    condition:
+        filesize < 2MB and $byte_array_method and any of ($source*) and any of ($server*)
 }

@@ -7,7 +7,8 @@ Shells that are copies or near copies of a development-set shell (same text once
 whitespace and case are dropped, or 70% of their 8-token shingles shared) are left
 out, so the set measures what the rules were not written against. The rest are split
 by SHA-256 into `webshells/` (held out: only aggregate figures are looked at) and
-`dev2/` (may be read when a rule misses). Benign pages are sampled with a fixed seed.
+`dev2/` (may be read when a rule misses); the sources of DEV3_SOURCES go whole into
+`dev3/`, a development set. Benign pages are sampled with a fixed seed.
 
 usage: bench/heldout/build.py [MIRRORS] [DEVSET_ZIP]
 needs: git, Info-ZIP `zip` (ZipCrypto, password `infected`, as the development set)
@@ -42,6 +43,12 @@ SHELL_SOURCES = [
     ("SECFORCE/Tunna", "cba006dceee44e63c11e52781fca473c4bb44de6", r"^webshells/conn\.aspx$"),
     ("A-D-Team/SharpMemshell", "69ab8cff53689e53076b534537d384b3169be0cb", r"\.(cs|aspx)$"),
     ("AntSwordProject/AwesomeScript", "39816efcb024c93891396e80c93b664437946c1a", r"^(asp|aspx)/"),
+]
+# Shells read while rules were written against them, all into `dev3/`: a development
+# set, reported apart from the held-out figures. 0x7556/webshell holds Godzilla,
+# WolfShell and China Chopper servers rewritten by an AI evasion tool (AI免杀).
+DEV3_SOURCES = [
+    ("0x7556/webshell", "d87f8a3921d43bfb3b5c6daa4275e3f6139d3d93", r"\.(asp|aspx|ashx)$"),
 ]
 BENIGN_SOURCES = [
     # (repository, commit, path pattern, how many at most)
@@ -107,7 +114,10 @@ def main():
     index, taken_normal, taken_shingles = {}, set(), []
     out = tempfile.mkdtemp(prefix="heldout-")
     skipped = {"seen in the development set": 0, "duplicate": 0, "not a server page": 0}
-    for repo, commit, pattern in SHELL_SOURCES:
+    # The held-out sources first, so that adding a development source changes none of
+    # their members.
+    sources = [(s, None) for s in SHELL_SOURCES] + [(s, "dev3") for s in DEV3_SOURCES]
+    for (repo, commit, pattern), fixed_folder in sources:
         for name, data in files(repo, commit, pattern):
             ext = extension(repo, name)
             if ext is None or not data.strip():
@@ -124,7 +134,7 @@ def main():
             taken_normal.add(key)
             taken_shingles.append(sh)
             sha = hashlib.sha256(data).hexdigest()
-            folder = "webshells" if int(sha[0], 16) < 8 else "dev2"
+            folder = fixed_folder or ("webshells" if int(sha[0], 16) < 8 else "dev2")
             member = f"{folder}/{sha[:16]}.{ext}"
             index[member] = {"sha256": sha, "source": repo, "commit": commit, "path": name}
             os.makedirs(os.path.join(out, folder), exist_ok=True)

@@ -258,6 +258,16 @@ fn cases() -> Vec<(&'static str, Vec<u8>, Vec<u8>)> {
             page("void Page_Load() { System.Reflection.Assembly.Load(\"System.Web\"); }"),
         ),
         (
+            "exsweep_assembly_load_from_request",
+            page("void Page_Load() { var b = new AesManaged().CreateDecryptor(k, k).TransformFinalBlock(d, 0, d.Length); System.AppDomain.CurrentDomain.Lo\x61d(b).CreateInstance(\"K\"); }"),
+            page("void Page_Load() { System.AppDomain.CurrentDomain.GetAssemblies(); }"),
+        ),
+        (
+            "exsweep_reflected_byte_array_load",
+            page("void A() { var m = typeof(System.Reflection.Assembly).GetMethod(new string(new char[] {'d','a','o','L'}.Reverse().ToArray()), new System.Type[] { typeof(byte[]) }); m.Invoke(null, new object[] { Request.BinaryRead(Request.ContentLength) }); }"),
+            page("void A() { var m = typeof(Codec).GetMethod(\"Decode\", new Type[] { typeof(string) }); m.Invoke(null, new object[] { Request[\"q\"] }); }"),
+        ),
+        (
             "exsweep_session_cached_payload",
             page("Session[\"payload\"] = (System.Reflection.Assembly)typeof(System.Reflection.Assembly).GetMethod(\"Load\").Invoke(null, new object[] { new RijndaelManaged().CreateDecryptor(k, k).TransformFinalBlock(d, 0, d.Length) });"),
             page("Session[\"user\"] = name; var d = new RijndaelManaged().CreateDecryptor(k, k);"),
