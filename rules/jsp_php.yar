@@ -93,3 +93,41 @@ rule exsweep_php_upload_as_named
     condition:
         filesize < 2MB and $php and $move and $client_name
 }
+
+rule exsweep_php_function_from_text
+{
+    meta:
+        id = "EXR-PHP-4"
+        description = "PHP code that makes a function of a variable's text (create_function('', $code), the name written out or held in a variable, as AI-rewritten China Chopper pages spell it in pieces) in a page that reads the request: code from the client run as PHP; create_function was removed in PHP 8, and applications that used it passed literal code"
+        severity = "critical"
+        family = "PHP"
+        attack = "T1505.003"
+        reference = "https://attack.mitre.org/techniques/T1505/003/"
+        author = "exsweep"
+    strings:
+        $php = "<?"
+        $function_from_variable = /(create_function|\$[a-z_]\w*)\s*\(\s*(''|"")\s*,\s*@?\$/ nocase
+        $request = /_(POST|GET|REQUEST|COOKIE)\b/
+    condition:
+        filesize < 2MB and $php and $function_from_variable and $request
+}
+
+rule exsweep_php_godzilla_xor
+{
+    meta:
+        id = "EXR-PHP-5"
+        description = "PHP code that XORs data with a 16-character key taken at index (i+1)&15, in a page that uses the session: the encoding of Godzilla's PHP shell (XOR_BASE64), which keeps its payload in the session, whatever its names and comments"
+        severity = "critical"
+        family = "encrypted loader"
+        attack = "T1505.003"
+        reference = "https://github.com/BeichenDream/Godzilla"
+        author = "exsweep"
+    strings:
+        $php = "<?"
+        $key_at_next_index = /\$\w+\s*\[\s*\(?\s*\$\w+\s*\+\s*1\s*\)?\s*&\s*15\s*\]/
+        $xor = /\]\s*\^\s*\$\w+/
+        // Where the shell keeps its payload between requests.
+        $session = "session" nocase
+    condition:
+        filesize < 2MB and $php and $key_at_next_index and $xor and $session
+}

