@@ -510,6 +510,8 @@ impl Evidence {
             (_, Location::ZipEntry(i) | Location::LooseMember { index: i, .. }) => {
                 LocalPath::zip_member(b"", format!("entry {i}").as_bytes())
             }
+            // Only an entry of other evidence names a root this one lacks: its
+            // Windows path is all that is known of it.
             (_, Location::Mirrored { .. }) => LocalPath::file(file.windows_path.as_bytes()),
         }
     }
