@@ -378,6 +378,16 @@ fn cases() -> Vec<(&'static str, Vec<u8>, Vec<u8>)> {
             j(&["<%@ WebHandler Language=\"C#\" Class=\"H\" %>\nclass H { void Check() { IPEndPoint ep = new IPEndPoint(IPAddress.Parse(\"10.0.0.5\"), 25); Socket s = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp); s.Connect(ep); } }"]),
         ),
         (
+            "exsweep_socket_tunnel_page",
+            handler("var s = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp); s.Connect(context.Request.Headers[\"X-Host\"], 3389);"),
+            j(&["<%@ WebHandler Language=\"C#\" Class=\"H\" %>\nclass H { void Check() { var s = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp); s.Connect(\"mail.example.org\", 25); } }"]),
+        ),
+        (
+            "exsweep_socket_tunnel_page",
+            handler("var c = new System.Net.Sockets.TcpClient(context.Request.Form[\"h\"], 22); var n = c.GetStream();"),
+            j(&["<%@ WebHandler Language=\"C#\" Class=\"H\" %>\nclass H { void Check() { var c = new TcpClient(\"mail.example.org\", 25); var n = c.GetStream(); n.ReadByte(); } }"]),
+        ),
+        (
             "exsweep_tunnel_session_socket",
             handler("if (cmd == \"CONNECT\") { Session[\"socket\"] = sender; } else if (cmd == \"READ\") { }"),
             handler("if (cmd == \"CONNECT\") { Session[\"socket\"] = sender; }"),
