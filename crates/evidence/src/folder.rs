@@ -301,7 +301,7 @@ impl<'a> Walk<'a> {
     /// local path itself.
     fn location_of(&self, local: PathBuf, windows: &str) -> Location {
         if let (Some((root, root_dir)), Some(below)) = (self.mirror, windows.get(DRIVE_PREFIX..)) {
-            if mirror(root_dir, below) == local {
+            if spells(root_dir, below, &local) {
                 return Location::Mirrored {
                     root,
                     skip: DRIVE_PREFIX as u16,
@@ -413,12 +413,27 @@ impl<'a> Walk<'a> {
 /// How long the drive prefix of a walked file's Windows path (`C:\`) is.
 pub const DRIVE_PREFIX: usize = 3;
 
+/// The components of a Windows path below a drive or folder root.
+fn components(windows_below: &str) -> impl Iterator<Item = &str> {
+    windows_below.split('\\').filter(|part| !part.is_empty())
+}
+
 /// The local path that a Windows path below `root` spells: its components joined on
 /// to `root`.
 pub fn mirror(root: &Path, windows_below: &str) -> PathBuf {
     let mut path = root.to_path_buf();
-    path.extend(windows_below.split('\\').filter(|part| !part.is_empty()));
+    path.extend(components(windows_below));
     path
+}
+
+/// Whether `local` is the path [`mirror`] would spell, compared without building it:
+/// the walk asks this of every file.
+fn spells(root: &Path, windows_below: &str, local: &Path) -> bool {
+    local.strip_prefix(root).is_ok_and(|rest| {
+        rest.components()
+            .map(|c| c.as_os_str())
+            .eq(components(windows_below).map(std::ffi::OsStr::new))
+    })
 }
 
 /// Opens a file for reading only. On Linux, asks the kernel not to update the

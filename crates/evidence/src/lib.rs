@@ -103,6 +103,22 @@ pub struct FileEntry {
     pub times: FileTimes,
 }
 
+impl FileEntry {
+    /// Its path on this machine's disk, where it is read in place: its own, or the one
+    /// its Windows path spells below `root` (the root its location names); `None` for
+    /// a file read through an archive or a decompression.
+    fn disk_path(&self, root: Option<&Path>) -> Option<Cow<'_, Path>> {
+        match &self.location {
+            Location::Local(p) => Some(Cow::Borrowed(p)),
+            Location::Mirrored { skip, .. } => {
+                let below = self.windows_path.get(usize::from(*skip)..)?;
+                Some(Cow::Owned(folder::mirror(root?, below)))
+            }
+            _ => None,
+        }
+    }
+}
+
 fn stream(
     reader: &mut dyn io::Read,
     chunk: usize,
@@ -343,19 +359,14 @@ impl Evidence {
     /// The path of a file on this machine's disk, read in place; `None` for one read
     /// through an archive or a decompression.
     fn disk_path<'a>(&self, file: &'a FileEntry) -> Option<Cow<'a, Path>> {
-        match (&self.backend, &file.location) {
-            (Backend::Folder(_) | Backend::Loose(_), Location::Local(p)) => Some(Cow::Borrowed(p)),
-            (_, Location::Mirrored { root, skip }) => {
-                let root = match &self.backend {
-                    Backend::Folder(f) => f.drive_root(*root)?,
-                    Backend::Loose(l) => l.root()?,
-                    Backend::Zip(_) => return None,
-                };
-                let below = file.windows_path.get(usize::from(*skip)..)?;
-                Some(Cow::Owned(folder::mirror(root, below)))
-            }
-            _ => None,
-        }
+        let root = match (&self.backend, &file.location) {
+            (Backend::Zip(_), _) => return None,
+            (Backend::Folder(f), Location::Mirrored { root, .. }) => f.drive_root(*root),
+            (Backend::Folder(_), _) => None,
+            // A loose folder is its files' one root.
+            (Backend::Loose(l), _) => l.root(),
+        };
+        file.disk_path(root)
     }
 
     /// Reads at most `limit` bytes of a file into `buf` (cleared first).

@@ -87,15 +87,10 @@ impl LooseSource {
                 && name[name.len() - suffix.len()..].eq_ignore_ascii_case(suffix)
         };
         let (zip, gz) = (ends_with(b".zip"), ends_with(b".gz"));
-        let path = match (&file.location, &self.root) {
-            _ if !zip && !gz => None,
-            (Location::Local(p), _) => Some(p.clone()),
-            (Location::Mirrored { skip, .. }, Some(root)) => Some(folder::mirror(
-                root,
-                &file.windows_path[usize::from(*skip)..],
-            )),
-            _ => None,
-        };
+        let path = (zip || gz)
+            .then(|| file.disk_path(self.root()))
+            .flatten()
+            .map(|p| p.into_owned());
         let Some(path) = path else {
             return self.files.push(file);
         };
