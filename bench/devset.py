@@ -6,8 +6,8 @@ Extracts a password zip of samples (`webshells/` and `benign/` folders, the layo
 temporary mounted-image tree under a neutral folder (`C:\\Samples\\...`, no web root, so
 no context raises or lowers a score), runs `exsweep scan --full --no-logs` on it and
 counts, per set, the files with a finding at or above a severity. Prints which checks
-and rules found what, and the misses and false alarms by name, so a rule change can be
-judged on the numbers.
+and rules found what, and with --list-misses the misses and false alarms by name (use
+it on the sets that may be read: never on heldout.zip's `webshells/` and `benign/`).
 
 usage: bench/devset.py [--zip Z] [--password P] [--exsweep BIN] [--min-severity S]
                        [--list-misses] [--signals] [-- EXTRA EXSWEEP ARGS (e.g. --rules DIR)]
@@ -29,8 +29,9 @@ import zipfile
 
 SEVERITIES = ["info", "low", "medium", "high", "critical"]
 # The folders of a sample zip: shells (`dev2/` is the inspectable half of the held-out
-# set, `dev3/` a development set of AI-rewritten variants) and benign pages.
-SETS = ("webshells", "dev2", "dev3", "benign")
+# set, `dev3/` a development set of AI-rewritten variants) and benign pages
+# (`benign-dev/` the inspectable counterpart of the held-out `benign/`).
+SETS = ("webshells", "dev2", "dev3", "benign", "benign-dev")
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_ZIP = os.path.join(HERE, "..", "..", "shared", "data", "webshell-devset", "devset.zip")
 
@@ -117,11 +118,12 @@ def main():
         print(f"{name}: {len(flagged)}/{len(members)} at {args.min_severity} or above ({share:.1f}%)")
         for label, found in sorted(labels[name].items(), key=lambda kv: -len(kv[1])):
             print(f"  {len(found):4}  {label}")
-        shown = sorted(set(members) - set(flagged)) if name != "benign" else sorted(flagged)
-        if args.list_misses or name == "benign":
+        benign = name.startswith("benign")
+        shown = sorted(flagged) if benign else sorted(set(members) - set(flagged))
+        if args.list_misses:
             for m in shown:
                 sev, label = best.get(m, (-1, "-"))
-                print(f"    {'missed' if name != 'benign' else 'flagged'} {m} ({label})")
+                print(f"    {'flagged' if benign else 'missed'} {m} ({label})")
 
     if signals is not None:
         report_signals(sets, content, signals)

@@ -8,9 +8,12 @@ whitespace and case are dropped, or 70% of their 8-token shingles shared) are le
 out, so the set measures what the rules were not written against. The rest are split
 by SHA-256 into `webshells/` (held out: only aggregate figures are looked at) and
 `dev2/` (may be read when a rule misses); the sources of DEV3_SOURCES go whole into
-`dev3/`, a development set. Benign pages are sampled with a fixed seed.
+`dev3/`, a development set. Benign pages are sampled with a fixed seed: `benign/` is
+held out like `webshells/`; `benign-dev/` (pages of the same corpora that `benign/` did
+not take) may be read when a page is flagged.
 
 usage: bench/heldout/build.py [MIRRORS] [DEVSET_ZIP]
+       bench/heldout/build.py --benign-dev [MIRRORS]   (adds only `benign-dev/` to the zip)
 needs: git, Info-ZIP `zip` (ZipCrypto, password `infected`, as the development set)
 """
 import hashlib
@@ -24,9 +27,12 @@ import tempfile
 import zipfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-MIRRORS = sys.argv[1] if len(sys.argv) > 1 else "/work/.mirror"
-DEVSET = sys.argv[2] if len(sys.argv) > 2 else os.path.join(
+ONLY_BENIGN_DEV = sys.argv[1:2] == ["--benign-dev"]
+ARGS = sys.argv[2:] if ONLY_BENIGN_DEV else sys.argv[1:]
+MIRRORS = ARGS[0] if ARGS else "/work/.mirror"
+DEVSET = ARGS[1] if len(ARGS) > 1 else os.path.join(
     HERE, "..", "..", "..", "shared", "data", "webshell-devset", "devset.zip")
+TARGET = os.path.join(HERE, "heldout.zip")
 
 WEB = r"\.(aspx|ashx|asmx|ascx|asax|svc|soap|asp|asa|cer|cdx|cs|jsp|jspx|php)$"
 # (repository, commit, path pattern, kind): where the shells come from. The folders of
@@ -55,6 +61,11 @@ BENIGN_SOURCES = [
     ("n2cms/n2cms", "db0ec9d193040e64ccbec65604c4599da67a4271",
      r"\.(aspx|ashx|asmx|ascx|master|cshtml)$", 10_000),
     ("HzieeC/WebshellDetectDataset", "6e04368e9fccc6bb2dc8a52e565bf1fad8d44eae", r"^asp/white/", 400),
+]
+# Benign pages that may be read: the classic ASP corpus's pages `benign/` left (N2CMS
+# went whole into `benign/`), drawn after it with their own seed so `benign/` is the same.
+BENIGN_DEV_SOURCES = [
+    ("HzieeC/WebshellDetectDataset", "6e04368e9fccc6bb2dc8a52e565bf1fad8d44eae", r"^asp/white/", 1000),
 ]
 SERVER_EXTENSIONS = ("aspx", "ashx", "asmx", "ascx", "asax", "svc", "soap", "asp", "asa",
                      "cer", "cdx", "cs", "master", "cshtml")
@@ -140,34 +151,63 @@ def main():
             os.makedirs(os.path.join(out, folder), exist_ok=True)
             with open(os.path.join(out, member), "wb") as f:
                 f.write(data)
-    rng = random.Random(20261202)
-    for repo, commit, pattern, most in BENIGN_SOURCES:
+    benign = sample_benign(BENIGN_SOURCES, random.Random(20261202), "benign", out, index, set())
+    sample_benign(BENIGN_DEV_SOURCES, random.Random(20261205), "benign-dev", out, index, benign)
+    with open(os.path.join(out, "index.json"), "w") as f:
+        json.dump(index, f, indent=1, sort_keys=True)
+    if os.path.exists(TARGET):
+        os.remove(TARGET)
+    subprocess.run(["zip", "-q", "-r", "-X", "-P", "infected", TARGET, "."], cwd=out, check=True)
+    report(index, skipped)
+
+
+def sample_benign(sources, rng, folder, out, index, taken):
+    """Writes up to each source's count of its pages (shuffled by `rng`, none whose
+    SHA-256 is in `taken`) to `out/folder`, returning the SHA-256s written."""
+    written = set()
+    for repo, commit, pattern, most in sources:
         seen = set()
         for name, data in files(repo, commit, pattern, shuffle=rng):
             if not extension(repo, name) or not data.strip():
                 continue
             sha = hashlib.sha256(data).hexdigest()
-            if sha in seen:
+            if sha in seen or sha in taken:
                 continue
             if len(seen) >= most:
                 break
             seen.add(sha)
-            member = f"benign/{sha[:16]}.{extension(repo, name)}"
+            member = f"{folder}/{sha[:16]}.{extension(repo, name)}"
             index[member] = {"sha256": sha, "source": repo, "commit": commit, "path": name}
-            os.makedirs(os.path.join(out, "benign"), exist_ok=True)
+            os.makedirs(os.path.join(out, folder), exist_ok=True)
             with open(os.path.join(out, member), "wb") as f:
                 f.write(data)
+        written |= seen
+    return written
+
+
+def add_benign_dev():
+    """Adds `benign-dev/` to the zip as the full build writes it, leaving its other
+    members as they are (the full build needs every source's snapshot)."""
+    with zipfile.ZipFile(TARGET) as z:
+        index = json.loads(z.read("index.json", pwd=b"infected"))
+    if any(m.startswith("benign-dev/") for m in index):
+        sys.exit("heldout.zip already holds benign-dev/")
+    # `benign/` by content: the full build draws `benign-dev/` after it, from what it left.
+    taken = {v["sha256"] for m, v in index.items() if m.startswith("benign/")}
+    out = tempfile.mkdtemp(prefix="heldout-")
+    sample_benign(BENIGN_DEV_SOURCES, random.Random(20261205), "benign-dev", out, index, taken)
     with open(os.path.join(out, "index.json"), "w") as f:
         json.dump(index, f, indent=1, sort_keys=True)
-    target = os.path.join(HERE, "heldout.zip")
-    if os.path.exists(target):
-        os.remove(target)
-    subprocess.run(["zip", "-q", "-r", "-X", "-P", "infected", target, "."], cwd=out, check=True)
+    subprocess.run(["zip", "-q", "-r", "-X", "-P", "infected", TARGET, "."], cwd=out, check=True)
+    report(index, {})
+
+
+def report(index, skipped):
     counts = {}
     for member in index:
         counts[member.split("/")[0]] = counts.get(member.split("/")[0], 0) + 1
-    print(f"wrote {target}: {counts}; left out: {skipped}")
+    print(f"wrote {TARGET}: {counts}; left out: {skipped}")
 
 
 if __name__ == "__main__":
-    main()
+    add_benign_dev() if ONLY_BENIGN_DEV else main()

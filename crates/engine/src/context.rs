@@ -12,6 +12,7 @@
 //! | modified or created inside a mass-exploitation window (ProxyLogon, ProxyShell, ProxyNotShell) | +10 |
 //! | requested in the IIS or HttpProxy logs (see `correlate`) | +20 |
 //! | in a vendor's program folder (`Program Files`, not Exchange's) | -20 |
+//! | an ASP.NET page whose only server code is data binding (`<%# Eval("x") %>`), which runs nothing of its own ([`binds_data_only`](crate::checks::heuristics::binds_data_only)) | -40 |
 //!
 //! The score is clamped to 0-100 and the severity follows it
 //! ([`Severity::from_score`](exsweep_model::Severity::from_score): 40 medium, 75 high,
@@ -32,6 +33,10 @@ use std::time::SystemTime;
 pub const CORROBORATION: i16 = 5;
 pub const MAX_CORROBORATIONS: usize = 2;
 pub const LOG_USE: i16 = 20;
+/// What a page that only binds data loses: enough to take a rule written for script
+/// shells (signature-base's `Eval(` rules score 75) from high to low, where the
+/// finding still lists the match.
+pub const BINDS_DATA_ONLY: i16 = -40;
 
 /// The months of mass exploitation, from the first public reports to the months after:
 /// name, start and end (exclusive) in seconds since 1970, UTC.
@@ -146,6 +151,7 @@ pub fn score_file(
     exchange_root: Option<&str>,
     times: &FileTimes,
     hidden_or_system: bool,
+    binds_data_only: bool,
 ) {
     match zone {
         Zone::FrontEndOwaAuth
@@ -166,6 +172,13 @@ pub fn score_file(
         finding.rescore(
             -20,
             "in a vendor's program folder, where products ship their own pages",
+        );
+    }
+    if binds_data_only {
+        finding.rescore(
+            BINDS_DATA_ONLY,
+            "the page's only server code is data binding (<%# %>) that reads no request and starts nothing: \
+             markup that runs no code of its own",
         );
     }
     if hidden_or_system {
@@ -219,6 +232,7 @@ mod tests {
             Some(r"C:\Program Files\Microsoft\Exchange Server\V15"),
             &times,
             false,
+            false,
         );
         assert_eq!(f.score, 100);
         assert_eq!(f.severity, Severity::Critical);
@@ -232,7 +246,14 @@ mod tests {
             r"C:\Program Files (x86)\Acme\Web\admin.aspx",
             Severity::High,
         );
-        score_file(&mut f, Zone::Other, None, &FileTimes::default(), false);
+        score_file(
+            &mut f,
+            Zone::Other,
+            None,
+            &FileTimes::default(),
+            false,
+            false,
+        );
         assert_eq!((f.score, f.severity), (55, Severity::Medium));
         let mut ex = finding(
             r"C:\Program Files\Microsoft\Exchange Server\V15\Bin\x.aspx",
@@ -244,8 +265,29 @@ mod tests {
             Some(r"C:\Program Files\Microsoft\Exchange Server\V15"),
             &FileTimes::default(),
             true,
+            false,
         );
         assert_eq!(ex.score, 85, "{:?}", ex.score_reasons);
+    }
+
+    #[test]
+    fn a_page_that_only_binds_data_drops_from_high_to_low() {
+        let mut f = finding(r"C:\Samples\list.aspx", Severity::High);
+        score_file(
+            &mut f,
+            Zone::Other,
+            None,
+            &FileTimes::default(),
+            false,
+            true,
+        );
+        assert_eq!((f.score, f.severity), (35, Severity::Low));
+        assert!(f
+            .score_reasons
+            .last()
+            .unwrap()
+            .because
+            .contains("data binding"));
     }
 
     #[test]

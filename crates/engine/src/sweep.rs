@@ -235,6 +235,7 @@ impl FileContext<'_> {
         // Rules and heuristics describe the content: together they are one finding. A
         // file the baseline lists with this hash is Microsoft's, whatever a rule says.
         let mut content = Vec::new();
+        let mut binds_data_only = false;
         if complete && !buf.is_empty() && !known_good {
             let view = exsweep_rules::text_view(buf);
             match scanner.scan_with_view(&file.windows_path, buf, view.as_deref(), || {
@@ -248,8 +249,11 @@ impl FileContext<'_> {
                 Err(e) => self.warn(format!("rule scan failed on {}: {e}", file.windows_path)),
             }
             if subject.is_server_executed() && subject.extension() != "config" {
-                let assessment = heuristics::assess(&subject, view.as_deref().unwrap_or(buf));
+                let text = view.as_deref().unwrap_or(buf);
+                let assessment = heuristics::assess(&subject, text);
                 content.extend(context::heuristic_hit(&assessment));
+                binds_data_only =
+                    !content.is_empty() && heuristics::binds_data_only(&subject, text);
             }
         }
         if hits.is_empty() && content.is_empty() {
@@ -281,6 +285,7 @@ impl FileContext<'_> {
                 self.exchange_root,
                 &file.times,
                 self.evidence.hidden_or_system(file) == Some(true),
+                binds_data_only,
             );
             findings.push(finding);
         }

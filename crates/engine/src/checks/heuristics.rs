@@ -581,6 +581,73 @@ fn unicode_escapes(code: &[u8]) -> usize {
 
 /// Assesses one page: the signals its server code shows. Pages only: other files
 /// (binaries, configuration, logs) are not assessed.
+/// The ASP.NET page kinds whose `<%# %>` blocks are data-binding expressions.
+const BINDING_PAGES: [&str; 3] = ["aspx", "ascx", "master"];
+
+/// Data-source controls run what their attributes name when a page binds them
+/// (`ObjectDataSource` a method of any type, `SqlDataSource` a query, `XmlDataSource`
+/// a transform): a page holding one is not markup alone.
+fn has_data_source_control(page: &[u8]) -> bool {
+    memmem::find_iter(page, b"datasource").any(|at| {
+        let ends_tag = page
+            .get(at + b"datasource".len())
+            .is_none_or(|b| b.is_ascii_whitespace() || matches!(b, b'>' | b'/'));
+        let name_start = page[..at]
+            .iter()
+            .rposition(|b| !(b.is_ascii_alphanumeric() || matches!(b, b':' | b'_')));
+        ends_tag && name_start.is_some_and(|i| page[i] == b'<')
+    })
+}
+
+/// True for a directive whose `Language` is JScript (`language="JScript"`, `=jscript`).
+fn names_jscript(directive: &[u8]) -> bool {
+    memmem::find(directive, b"language").is_some_and(|at| {
+        let value = &directive[at + b"language".len()..];
+        memmem::find(&value[..value.len().min(16)], b"js").is_some()
+    })
+}
+
+/// True for an ASP.NET page (C# or VB) whose server code is only directives, comments
+/// and data-binding or expression-builder blocks (`<%# Eval("Title") %>`, `<%$
+/// Resources:x %>`) that neither read the request nor name a process, assembly or
+/// reflection call, with no `<script runat="server">` and no data-source control.
+/// Such a page runs nothing of its own: the blocks are evaluated only when its
+/// compiled code-behind binds them, and there `Eval` is the data binder, not a script
+/// evaluator. Third-party rules written for script shells (`Eval(` after `<%`) fire on
+/// these pages; context scoring lowers them ([`crate::context::score_file`]).
+pub fn binds_data_only(subject: &FileSubject, text: &[u8]) -> bool {
+    if !BINDING_PAGES.contains(&subject.extension()) {
+        return false;
+    }
+    let lower = text.to_ascii_lowercase();
+    if !script_runat_server(&lower).is_empty() || has_data_source_control(&lower) {
+        return false;
+    }
+    let mut binding = Vec::new();
+    let mut at = 0;
+    while let Some(start) = memmem::find(&lower[at..], b"<%").map(|s| at + s + 2) {
+        let end = memmem::find(&lower[start..], b"%>").map_or(lower.len(), |e| start + e);
+        let block = &lower[start..end];
+        match block.first() {
+            // JScript.NET has a real `eval`; such a page is code, whatever its blocks.
+            Some(b'@') if names_jscript(block) => return false,
+            Some(b'@') => {}
+            Some(b'#' | b'$') => binding.extend_from_slice(block),
+            _ if block.starts_with(b"--") => {}
+            _ => return false,
+        }
+        at = (end + 2).min(lower.len());
+    }
+    // A page without any server block is left to the rules: what they matched is all
+    // there is to judge it by (a `<script language="C#">` without `runat` included).
+    !binding.is_empty()
+        && positions(&binding, &REQUEST_SOURCES).is_empty()
+        && positions(&binding, &SINKS_ANY_ARGUMENT).is_empty()
+        && !["reflection", "assembly", "diagnostics", "invoke"]
+            .iter()
+            .any(|word| memmem::find(&binding, word.as_bytes()).is_some())
+}
+
 pub fn assess(subject: &FileSubject, text: &[u8]) -> Assessment {
     let mut fired = Vec::new();
     let code = server_code(subject.extension(), text);
@@ -658,6 +725,50 @@ mod tests {
 
     fn sink_call(name: &str, argument: &str) -> String {
         format!("{name}({argument})")
+    }
+
+    fn binds(name: &str, page: &str) -> bool {
+        let subject = FileSubject::new(name, Zone::Other, page.as_bytes(), true);
+        binds_data_only(&subject, page.as_bytes())
+    }
+
+    #[test]
+    fn markup_that_only_binds_data_runs_nothing_and_code_beside_it_does() {
+        let head =
+            "<%@ Page Language=\"C#\" MasterPageFile=\"~/site.Master\" Inherits=\"Blog.List\" %>\
+                    <%-- list --%><asp:Repeater ID=\"r\" runat=\"server\"><ItemTemplate>";
+        let bound = format!(
+            "{head}<%# Eval(\"Title\") %> <%# DataBinder.Eval(Container, \"DataItem.Link\") %>\
+             <%$ Resources:Site, More %></ItemTemplate></asp:Repeater>"
+        );
+        assert!(binds(r"C:\w\list.aspx", &bound));
+        assert!(!binds(
+            r"C:\w\static.aspx",
+            "<html><p>no server code</p></html>"
+        ));
+        assert!(binds(r"C:\w\list.ascx", &bound.replace("Page", "Control")));
+        // Another kind of page, another language, or any code besides the binding.
+        assert!(!binds(r"C:\w\list.asp", &bound));
+        assert!(!binds(r"C:\w\list.aspx", &bound.replace("C#", "JScript")));
+        assert!(!binds(
+            r"C:\w\list.aspx",
+            &format!("{bound}<%= DateTime.Now %>")
+        ));
+        assert!(!binds(
+            r"C:\w\list.aspx",
+            &format!("{bound}<script runat=\"server\">void Page_Load() {{}}</script>")
+        ));
+        assert!(!binds(
+            r"C:\w\list.aspx",
+            &format!("{bound}<asp:ObjectDataSource ID=\"d\" runat=\"server\" TypeName=\"T\" />")
+        ));
+        // Binding that reads the request or starts a process is code an attacker added.
+        let started = format!("{head}<%# {} %>", sink_call("Process.Start", "\"x\""));
+        assert!(!binds(r"C:\w\list.aspx", &started));
+        assert!(!binds(
+            r"C:\w\list.aspx",
+            &format!("{head}<%# Request.QueryString[\"q\"] %>")
+        ));
     }
 
     #[test]
