@@ -23,16 +23,16 @@ compare() {
     grep -E "^Benchmark|Time \(mean|±.*times faster|^  [a-z]"
 }
 
-# `file_tree FILES MIB`: checks that yr is there, builds exsweep, generates the sweep tree
-# of FILES files and about MIB MiB under $work (once), warms the page cache so both tools
-# read from memory, and sets $tree.
+# `file_tree FILES MIB [--pe]`: checks that yr is there, builds exsweep, generates the
+# sweep tree of FILES files and about MIB MiB under $work (once; with --pe its binaries
+# start with `MZ`), warms the page cache so both tools read from memory, and sets $tree.
 file_tree() {
   command -v yr >/dev/null || { echo "yr not found: cargo install yara-x-cli --locked" >&2; exit 2; }
   cargo build --release --quiet
-  tree="$work/tree-$1-$2"
+  tree="$work/tree-$1-$2${3:+-pe}"
   if [ ! -d "$tree" ]; then
     mkdir -p "$work"
-    python3 bench/gen_tree.py "$tree" "$1" "$2"
+    python3 bench/gen_tree.py "$tree" "$1" "$2" ${3:+--pe}
   fi
   echo "tree: $(find "$tree" -type f | wc -l) files, $(du -sh --apparent-size "$tree" | cut -f1)"
   find "$tree" -type f -exec cat {} + > /dev/null

@@ -1,20 +1,24 @@
 #!/usr/bin/env python3
 """Writes a synthetic Windows server tree for the file-sweep benchmark.
 
-usage: gen_tree.py DEST [FILES] [MIB]
+usage: gen_tree.py DEST [FILES] [MIB] [--pe]
 
 DEST gets a mounted-image layout (Windows/, Program Files/, inetpub/, ProgramData/, Users/)
 with FILES files totalling about MIB MiB: mostly small web and config files, some larger
 binaries, and a handful of planted shells (assembled from fragments) at known places.
-Deterministic for a given FILES and MIB.
+The binaries are random bytes; with --pe each starts with `MZ`, as a real DLL does, so
+that rules written for executables alone (`uint16(0) == 0x5A4D`) must be scanned there.
+Deterministic in its names and sizes for a given FILES and MIB.
 """
 import os
 import random
 import sys
 
-dest = sys.argv[1]
-files = int(sys.argv[2]) if len(sys.argv) > 2 else 50_000
-mib = int(sys.argv[3]) if len(sys.argv) > 3 else 1100
+pe_headers = "--pe" in sys.argv[1:]
+args = [a for a in sys.argv[1:] if a != "--pe"]
+dest = args[0]
+files = int(args[1]) if len(args) > 1 else 50_000
+mib = int(args[2]) if len(args) > 2 else 1100
 rng = random.Random(1)
 
 folders = [
@@ -53,6 +57,8 @@ for i in range(files):
         size = rng.randint(large_size // 2, large_size * 3 // 2)
         start = rng.randrange(0, len(binary_block) - min(size, len(binary_block) - 1))
         data = (binary_block[start:] + binary_block)[:size]
+        if pe_headers:
+            data = b"MZ\x90\x00" + data[4:]
         name = f"b{i:06d}.dll"
     with open(os.path.join(folder, name), "wb") as f:
         f.write(data)

@@ -5,6 +5,8 @@
 # thread count, in the same run. Also times a cold compile and a cached load of the pack.
 #
 # usage: bench/rule-pack.sh PACK [FILES] [MIB] [THREADS]   (PACK: e.g. signature-base/yara)
+# PE=1: the tree's binaries start with `MZ`, so the pack's rules for executables alone
+# are scanned on them too (exsweep scans those rules only on such files).
 # needs: python3, /usr/bin/time, `yr` (cargo install yara-x-cli --locked), hyperfine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,7 +16,7 @@ files=${2:-50000}
 mib=${3:-1100}
 threads=${4:-2}
 work=${BENCH_DIR:-/tmp/exsweep-bench}
-file_tree "$files" "$mib"
+file_tree "$files" "$mib" ${PE:+--pe}
 echo "pack: $(find "$pack" -name '*.yar*' | wc -l) rule files"
 
 # exsweep's cache in a folder of its own: the first load compiles, the next ones read it.

@@ -136,14 +136,22 @@ fn check_rules(paths: &[std::path::PathBuf]) -> Result<ExitCode, String> {
     if let Some(note) = &set.cache_note {
         say(format!("compiled rules: {note}"))?;
     }
-    say(match (set.is_prefiltered(), set.always_rule_count) {
+    let ungated = set.always_rule_count + set.pe_only_rule_count;
+    say(match (set.is_prefiltered(), ungated) {
         (true, 0) => "prefilter: on (files holding none of the rules' literals skip the scan)".into(),
-        (true, always) => format!(
-            "prefilter: on for {} rules; {always} rules are scanned on every file (their files have a rule that needs no literal, or their literals are too many to turn files away)",
-            set.rule_count - always
+        (true, ungated) => format!(
+            "prefilter: on for {} rules; {} rules are scanned on every file (their files have a rule that needs no literal, or their literals are too many to turn files away)",
+            set.rule_count - ungated,
+            set.always_rule_count
         ),
         (false, _) => "prefilter: off (some rule cannot be reduced to literals, or the pack needs so many that they would turn few files away): YARA-X scans every file".into(),
     })?;
+    if set.pe_only_rule_count > 0 {
+        say(format!(
+            "{} rules are scanned only on files that start with MZ: every rule of their files tests `uint16(0) == 0x5A4D`",
+            set.pe_only_rule_count
+        ))?;
+    }
     Ok(if set.warnings.is_empty() {
         ExitCode::SUCCESS
     } else {

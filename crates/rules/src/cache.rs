@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 /// The yara-x version the compiled form belongs to; a test holds it to `Cargo.lock`.
 pub const YARA_X_VERSION: &str = "1.22.1";
 /// This file's own format.
-const FORMAT: &[u8] = b"exsweep-rule-cache 2\n";
+const FORMAT: &[u8] = b"exsweep-rule-cache 3\n";
 /// How many entries are kept: one per set of packs in use.
 const KEEP: usize = 8;
 
@@ -58,12 +58,14 @@ impl Key {
     }
 }
 
-/// A compiled rule set: the rules that need literals, those that do not, the compile
+/// A compiled rule set: the rules that need literals, those that do not (and those
+/// with the ones only a Windows executable can match), the compile
 /// errors by namespace, and what the prefilter needs of the gated rules (`None`: off),
 /// so that a cached load parses no rule source.
 pub struct Entry {
     pub gated: yara_x::Rules,
     pub always: Option<yara_x::Rules>,
+    pub always_for_pe: Option<yara_x::Rules>,
     pub errors: HashMap<String, String>,
     pub requirements: Option<Vec<Requirement>>,
 }
@@ -130,16 +132,32 @@ fn take_part<'a>(bytes: &mut &'a [u8]) -> Option<&'a [u8]> {
     Some(part)
 }
 
+/// A part of the rule set that may be absent (written empty).
+fn put_rules_part(out: &mut Vec<u8>, rules: &Option<yara_x::Rules>) -> Result<(), String> {
+    let serialized = match rules {
+        Some(rules) => rules.serialize().map_err(|e| e.to_string())?,
+        None => Vec::new(),
+    };
+    put_part(out, &serialized);
+    Ok(())
+}
+
+/// `Some(None)` for an absent part, `None` for a damaged one.
+fn take_rules_part(bytes: &mut &[u8]) -> Option<Option<yara_x::Rules>> {
+    match take_part(bytes)? {
+        [] => Some(None),
+        part => Some(Some(yara_x::Rules::deserialize(part).ok()?)),
+    }
+}
+
 /// The entry named by `key`, when it is there and reads back.
 pub fn load(dir: &Path, key: Key) -> (Option<Entry>, PathBuf) {
     let path = dir.join(key.file_name());
     let entry = std::fs::read(&path).ok().and_then(|bytes| {
         let mut rest = bytes.strip_prefix(FORMAT)?;
         let gated = yara_x::Rules::deserialize(take_part(&mut rest)?).ok()?;
-        let always = match take_part(&mut rest)? {
-            [] => None,
-            bytes => Some(yara_x::Rules::deserialize(bytes).ok()?),
-        };
+        let always = take_rules_part(&mut rest)?;
+        let always_for_pe = take_rules_part(&mut rest)?;
         let errors_text = std::str::from_utf8(take_part(&mut rest)?).ok()?;
         let errors = errors_text
             .split('\0')
@@ -151,6 +169,7 @@ pub fn load(dir: &Path, key: Key) -> (Option<Entry>, PathBuf) {
         Some(Entry {
             gated,
             always,
+            always_for_pe,
             errors,
             requirements,
         })
@@ -168,11 +187,8 @@ pub fn store(path: &Path, entry: &Entry) -> Result<(), String> {
         &mut bytes,
         &entry.gated.serialize().map_err(|e| e.to_string())?,
     );
-    let always = match &entry.always {
-        Some(rules) => rules.serialize().map_err(|e| e.to_string())?,
-        None => Vec::new(),
-    };
-    put_part(&mut bytes, &always);
+    put_rules_part(&mut bytes, &entry.always)?;
+    put_rules_part(&mut bytes, &entry.always_for_pe)?;
     let mut errors: Vec<String> = entry
         .errors
         .iter()
@@ -250,6 +266,7 @@ mod tests {
         let entry = Entry {
             gated: compiled("rule a { strings: $a = \"abc\" condition: $a }"),
             always: Some(compiled("rule b { condition: filesize < 10 }")),
+            always_for_pe: Some(compiled("rule p { condition: uint16(0) == 0x5a4d }")),
             errors: HashMap::from([("user:0:x".to_string(), "rule c: error".to_string())]),
             requirements: Some(vec![vec![
                 vec![b"abc".to_vec()],
@@ -264,6 +281,7 @@ mod tests {
             back.always.unwrap().iter().next().unwrap().identifier(),
             "b"
         );
+        assert_eq!(back.always_for_pe.unwrap().iter().count(), 1);
         assert_eq!(back.errors["user:0:x"], "rule c: error");
         assert_eq!(back.requirements, entry.requirements);
         let mut other = Key::new();
@@ -272,7 +290,7 @@ mod tests {
             load(dir.path(), other).0.is_none(),
             "another source is another entry"
         );
-        std::fs::write(&path, b"exsweep-rule-cache 2\ngarbage").unwrap();
+        std::fs::write(&path, b"exsweep-rule-cache 3\ngarbage").unwrap();
         assert!(load(dir.path(), key()).0.is_none());
     }
 }

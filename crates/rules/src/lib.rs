@@ -12,6 +12,7 @@
 mod cache;
 mod decode;
 mod filetype;
+mod header;
 mod prefilter;
 
 #[cfg(feature = "test-encoder")]
@@ -104,11 +105,18 @@ pub struct RuleSet {
     rules: &'static yara_x::Rules,
     /// The rules of user files with a rule that needs no literal, scanned on every file.
     always: Option<&'static yara_x::Rules>,
+    /// The same with the user files that hold only rules for Windows executables
+    /// ([`header::only_pe_files`]): scanned instead of `always` on a file that starts
+    /// with `MZ`, so that every other file skips those rules and an executable is
+    /// still read once.
+    always_for_pe: Option<&'static yara_x::Rules>,
     /// Skips the scan of files none of the rules can match, when the rules allow.
     prefilter: Option<&'static Prefilter>,
     pub rule_count: usize,
     /// How many of them are scanned on every file.
     pub always_rule_count: usize,
+    /// How many of them are scanned on every file that starts with `MZ`, and only there.
+    pub pe_only_rule_count: usize,
     /// Where the compiled rules came from or went, when the cache was used.
     pub cache_note: Option<String>,
     /// How many of them are exsweep's own.
@@ -354,16 +362,12 @@ fn tests_md5_external(source: &[u8]) -> bool {
 /// No rule of a namespace compiled.
 static EMPTY: std::sync::LazyLock<HashSet<String>> = std::sync::LazyLock::new(HashSet::new);
 
-/// Rule identifiers by namespace, of both halves of a rule set.
+/// Rule identifiers by namespace, of every part of a rule set.
 fn compiled_names<'r>(
-    rules: &'r yara_x::Rules,
-    always: Option<&'r yara_x::Rules>,
+    parts: impl IntoIterator<Item = &'r yara_x::Rules>,
 ) -> HashMap<&'r str, HashSet<String>> {
     let mut compiled: HashMap<&str, HashSet<String>> = HashMap::new();
-    for rule in rules
-        .iter()
-        .chain(always.into_iter().flat_map(|a| a.iter()))
-    {
+    for rule in parts.into_iter().flat_map(|rules| rules.iter()) {
         compiled
             .entry(rule.namespace())
             .or_default()
@@ -410,11 +414,22 @@ fn compile_entry(files: &[UserFile], include_dirs: &[PathBuf]) -> cache::Entry {
         (Vec::new(), files.iter().collect())
     };
     let (gated, mut errors) = compile(true, &gated_files, include_dirs);
-    let always = (!always_files.is_empty()).then(|| {
-        let (rules, always_errors) = compile(false, &always_files, include_dirs);
-        errors.extend(always_errors);
-        rules
-    });
+    let (pe_files, always_files): (Vec<&UserFile>, Vec<&UserFile>) = always_files
+        .into_iter()
+        .partition(|f| header::only_pe_files(&f.texts()));
+    let mut compile_part = |files: &[&UserFile]| {
+        (!files.is_empty()).then(|| {
+            let (rules, part_errors) = compile(false, files, include_dirs);
+            errors.extend(part_errors);
+            rules
+        })
+    };
+    let always = compile_part(&always_files);
+    let always_for_pe = if pe_files.is_empty() {
+        None
+    } else {
+        compile_part(&[always_files, pe_files].concat())
+    };
     // When every gated file compiled whole, the requirements already worked out are
     // those of the rules that compiled; otherwise they are worked out again without
     // the rules left out (or for exsweep's own rules alone, when the pack is not gated).
@@ -424,12 +439,13 @@ fn compile_entry(files: &[UserFile], include_dirs: &[PathBuf]) -> cache::Entry {
     let requirements = if selective && compiled_whole {
         candidate
     } else {
-        let compiled = compiled_names(&gated, None);
+        let compiled = compiled_names([&gated]);
         prefilter::requirements_of(namespace_sources(&gated_files, Some(&compiled)))
     };
     cache::Entry {
         gated,
         always,
+        always_for_pe,
         errors,
         requirements,
     }
@@ -497,8 +513,10 @@ impl RuleSet {
             }
         };
         let rules: &'static yara_x::Rules = Box::leak(Box::new(entry.gated));
-        let always: Option<&'static yara_x::Rules> = entry.always.map(|r| &*Box::leak(Box::new(r)));
-        let compiled = compiled_names(rules, always);
+        let leak = |part: Option<yara_x::Rules>| part.map(|r| &*Box::leak(Box::new(r)));
+        let always: Option<&'static yara_x::Rules> = leak(entry.always);
+        let always_for_pe: Option<&'static yara_x::Rules> = leak(entry.always_for_pe);
+        let compiled = compiled_names(std::iter::once(rules).chain(always).chain(always_for_pe));
         let none = HashSet::new();
         let mut wants_md5 = false;
         for file in &files {
@@ -520,13 +538,17 @@ impl RuleSet {
             .requirements
             .and_then(Prefilter::from_requirements)
             .map(|p| &*Box::leak(Box::new(p)));
-        let always_rule_count = always.map_or(0, |a| a.iter().count());
+        let count = |part: Option<&yara_x::Rules>| part.map_or(0, |p| p.iter().count());
+        let always_rule_count = count(always);
+        let pe_only_rule_count = count(always_for_pe).saturating_sub(always_rule_count);
         RuleSet {
             rules,
             always,
+            always_for_pe,
             prefilter,
-            rule_count: rules.iter().count() + always_rule_count,
+            rule_count: rules.iter().count() + always_rule_count + pe_only_rule_count,
             always_rule_count,
+            pe_only_rule_count,
             builtin_rule_count: compiled.get("exsweep").map_or(0, HashSet::len),
             warnings,
             cache_note,
@@ -551,6 +573,7 @@ impl RuleSet {
         RuleScanner {
             scanner: new_scanner(self.rules),
             always: self.always.map(new_scanner),
+            always_for_pe: self.always_for_pe.map(new_scanner),
             prefilter: self.prefilter,
             scratch: Vec::new(),
             wants_md5: self.wants_md5,
@@ -589,6 +612,9 @@ pub struct RuleScanner<'r> {
     scanner: yara_x::Scanner<'r>,
     /// The scanner of the rules scanned on every file.
     always: Option<yara_x::Scanner<'r>>,
+    /// The scanner of those rules and the ones for executables alone, for a file that
+    /// starts with `MZ`.
+    always_for_pe: Option<yara_x::Scanner<'r>>,
     prefilter: Option<&'r Prefilter>,
     scratch: Vec<u8>,
     wants_md5: bool,
@@ -717,7 +743,10 @@ impl RuleScanner<'_> {
             ("md5", if self.wants_md5 { md5() } else { String::new() }),
             ("filetype", filetype::filetype_of(data).to_string()),
         ];
-        for scanner in std::iter::once(&mut self.scanner).chain(self.always.as_mut()) {
+        let scanners = std::iter::once(&mut self.scanner)
+            .chain(self.always.as_mut())
+            .chain(self.always_for_pe.as_mut());
+        for scanner in scanners {
             for (k, v) in &globals {
                 scanner
                     .set_global(k, v.as_str())
@@ -754,7 +783,10 @@ impl RuleScanner<'_> {
         };
         let scan_data = may_match(&mut self.scratch, data);
         let scan_decoded = decoded.is_some_and(|text| may_match(&mut self.scratch, text));
-        if !scan_data && !scan_decoded && self.always.is_none() {
+        let is_pe = |bytes: &[u8]| bytes.starts_with(header::PE_MAGIC);
+        let pe_rules_may_match =
+            self.always_for_pe.is_some() && (is_pe(data) || decoded.is_some_and(is_pe));
+        if !scan_data && !scan_decoded && self.always.is_none() && !pe_rules_may_match {
             return Ok(Vec::new());
         }
         if self.sets_externals {
@@ -770,7 +802,8 @@ impl RuleScanner<'_> {
             if gated_may_match {
                 found.extend(scan_bytes(&mut self.scanner, bytes)?);
             }
-            if let Some(always) = self.always.as_mut() {
+            let for_pe = self.always_for_pe.as_mut().filter(|_| is_pe(bytes));
+            if let Some(always) = for_pe.or(self.always.as_mut()) {
                 found.extend(scan_bytes(always, bytes)?);
             }
             for mut hit in found {
@@ -1072,9 +1105,11 @@ mod tests {
         // every file, and exsweep's own stay behind the prefilter.
         assert!(set.prefilter.is_some());
         assert_eq!(
-            set.always_rule_count,
+            set.always_rule_count + set.pe_only_rule_count,
             set.rule_count - set.builtin_rule_count
         );
+        // A third of it is written for Windows executables alone.
+        assert!(set.pe_only_rule_count > 1000, "{}", set.pe_only_rule_count);
         assert!(set.warnings.len() < 10, "{:#?}", set.warnings);
         assert!(set
             .cache_note
@@ -1088,8 +1123,18 @@ mod tests {
             .unwrap()
             .starts_with("loaded compiled"));
         assert_eq!(
-            (again.rule_count, again.always_rule_count, &again.warnings),
-            (set.rule_count, set.always_rule_count, &set.warnings)
+            (
+                again.rule_count,
+                again.always_rule_count,
+                again.pe_only_rule_count,
+                &again.warnings
+            ),
+            (
+                set.rule_count,
+                set.always_rule_count,
+                set.pe_only_rule_count,
+                &set.warnings
+            )
         );
     }
 
@@ -1138,5 +1183,31 @@ mod tests {
         assert_eq!(found(b"abc", &mut scanner), ["tiny_file"]);
         assert_eq!(found(b"a HaystackNeedle here", &mut scanner), ["needle"]);
         assert!(found(b"nothing to see here", &mut scanner).is_empty());
+    }
+
+    #[test]
+    fn rules_for_executables_alone_are_scanned_on_files_that_start_with_mz() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("implant.yar"),
+            "rule pe_implant { condition: uint16(0) == 0x5a4d and filesize < 16 }",
+        )
+        .unwrap();
+        std::fs::write(
+            dir.path().join("small.yar"),
+            "rule tiny_file { condition: filesize < 4 }",
+        )
+        .unwrap();
+        let set = RuleSet::build_with_cache(&[dir.path().to_path_buf()], None);
+        assert_eq!((set.always_rule_count, set.pe_only_rule_count), (1, 1));
+        let mut scanner = set.scanner(Duration::from_secs(5));
+        let found = |data: &[u8], scanner: &mut RuleScanner| {
+            let hits = scanner.scan(r"C:\x.dll", data, String::new).unwrap();
+            hits.into_iter().map(|h| h.identifier).collect::<Vec<_>>()
+        };
+        assert_eq!(found(b"MZ\x90\0 x", &mut scanner), ["pe_implant"]);
+        assert!(found(b"ZM\x90\0 x", &mut scanner).is_empty());
+        assert_eq!(found(b"ZM", &mut scanner), ["tiny_file"]);
+        assert_eq!(found(b"MZ", &mut scanner), ["pe_implant", "tiny_file"]);
     }
 }
