@@ -12,7 +12,8 @@
 //! | modified or created inside a mass-exploitation window (ProxyLogon, ProxyShell, ProxyNotShell) | +10 |
 //! | requested in the IIS or HttpProxy logs (see `correlate`) | +20 |
 //! | in a vendor's program folder (`Program Files`, not Exchange's) | -20 |
-//! | an ASP.NET page whose only server code is data binding (`<%# Eval("x") %>`), which runs nothing of its own ([`binds_data_only`](crate::checks::heuristics::binds_data_only)) | -40 |
+//! | an ASP.NET page whose only server code is data binding (`<%# Eval("x") %>`), which runs nothing of its own ([`binds_data_only`](crate::checks::heuristics::binds_data_only)) | -50 |
+//! | a classic ASP page whose server code only queries its database, never with the request itself ([`queries_database_only`](crate::checks::heuristics::queries_database_only)) | -50 |
 //!
 //! The score is clamped to 0-100 and the severity follows it
 //! ([`Severity::from_score`](exsweep_model::Severity::from_score): 40 medium, 75 high,
@@ -21,7 +22,7 @@
 //! page a clean `owa\auth` never holds, a dump's magic) keep their own severity: their
 //! place is already their reason.
 
-use crate::checks::heuristics::Assessment;
+use crate::checks::heuristics::{Assessment, InertPage};
 use crate::checks::WEB_SHELL_TRAITS;
 use crate::inventory::Zone;
 use exsweep_evidence::winpath;
@@ -33,10 +34,10 @@ use std::time::SystemTime;
 pub const CORROBORATION: i16 = 5;
 pub const MAX_CORROBORATIONS: usize = 2;
 pub const LOG_USE: i16 = 20;
-/// What a page that only binds data loses: enough to take a rule written for script
-/// shells (signature-base's `Eval(` rules score 75) from high to low, where the
-/// finding still lists the match.
-pub const BINDS_DATA_ONLY: i16 = -40;
+/// What a page that runs nothing a request could steer loses ([`InertPage`]): enough
+/// to take a rule written for script shells (signature-base's generic ASP rules score
+/// 75 to 85) from high to low, where the finding still lists the match.
+pub const INERT_PAGE: i16 = -50;
 
 /// The months of mass exploitation, from the first public reports to the months after:
 /// name, start and end (exclusive) in seconds since 1970, UTC.
@@ -151,7 +152,7 @@ pub fn score_file(
     exchange_root: Option<&str>,
     times: &FileTimes,
     hidden_or_system: bool,
-    binds_data_only: bool,
+    inert_page: Option<InertPage>,
 ) {
     match zone {
         Zone::FrontEndOwaAuth
@@ -174,12 +175,19 @@ pub fn score_file(
             "in a vendor's program folder, where products ship their own pages",
         );
     }
-    if binds_data_only {
-        finding.rescore(
-            BINDS_DATA_ONLY,
+    match inert_page {
+        Some(InertPage::BindsDataOnly) => finding.rescore(
+            INERT_PAGE,
             "the page's only server code is data binding (<%# %>) that reads no request and starts nothing: \
              markup that runs no code of its own",
-        );
+        ),
+        Some(InertPage::QueriesDatabaseOnly) => finding.rescore(
+            INERT_PAGE,
+            "the page's server code only queries its database (Execute and Open of ADODB objects, \
+             never given the request itself) and creates no object beyond database, dictionary and mail: \
+             the code of an ordinary classic ASP application",
+        ),
+        None => {}
     }
     if hidden_or_system {
         finding.rescore(
@@ -232,7 +240,7 @@ mod tests {
             Some(r"C:\Program Files\Microsoft\Exchange Server\V15"),
             &times,
             false,
-            false,
+            None,
         );
         assert_eq!(f.score, 100);
         assert_eq!(f.severity, Severity::Critical);
@@ -252,7 +260,7 @@ mod tests {
             None,
             &FileTimes::default(),
             false,
-            false,
+            None,
         );
         assert_eq!((f.score, f.severity), (55, Severity::Medium));
         let mut ex = finding(
@@ -265,29 +273,33 @@ mod tests {
             Some(r"C:\Program Files\Microsoft\Exchange Server\V15"),
             &FileTimes::default(),
             true,
-            false,
+            None,
         );
         assert_eq!(ex.score, 85, "{:?}", ex.score_reasons);
     }
 
     #[test]
-    fn a_page_that_only_binds_data_drops_from_high_to_low() {
-        let mut f = finding(r"C:\Samples\list.aspx", Severity::High);
-        score_file(
-            &mut f,
-            Zone::Other,
-            None,
-            &FileTimes::default(),
-            false,
-            true,
-        );
-        assert_eq!((f.score, f.severity), (35, Severity::Low));
-        assert!(f
-            .score_reasons
-            .last()
-            .unwrap()
-            .because
-            .contains("data binding"));
+    fn an_inert_page_drops_from_high_to_low() {
+        for (page, kind, because) in [
+            ("list.aspx", InertPage::BindsDataOnly, "data binding"),
+            (
+                "news.asp",
+                InertPage::QueriesDatabaseOnly,
+                "queries its database",
+            ),
+        ] {
+            let mut f = finding(&format!(r"C:\Samples\{page}"), Severity::High);
+            score_file(
+                &mut f,
+                Zone::Other,
+                None,
+                &FileTimes::default(),
+                false,
+                Some(kind),
+            );
+            assert_eq!((f.score, f.severity), (25, Severity::Low));
+            assert!(f.score_reasons.last().unwrap().because.contains(because));
+        }
     }
 
     #[test]

@@ -235,7 +235,7 @@ impl FileContext<'_> {
         // Rules and heuristics describe the content: together they are one finding. A
         // file the baseline lists with this hash is Microsoft's, whatever a rule says.
         let mut content = Vec::new();
-        let mut binds_data_only = false;
+        let mut inert_page = None;
         if complete && !buf.is_empty() && !known_good {
             let view = exsweep_rules::text_view(buf);
             match scanner.scan_with_view(&file.windows_path, buf, view.as_deref(), || {
@@ -252,8 +252,17 @@ impl FileContext<'_> {
                 let text = view.as_deref().unwrap_or(buf);
                 let assessment = heuristics::assess(&subject, text);
                 content.extend(context::heuristic_hit(&assessment));
-                binds_data_only =
-                    !content.is_empty() && heuristics::binds_data_only(&subject, text);
+                let own_rule_matched = content.iter().any(|hit| {
+                    hit.rule.as_ref().is_some_and(|rule| {
+                        rule.id
+                            .strip_prefix(exsweep_rules::BUILTIN_NAMESPACE)
+                            .is_some_and(|name| name.starts_with(':'))
+                    })
+                });
+                if !content.is_empty() {
+                    inert_page =
+                        heuristics::inert_page(&subject, text, &assessment, own_rule_matched);
+                }
             }
         }
         if hits.is_empty() && content.is_empty() {
@@ -285,7 +294,7 @@ impl FileContext<'_> {
                 self.exchange_root,
                 &file.times,
                 self.evidence.hidden_or_system(file) == Some(true),
-                binds_data_only,
+                inert_page,
             );
             findings.push(finding);
         }

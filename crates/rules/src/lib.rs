@@ -29,6 +29,10 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 use yara_x::MetaValue;
 
+/// The namespace of exsweep's own rules: a [`RuleHit::rule`] of theirs starts with it
+/// and a colon.
+pub const BUILTIN_NAMESPACE: &str = "exsweep";
+
 /// exsweep's own rules (`rules/`, one file per family), by file name.
 const BUILTIN_RULES: &[(&str, &str)] = &[
     (
@@ -299,7 +303,7 @@ fn compile(
             .expect("externals are defined once");
     }
     if builtin {
-        compiler.new_namespace("exsweep");
+        compiler.new_namespace(BUILTIN_NAMESPACE);
         for (name, source) in BUILTIN_RULES {
             if let Err(e) =
                 compiler.add_source(yara_x::SourceCode::from(*source).with_origin(*name))

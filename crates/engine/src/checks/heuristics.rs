@@ -648,6 +648,190 @@ pub fn binds_data_only(subject: &FileSubject, text: &[u8]) -> bool {
             .any(|word| memmem::find(&binding, word.as_bytes()).is_some())
 }
 
+/// A page whose server code runs nothing a request could steer, which context scoring
+/// lowers ([`crate::context::score_file`]): third-party rules written for script shells
+/// match the words such pages are made of.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum InertPage {
+    /// [`binds_data_only`].
+    BindsDataOnly,
+    /// [`queries_database_only`].
+    QueriesDatabaseOnly,
+}
+
+/// Which kind of [`InertPage`] this is, if any. A database page is one only when none
+/// of exsweep's own rules matched it (`own_rule_matched`): they are written knowing
+/// such code, and what one of them sees there is more than a query.
+pub fn inert_page(
+    subject: &FileSubject,
+    text: &[u8],
+    assessment: &Assessment,
+    own_rule_matched: bool,
+) -> Option<InertPage> {
+    if binds_data_only(subject, text) {
+        Some(InertPage::BindsDataOnly)
+    } else if !own_rule_matched && queries_database_only(subject, text, assessment) {
+        Some(InertPage::QueriesDatabaseOnly)
+    } else {
+        None
+    }
+}
+
+/// What an ordinary classic ASP application creates: database access, a dictionary,
+/// mail. Objects that reach the file system, the network or a shell are not among them.
+const APPLICATION_OBJECTS: [&str; 8] = [
+    "adodb.connection",
+    "adodb.recordset",
+    "adodb.command",
+    "scripting.dictionary",
+    "cdo.message",
+    "cdo.configuration",
+    "jmail.message",
+    "jmail.smtpmail",
+];
+
+/// Words a classic ASP page that only queries its database never holds: code
+/// evaluation, other objects' entry points, shells, file writes, downloads.
+const NOT_IN_A_DATABASE_PAGE: [&str; 17] = [
+    "eval",
+    ".exec(",
+    "executeglobal",
+    "scriptcontrol",
+    "getobject",
+    "callbyname",
+    "wscript",
+    "shell",
+    ".run",
+    "adodb.stream",
+    "savetofile",
+    "createtextfile",
+    "opentextfile",
+    "filesystemobject",
+    "xmlhttp",
+    "server.execute",
+    "server.transfer",
+];
+
+/// The identifiers assigned straight from the request (`sql = Request("q")`,
+/// `s=Trim(Request.Form("q"))`).
+fn request_copies(code: &[u8]) -> Vec<&[u8]> {
+    let mut out = Vec::new();
+    for at in memmem::find_iter(code, b"request") {
+        let mut before = code[..at].trim_ascii_end();
+        for wrapper in [&b"trim("[..], b"cstr(", b"("] {
+            if let Some(rest) = before.strip_suffix(wrapper) {
+                before = rest.trim_ascii_end();
+            }
+        }
+        let Some(rest) = before.strip_suffix(b"=") else {
+            continue;
+        };
+        let rest = rest.trim_ascii_end();
+        let start = rest
+            .iter()
+            .rposition(|b| !(b.is_ascii_alphanumeric() || *b == b'_'))
+            .map_or(0, |i| i + 1);
+        if start < rest.len() {
+            out.push(&rest[start..]);
+        }
+    }
+    out
+}
+
+/// An argument without the parentheses and function calls it starts with
+/// (`( Trim(Request("q")) )` is `Request("q")) )`).
+fn unwrapped(argument: &[u8]) -> &[u8] {
+    let mut rest = argument.trim_ascii_start();
+    loop {
+        let name = rest
+            .iter()
+            .take_while(|b| b.is_ascii_alphanumeric() || **b == b'_')
+            .count();
+        match rest[name..].trim_ascii_start().strip_prefix(b"(") {
+            Some(inner) if &rest[..name] != b"request" => rest = inner.trim_ascii_start(),
+            _ => return rest,
+        }
+    }
+}
+
+/// True for a classic ASP page whose server code only queries its database: every
+/// `Execute` is a method of a database object (`conn.Execute(sql)`), whose argument is
+/// not the request itself or a copy of it, every `CreateObject` names one of
+/// [`APPLICATION_OBJECTS`] (and no `<object runat=server>` creates another), none of
+/// [`NOT_IN_A_DATABASE_PAGE`] appears, it queries at least once, and no signal of
+/// [`assess`] fired. Old CMS pages are made of such code, and third-party rules written
+/// for script shells (`Execute(` and `CreateObject` after `<%`) fire on them; context
+/// scoring lowers them ([`crate::context::score_file`]). An SQL manager shell passes the
+/// request to `Execute` and keeps its score.
+pub fn queries_database_only(subject: &FileSubject, text: &[u8], assessment: &Assessment) -> bool {
+    // A Script-Encoded page is left out as well (SCRIPT_ENCODED fires): copies of them
+    // often have bytes changed (DEL turned into a space), and then the decoded text
+    // does not say what the page runs.
+    if subject.extension() != "asp" || !assessment.fired.is_empty() {
+        return false;
+    }
+    let lower = text.to_ascii_lowercase();
+    // `<object runat=server classid=...>` creates an object without `CreateObject`.
+    if memmem::find(&lower, b"<object").is_some() && memmem::find(&lower, b"runat").is_some() {
+        return false;
+    }
+    let code = server_code("asp", text);
+    let c = &code.text;
+    if code.code_bytes == 0 || !positions(c, &NOT_IN_A_DATABASE_PAGE).is_empty() {
+        return false;
+    }
+    let copies = request_copies(c);
+    let runs_request = |argument: &[u8]| {
+        let argument = unwrapped(argument);
+        argument.starts_with(b"request")
+            || copies.iter().any(|copy| {
+                argument.strip_prefix(*copy).is_some_and(|rest| {
+                    rest.first()
+                        .is_none_or(|b| !(b.is_ascii_alphanumeric() || *b == b'_'))
+                })
+            })
+    };
+    let mut queries = 0;
+    let methods_of_objects = ["execute", "open"].iter().all(|method| {
+        memmem::find_iter(c, method.as_bytes()).all(|at| {
+            let after = &c[at + method.len()..];
+            if after
+                .first()
+                .is_some_and(|b| b.is_ascii_alphanumeric() || *b == b'_')
+            {
+                return true;
+            }
+            let before = c[..at].last().copied();
+            match before {
+                // `conn.Execute x` or `rs.Open x`: a database object's method.
+                Some(b'.') => {
+                    queries += 1;
+                    !runs_request(after)
+                }
+                // A word that ends in the name (`reopen`) is another word.
+                Some(b) if b.is_ascii_alphanumeric() || b == b'_' => true,
+                // The VBScript statement `Execute` runs its argument as code.
+                _ => *method == "open",
+            }
+        })
+    });
+    let creates_application_objects = memmem::find_iter(c, b"createobject").all(|at| {
+        let argument = c[at + b"createobject".len()..].trim_ascii_start();
+        let argument = argument
+            .strip_prefix(b"(")
+            .unwrap_or(argument)
+            .trim_ascii_start();
+        argument.strip_prefix(b"\"").is_some_and(|name| {
+            APPLICATION_OBJECTS.iter().any(|object| {
+                name.strip_prefix(object.as_bytes())
+                    .is_some_and(|rest| rest.starts_with(b"\""))
+            })
+        })
+    });
+    // A page that queries nothing is not this kind, whatever else it does not do.
+    methods_of_objects && creates_application_objects && queries > 0
+}
+
 pub fn assess(subject: &FileSubject, text: &[u8]) -> Assessment {
     let mut fired = Vec::new();
     let code = server_code(subject.extension(), text);
@@ -730,6 +914,46 @@ mod tests {
     fn binds(name: &str, page: &str) -> bool {
         let subject = FileSubject::new(name, Zone::Other, page.as_bytes(), true);
         binds_data_only(&subject, page.as_bytes())
+    }
+
+    fn database_only(name: &str, page: &str) -> bool {
+        let subject = FileSubject::new(name, Zone::Other, page.as_bytes(), true);
+        let assessment = assess(&subject, page.as_bytes());
+        queries_database_only(&subject, page.as_bytes(), &assessment)
+    }
+
+    #[test]
+    fn a_classic_asp_page_that_only_queries_its_database_is_told_from_an_sql_shell() {
+        let cms = "<!--#include file=\"conn.asp\"--><%\r\nid=clng(request(\"id\"))\r\n\
+                   set rs=server.createobject(\"adodb.recordset\")\r\n\
+                   rs.open \"select * from news where id=\"&id,conn,1,1\r\n\
+                   conn.execute(\"update news set hits=hits+1 where id=\"&id)\r\n\
+                   response.write rs(\"title\")\r\n%><p>news</p>";
+        assert!(database_only(r"C:\w\news.asp", cms));
+        // Not classic ASP, or code that runs something else.
+        assert!(!database_only(r"C:\w\news.aspx", cms));
+        assert!(!database_only(
+            r"C:\w\vars.asp",
+            "<%for each v in request.servervariables%><%=v%><%next%>"
+        ));
+        for other in [
+            "<%sql=request(\"q\")\r\nconn.execute(sql)%>",
+            "<%conn.execute(request(\"q\"))%>",
+            "<%set rs=conn.execute( trim(request.form(\"q\")) )%>",
+            "<%rs.open request(\"q\"),conn%>",
+            "<%execute \"x=1\"%>",
+            "<%set f=server.createobject(\"scripting.filesystemobject\")%>",
+            "<%set s=createobject(\"ado\"&\"db.stream\")%>",
+            "<%server.execute(p)%>",
+            "<%set x=server.createobject(o)%>",
+            "<object runat=server id=s classid=\"clsid:0\"></object><%s.x%>",
+            "<%response.write o.exec(\"cmd /c dir\").stdout.readall%>",
+        ] {
+            assert!(
+                !database_only(r"C:\w\news.asp", &format!("{cms}{other}")),
+                "{other}"
+            );
+        }
     }
 
     #[test]
