@@ -758,8 +758,8 @@ fn unwrapped(argument: &[u8]) -> &[u8] {
 /// `Execute` is a method of a database object (`conn.Execute(sql)`), whose argument is
 /// not the request itself or a copy of it, every `CreateObject` names one of
 /// [`APPLICATION_OBJECTS`] (and no `<object runat=server>` creates another), none of
-/// [`NOT_IN_A_DATABASE_PAGE`] appears, it queries at least once, and no signal of
-/// [`assess`] fired. Old CMS pages are made of such code, and third-party rules written
+/// [`NOT_IN_A_DATABASE_PAGE`] appears, it queries at least once or reads no request,
+/// and no signal of [`assess`] fired. Old CMS pages are made of such code, and third-party rules written
 /// for script shells (`Execute(` and `CreateObject` after `<%`) fire on them; context
 /// scoring lowers them ([`crate::context::score_file`]). An SQL manager shell passes the
 /// request to `Execute` and keeps its score.
@@ -828,8 +828,11 @@ pub fn queries_database_only(subject: &FileSubject, text: &[u8], assessment: &As
             })
         })
     });
-    // A page that queries nothing is not this kind, whatever else it does not do.
-    methods_of_objects && creates_application_objects && queries > 0
+    // A page that queries nothing is this kind only when it reads no request either
+    // (a library of functions, such as an MD5 include): what it does not do is then
+    // all there is, and a request cannot steer it.
+    let reads_request = memmem::find(c, b"request").is_some();
+    methods_of_objects && creates_application_objects && (queries > 0 || !reads_request)
 }
 
 pub fn assess(subject: &FileSubject, text: &[u8]) -> Assessment {
@@ -935,6 +938,10 @@ mod tests {
         assert!(!database_only(
             r"C:\w\vars.asp",
             "<%for each v in request.servervariables%><%=v%><%next%>"
+        ));
+        assert!(database_only(
+            r"C:\w\md5.asp",
+            "<%private function md5(s)\r\nmd5 = lcase(s)\r\nend function%>"
         ));
         for other in [
             "<%sql=request(\"q\")\r\nconn.execute(sql)%>",
