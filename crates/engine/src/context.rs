@@ -224,6 +224,18 @@ mod tests {
         )
     }
 
+    /// Scores a file outside Exchange and IIS, with no attribute or time that counts.
+    fn score_outside_web_roots(f: &mut Finding, inert_page: Option<InertPage>) {
+        score_file(
+            f,
+            Zone::Other,
+            None,
+            &FileTimes::default(),
+            false,
+            inert_page,
+        );
+    }
+
     #[test]
     fn place_and_time_move_the_score_and_the_severity() {
         let path =
@@ -254,14 +266,7 @@ mod tests {
             r"C:\Program Files (x86)\Acme\Web\admin.aspx",
             Severity::High,
         );
-        score_file(
-            &mut f,
-            Zone::Other,
-            None,
-            &FileTimes::default(),
-            false,
-            None,
-        );
+        score_outside_web_roots(&mut f, None);
         assert_eq!((f.score, f.severity), (55, Severity::Medium));
         let mut ex = finding(
             r"C:\Program Files\Microsoft\Exchange Server\V15\Bin\x.aspx",
@@ -289,14 +294,7 @@ mod tests {
             ),
         ] {
             let mut f = finding(&format!(r"C:\Samples\{page}"), Severity::High);
-            score_file(
-                &mut f,
-                Zone::Other,
-                None,
-                &FileTimes::default(),
-                false,
-                Some(kind),
-            );
+            score_outside_web_roots(&mut f, Some(kind));
             assert_eq!((f.score, f.severity), (25, Severity::Low));
             assert!(f.score_reasons.last().unwrap().because.contains(because));
         }

@@ -1163,55 +1163,52 @@ mod tests {
         assert_eq!(hits(r"C:\inetpub\a.php", b"<?php echo 1;", &mut scanner), 0);
     }
 
+    /// The rule set of a user pack of these files, and a scanner of it.
+    fn user_pack(files: &[(&str, &str)]) -> (RuleSet, RuleScanner<'static>) {
+        let dir = tempfile::tempdir().unwrap();
+        for (name, source) in files {
+            std::fs::write(dir.path().join(name), source).unwrap();
+        }
+        let set = RuleSet::build_with_cache(&[dir.path().to_path_buf()], None);
+        let scanner = set.scanner(Duration::from_secs(5));
+        (set, scanner)
+    }
+
+    /// The rules that match `data`.
+    fn matching(scanner: &mut RuleScanner, data: &[u8]) -> Vec<String> {
+        let hits = scanner.scan(r"C:\x.dll", data, String::new).unwrap();
+        hits.into_iter().map(|h| h.identifier).collect()
+    }
+
     #[test]
     fn a_rule_without_literals_is_scanned_apart_and_the_prefilter_stays_on() {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(
-            dir.path().join("small.yar"),
-            "rule tiny_file { condition: filesize < 4 }",
-        )
-        .unwrap();
-        std::fs::write(
-            dir.path().join("needle.yar"),
-            "rule needle { strings: $a = \"HaystackNeedle\" condition: $a }",
-        )
-        .unwrap();
-        let set = RuleSet::build_with_cache(&[dir.path().to_path_buf()], None);
+        let (set, mut scanner) = user_pack(&[
+            ("small.yar", "rule tiny_file { condition: filesize < 4 }"),
+            (
+                "needle.yar",
+                "rule needle { strings: $a = \"HaystackNeedle\" condition: $a }",
+            ),
+        ]);
         assert!(set.is_prefiltered());
         assert_eq!(set.always_rule_count, 1);
-        let mut scanner = set.scanner(Duration::from_secs(5));
-        let found = |data: &[u8], scanner: &mut RuleScanner| {
-            let hits = scanner.scan(r"C:\x.txt", data, String::new).unwrap();
-            hits.into_iter().map(|h| h.identifier).collect::<Vec<_>>()
-        };
-        assert_eq!(found(b"abc", &mut scanner), ["tiny_file"]);
-        assert_eq!(found(b"a HaystackNeedle here", &mut scanner), ["needle"]);
-        assert!(found(b"nothing to see here", &mut scanner).is_empty());
+        assert_eq!(matching(&mut scanner, b"abc"), ["tiny_file"]);
+        assert_eq!(matching(&mut scanner, b"a HaystackNeedle here"), ["needle"]);
+        assert!(matching(&mut scanner, b"nothing to see here").is_empty());
     }
 
     #[test]
     fn rules_for_executables_alone_are_scanned_on_files_that_start_with_mz() {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(
-            dir.path().join("implant.yar"),
-            "rule pe_implant { condition: uint16(0) == 0x5a4d and filesize < 16 }",
-        )
-        .unwrap();
-        std::fs::write(
-            dir.path().join("small.yar"),
-            "rule tiny_file { condition: filesize < 4 }",
-        )
-        .unwrap();
-        let set = RuleSet::build_with_cache(&[dir.path().to_path_buf()], None);
+        let (set, mut scanner) = user_pack(&[
+            (
+                "implant.yar",
+                "rule pe_implant { condition: uint16(0) == 0x5a4d and filesize < 16 }",
+            ),
+            ("small.yar", "rule tiny_file { condition: filesize < 4 }"),
+        ]);
         assert_eq!((set.always_rule_count, set.pe_only_rule_count), (1, 1));
-        let mut scanner = set.scanner(Duration::from_secs(5));
-        let found = |data: &[u8], scanner: &mut RuleScanner| {
-            let hits = scanner.scan(r"C:\x.dll", data, String::new).unwrap();
-            hits.into_iter().map(|h| h.identifier).collect::<Vec<_>>()
-        };
-        assert_eq!(found(b"MZ\x90\0 x", &mut scanner), ["pe_implant"]);
-        assert!(found(b"ZM\x90\0 x", &mut scanner).is_empty());
-        assert_eq!(found(b"ZM", &mut scanner), ["tiny_file"]);
-        assert_eq!(found(b"MZ", &mut scanner), ["pe_implant", "tiny_file"]);
+        assert_eq!(matching(&mut scanner, b"MZ\x90\0 x"), ["pe_implant"]);
+        assert!(matching(&mut scanner, b"ZM\x90\0 x").is_empty());
+        assert_eq!(matching(&mut scanner, b"ZM"), ["tiny_file"]);
+        assert_eq!(matching(&mut scanner, b"MZ"), ["pe_implant", "tiny_file"]);
     }
 }
