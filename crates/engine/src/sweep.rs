@@ -238,10 +238,14 @@ impl FileContext<'_> {
         let mut inert_page = None;
         if complete && !buf.is_empty() && !known_good {
             let view = exsweep_rules::text_view(buf);
+            let mut own_rule_matched = false;
             match scanner.scan_with_view(&file.windows_path, buf, view.as_deref(), || {
                 subject.hashes.md5(buf).to_string()
             }) {
-                Ok(rule_hits) => content.extend(rule_hits.into_iter().map(rule_hit)),
+                Ok(rule_hits) => {
+                    own_rule_matched = rule_hits.iter().any(|hit| hit.is_builtin());
+                    content.extend(rule_hits.into_iter().map(rule_hit));
+                }
                 Err(ScanError::Timeout) => {
                     self.counters.timeouts.fetch_add(1, Relaxed);
                     self.warn(format!("rule scan timed out: {}", file.windows_path));
@@ -252,13 +256,6 @@ impl FileContext<'_> {
                 let text = view.as_deref().unwrap_or(buf);
                 let assessment = heuristics::assess(&subject, text);
                 content.extend(context::heuristic_hit(&assessment));
-                let own_rule_matched = content.iter().any(|hit| {
-                    hit.rule.as_ref().is_some_and(|rule| {
-                        rule.id
-                            .strip_prefix(exsweep_rules::BUILTIN_NAMESPACE)
-                            .is_some_and(|name| name.starts_with(':'))
-                    })
-                });
                 if !content.is_empty() {
                     inert_page =
                         heuristics::inert_page(&subject, text, &assessment, own_rule_matched);

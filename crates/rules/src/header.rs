@@ -2,9 +2,10 @@
 //! reported (private rules aside) tests `uint16(0) == 0x5A4D`, the `MZ` a PE file
 //! starts with, as a part of its condition that must hold. signature-base writes a
 //! third of its rules so, in files of their own (malware families, hack tools); a
-//! file that does not start with `MZ` cannot satisfy them, so the scanner of those
-//! files is skipped for it, and YARA-X does not search their patterns in every page,
-//! log and archive. Nothing a rule could match is skipped: a rule that could match
+//! file that does not start with `MZ` cannot satisfy them, so it is scanned without
+//! them, and YARA-X does not search their patterns in every page, log and archive
+//! (a file that does is scanned once, with them). Nothing a rule could match is
+//! skipped: a rule that could match
 //! another file (an `or` with some other branch, a header tested through a private
 //! rule or at another offset) keeps its file in the set scanned on every file.
 

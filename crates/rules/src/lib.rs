@@ -29,9 +29,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 use yara_x::MetaValue;
 
-/// The namespace of exsweep's own rules: a [`RuleHit::rule`] of theirs starts with it
-/// and a colon.
-pub const BUILTIN_NAMESPACE: &str = "exsweep";
+/// The namespace of exsweep's own rules.
+const BUILTIN_NAMESPACE: &str = "exsweep";
 
 /// exsweep's own rules (`rules/`, one file per family), by file name.
 const BUILTIN_RULES: &[(&str, &str)] = &[
@@ -850,6 +849,15 @@ fn references_of(meta: &[(&str, MetaValue)]) -> Vec<Reference> {
     references
 }
 
+impl RuleHit {
+    /// Whether the rule is one of exsweep's own (`rules/`), not a user pack's.
+    pub fn is_builtin(&self) -> bool {
+        self.rule
+            .strip_prefix(BUILTIN_NAMESPACE)
+            .is_some_and(|name| name.starts_with(':'))
+    }
+}
+
 fn rule_hit(rule: &yara_x::Rule) -> RuleHit {
     let meta: Vec<(&str, MetaValue)> = rule.metadata().collect();
     let references = references_of(&meta);
@@ -1194,6 +1202,30 @@ mod tests {
         assert_eq!(matching(&mut scanner, b"abc"), ["tiny_file"]);
         assert_eq!(matching(&mut scanner, b"a HaystackNeedle here"), ["needle"]);
         assert!(matching(&mut scanner, b"nothing to see here").is_empty());
+    }
+
+    #[test]
+    fn a_hit_knows_whether_its_rule_is_exsweep_s_own() {
+        // A user file named like exsweep's namespace is still a user file.
+        let (_set, mut scanner) = user_pack(&[(
+            "exsweep.yar",
+            "rule exsweep_lookalike { strings: $a = \"VBScript.Encode\" condition: $a }",
+        )]);
+        let mut page = b"<%@ Language=VBScript.Encode %><%".to_vec();
+        page.extend(decode::encode_script(b"Response.Write Now()"));
+        page.extend_from_slice(b"%>");
+        let hits = scanner
+            .scan(r"C:\inetpub\wwwroot\a.asp", &page, String::new)
+            .unwrap();
+        let own: Vec<(&str, bool)> = hits
+            .iter()
+            .map(|h| (h.identifier.as_str(), h.is_builtin()))
+            .collect();
+        assert!(own.contains(&("exsweep_lookalike", false)), "{own:?}");
+        assert!(
+            own.contains(&("exsweep_asp_script_encoded", true)),
+            "{own:?}"
+        );
     }
 
     #[test]
