@@ -1,8 +1,11 @@
-//! The log hunt's caps: of one check's findings at most `cap` are kept (of a rule's,
-//! a Sigma rule's, at most `per_rule`: thousands of rules share one check), and of the
-//! `--follow` trail as many entries; the earliest (by time, then log file and line,
-//! then a hash of the text), whatever order the files were read in, so two runs over
-//! the same logs keep the same ones. The rest are counted.
+//! The log hunt's caps: of exsweep's own checks' findings at most `budget` are kept,
+//! shared out fairly between the checks (a quiet check keeps all of its findings, the
+//! noisy ones share the rest); of a rule's (a Sigma rule's: thousands of rules share
+//! one check) at most `per_rule`, under a budget of their own; and of the `--follow`
+//! trail as many entries as its cap. Each keeps its earliest (by time, then log file
+//! and line, then a hash of the text), whatever order the files were read in, so two
+//! runs over the same logs keep the same ones. The rest are counted. The budgets, not
+//! the size of the logs, bound what a hunt holds.
 //!
 //! The kept findings live in one list (a slab), which the rankings point into: a
 //! finding dropped frees its slot for the next one kept, and the list at the end is
@@ -80,6 +83,17 @@ impl<T> EarliestKept<T> {
             }
             _ => Some(ranked.item),
         }
+    }
+
+    /// How many are kept.
+    fn len(&self) -> usize {
+        self.latest_first.len()
+    }
+
+    /// Keeps one fewer than it keeps now, from now on: gives back the latest kept.
+    fn shrink(&mut self) -> Option<T> {
+        self.cap = self.len().saturating_sub(1);
+        self.latest_first.pop().map(|r| r.item)
     }
 
     /// How many were added and not kept.
@@ -213,23 +227,67 @@ impl RuleBudget {
     }
 }
 
-/// Per check the earliest findings; for a finding that names a rule, its rule's
-/// earliest under the rules' common budget ([`RuleBudget`]).
-pub struct CappedFindings {
-    cap: usize,
-    /// Per check, the kept findings' slots.
+/// The findings of exsweep's own checks: each check's earliest, and at most `budget` of
+/// all checks together. Over budget, the check that keeps the most gives up its
+/// latest (of two that keep as many, the one whose ID sorts last), so every check keeps
+/// as many as the fullest does, or all of its own: the counts a water level over the
+/// checks' totals gives, whatever order the findings come in.
+struct CheckBudget {
+    budget: usize,
+    kept: usize,
     per_check: HashMap<Text, EarliestKept<usize>>,
+}
+
+impl CheckBudget {
+    fn add(&mut self, finding: Finding, slab: &mut Slab) {
+        let key = (
+            finding.time(),
+            finding.evidence.location(),
+            fixed_hash(&[&finding.detail]),
+        );
+        let check = self
+            .per_check
+            .entry(finding.check_id.clone())
+            .or_insert_with(|| EarliestKept::new(self.budget));
+        let before = check.len();
+        // Put first, so that the finding it displaces (or it) frees a slot.
+        if let Some(left_out) = check.add(key, slab.put(finding)) {
+            slab.remove(left_out);
+        }
+        self.kept += check.len() - before;
+        if self.kept > self.budget {
+            let fullest = self
+                .per_check
+                .iter_mut()
+                .max_by(|a, b| (a.1.len(), a.0).cmp(&(b.1.len(), b.0)))
+                .map(|(_, check)| check);
+            if let Some(slot) = fullest.and_then(EarliestKept::shrink) {
+                slab.remove(slot);
+                self.kept -= 1;
+            }
+        }
+    }
+}
+
+/// The hunt's findings under its caps: exsweep's own checks' under [`CheckBudget`]; a
+/// finding that names a rule under its rule's and the rules' common budget
+/// ([`RuleBudget`]).
+pub struct CappedFindings {
+    checks: CheckBudget,
     rules: RuleBudget,
     slab: Slab,
 }
 
 impl CappedFindings {
-    /// At most `cap` findings per check, `per_rule` per rule and `rule_budget` of all
-    /// rules' together.
-    pub fn new(cap: usize, per_rule: usize, rule_budget: usize) -> CappedFindings {
+    /// At most `check_budget` findings of the checks together, `per_rule` per rule and
+    /// `rule_budget` of all rules' together.
+    pub fn new(check_budget: usize, per_rule: usize, rule_budget: usize) -> CappedFindings {
         CappedFindings {
-            cap,
-            per_check: HashMap::new(),
+            checks: CheckBudget {
+                budget: check_budget,
+                kept: 0,
+                per_check: HashMap::new(),
+            },
             rules: RuleBudget {
                 per_rule,
                 budget: rule_budget,
@@ -246,33 +304,23 @@ impl CappedFindings {
                 let group = Text::Owned(format!("{} rule {}", finding.check_id, rule.name));
                 self.rules.add(group, finding, &mut self.slab);
             }
-            None => {
-                let key = (
-                    finding.time(),
-                    finding.evidence.location(),
-                    fixed_hash(&[&finding.detail]),
-                );
-                let kept = self
-                    .per_check
-                    .entry(finding.check_id.clone())
-                    .or_insert_with(|| EarliestKept::new(self.cap));
-                // Put first, so that the finding it displaces (or it) frees a slot.
-                if let Some(left_out) = kept.add(key, self.slab.put(finding)) {
-                    self.slab.remove(left_out);
-                }
-            }
+            None => self.checks.add(finding, &mut self.slab),
         }
     }
 
-    /// How many findings a check had, kept or not.
-    pub fn seen(&self, check_id: &str) -> usize {
-        self.per_check.get(check_id).map_or(0, |k| k.seen)
+    /// Whether a check had findings that were not kept.
+    pub fn left_out_of(&self, check_id: &str) -> bool {
+        self.checks
+            .per_check
+            .get(check_id)
+            .is_some_and(|k| k.left_out() > 0)
     }
 
     /// The checks (and rules) that had more findings than they keep, with how many
     /// and how many were kept, by ID.
     pub fn over_cap(&self) -> Vec<(&str, usize, usize)> {
         let mut over: Vec<(&str, usize, usize)> = self
+            .checks
             .per_check
             .iter()
             .filter(|(_, k)| k.left_out() > 0)
@@ -311,8 +359,13 @@ mod tests {
     use std::time::Duration;
 
     fn at(secs: u64) -> Finding {
+        of_check(&KNOWN_ATTACKER_IP, secs)
+    }
+
+    /// A finding of `check` at `secs`, on line `secs`.
+    fn of_check(check: &exsweep_model::Check, secs: u64) -> Finding {
         Finding::new(
-            KNOWN_ATTACKER_IP.hit(format!("at {secs}")),
+            check.hit(format!("at {secs}")),
             Evidence::LogLine(LogLine {
                 windows_path: r"C:\l.log".into(),
                 line: secs,
@@ -330,7 +383,7 @@ mod tests {
             for s in order {
                 capped.add(at(*s));
             }
-            assert_eq!(capped.seen(&KNOWN_ATTACKER_IP.id), order.len());
+            assert!(capped.left_out_of(&KNOWN_ATTACKER_IP.id));
             assert_eq!(capped.over_cap(), [("EXS-LOG-010", order.len(), 3)]);
             let mut times: Vec<u64> = capped
                 .into_findings()
@@ -345,6 +398,57 @@ mod tests {
         };
         assert_eq!(kept(&[9, 1, 7, 3, 5, 2]), [1, 2, 3]);
         assert_eq!(kept(&[2, 3, 1, 9, 7, 5]), [1, 2, 3]);
+    }
+
+    #[test]
+    fn checks_share_their_budget_fairly_whatever_the_order() {
+        use crate::checks::logs::{SHELL_ACCESS, WEB_TUNNEL};
+        // A quiet check (1 finding), a busy one (4) and a noisy one (9), 7 kept in all:
+        // the quiet one keeps its finding, the two others their 3 earliest.
+        let mut all: Vec<(&exsweep_model::Check, u64)> = vec![(&WEB_TUNNEL, 50)];
+        all.extend((1..=4).map(|s| (&SHELL_ACCESS, s)));
+        all.extend((10..=18).map(|s| (&KNOWN_ATTACKER_IP, s)));
+        let kept = |order: &[(&exsweep_model::Check, u64)]| {
+            let mut capped = CappedFindings::new(7, 100, 100);
+            for (check, secs) in order {
+                capped.add(of_check(check, *secs));
+            }
+            assert!(!capped.left_out_of(&WEB_TUNNEL.id));
+            assert_eq!(
+                capped.over_cap(),
+                [("EXS-LOG-010", 9, 3), ("EXS-LOG-012", 4, 3)]
+            );
+            let mut kept: Vec<(String, u64)> = capped
+                .into_findings()
+                .iter()
+                .map(|f| match &f.evidence {
+                    Evidence::LogLine(l) => (f.check_id.to_string(), l.line),
+                    _ => unreachable!(),
+                })
+                .collect();
+            kept.sort();
+            kept
+        };
+        let expected = kept(&all);
+        let expect = [
+            ("EXS-LOG-010", 10),
+            ("EXS-LOG-010", 11),
+            ("EXS-LOG-010", 12),
+            ("EXS-LOG-012", 1),
+            ("EXS-LOG-012", 2),
+            ("EXS-LOG-012", 3),
+            ("EXS-LOG-019", 50),
+        ];
+        assert_eq!(expected, expect.map(|(id, line)| (id.to_string(), line)));
+        let mut reversed = all.clone();
+        reversed.reverse();
+        assert_eq!(kept(&reversed), expected);
+        let mut interleaved = all.clone();
+        interleaved.sort_by_key(|(_, secs)| secs % 3);
+        assert_eq!(kept(&interleaved), expected);
+        let mut noisy_first = all.clone();
+        noisy_first.sort_by_key(|(check, _)| check.id != KNOWN_ATTACKER_IP.id);
+        assert_eq!(kept(&noisy_first), expected);
     }
 
     /// A finding of rule `rule` at `secs`, at `severity`.

@@ -99,7 +99,7 @@ pub fn hunt(
         }))
         .collect();
     let findings = Mutex::new(CappedFindings::new(
-        super::MAX_FINDINGS_PER_CHECK,
+        super::MAX_CHECK_FINDINGS,
         super::MAX_FINDINGS_PER_RULE,
         super::MAX_RULE_FINDINGS,
     ));

@@ -32,8 +32,11 @@ use std::sync::Mutex;
 const SEGMENT: u64 = 32 << 20;
 /// Selected lines of segments waiting for their turn, at most (bytes).
 const WAITING_BUDGET: usize = 64 << 20;
-/// Per check, at most this many findings are kept; the rest are counted.
-pub(crate) const MAX_FINDINGS_PER_CHECK: usize = 5_000;
+/// Findings kept of exsweep's own checks together, per hunt (text logs, event logs),
+/// shared fairly: a check keeps all of its findings, or as many as the noisiest checks
+/// keep; the earliest. The rest are counted in a warning per check, so memory stays
+/// flat however big the corpus.
+pub(crate) const MAX_CHECK_FINDINGS: usize = 10_000;
 /// Findings kept per rule of a check that runs many (Sigma): the earliest; the rest
 /// are counted in a warning, so a noisy rule over a big corpus cannot fill memory.
 pub const MAX_FINDINGS_PER_RULE: usize = 100;
@@ -124,11 +127,7 @@ pub fn hunt(
         indicators,
     };
     let shared = Mutex::new(Totals {
-        findings: CappedFindings::new(
-            MAX_FINDINGS_PER_CHECK,
-            MAX_FINDINGS_PER_RULE,
-            MAX_RULE_FINDINGS,
-        ),
+        findings: CappedFindings::new(MAX_CHECK_FINDINGS, MAX_FINDINGS_PER_RULE, MAX_RULE_FINDINGS),
         warnings: Vec::new(),
         trail: EarliestKept::new(MAX_TRAIL),
     });
@@ -200,7 +199,7 @@ pub fn hunt(
     let mut result = HuntResult::default();
     result.warnings.extend(over_cap_warnings(&totals.findings));
     result.warnings.extend(totals.warnings);
-    let shell_hits_capped = totals.findings.seen(&logs::SHELL_ACCESS.id) > MAX_FINDINGS_PER_CHECK;
+    let shell_hits_capped = totals.findings.left_out_of(&logs::SHELL_ACCESS.id);
     let findings = correlate::merge_same_requests(totals.findings.into_findings());
     result.findings = correlate::aggregate_shell_access(findings, shell_hits_capped);
     if totals.trail.left_out() > 0 {
@@ -239,7 +238,7 @@ pub(crate) fn over_cap_warnings(findings: &CappedFindings) -> Vec<String> {
         .collect()
 }
 
-/// What the files hunted so far found, under the per-check cap.
+/// What the files hunted so far found, under the caps.
 struct Totals {
     findings: CappedFindings,
     warnings: Vec<String>,
