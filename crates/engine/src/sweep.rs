@@ -12,7 +12,7 @@ use crate::progress::Progress;
 use exsweep_evidence::{winpath, Evidence, FileEntry};
 use exsweep_indicators::baseline::Baselines;
 use exsweep_indicators::IndicatorSet;
-use exsweep_model::{Entities, Evidence as Seen, FileEvidence, Finding};
+use exsweep_model::{Entities, Evidence as Seen, FileEvidence, Finding, Severity};
 use exsweep_rules::{RuleScanner, RuleSet, ScanError};
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::Mutex;
@@ -243,7 +243,11 @@ impl FileContext<'_> {
                 subject.hashes.md5(buf).to_string()
             }) {
                 Ok(rule_hits) => {
-                    own_rule_matched = rule_hits.iter().any(|hit| hit.is_builtin());
+                    // A low rule of exsweep's own is a lead (the page is encoded, spells
+                    // text in Chr() calls), not a reading of what the page does.
+                    own_rule_matched = rule_hits.iter().any(|hit| {
+                        hit.is_builtin() && hit.severity.is_some_and(|(s, _)| s >= Severity::Medium)
+                    });
                     content.extend(rule_hits.into_iter().map(rule_hit));
                 }
                 Err(ScanError::Timeout) => {

@@ -203,31 +203,115 @@ fn decode_script_encoder(data: &[u8]) -> Option<Vec<u8>> {
     Some(out)
 }
 
-/// The Script Encoder's direction, for tests that build encoded pages at test time.
+/// A block's length or checksum field: six base64 characters holding a 32-bit
+/// little-endian number, then `==`.
+fn field_value(field: &[u8]) -> Option<u32> {
+    if field.len() != FIELD || &field[6..] != b"==" {
+        return None;
+    }
+    let bits = field[..6]
+        .iter()
+        .try_fold(0u64, |acc, &c| Some(acc << 6 | u64::from(base64_value(c)?)))?;
+    // 36 bits: the number's four bytes, first byte first, and four spare bits.
+    let bytes = ((bits >> 4) as u32).to_be_bytes();
+    Some(u32::from_le_bytes(bytes))
+}
+
+/// Characters (a byte of 0x80 and above leads a two-byte character of the page's
+/// code page) and the sum of the one-byte ones.
+fn characters_and_sum(text: &[u8]) -> (u32, u32) {
+    let (mut chars, mut sum, mut i) = (0u32, 0u32, 0);
+    while i < text.len() {
+        if text[i] >= 0x80 {
+            i += 2;
+        } else {
+            sum = sum.wrapping_add(u32::from(text[i]));
+            i += 1;
+        }
+        chars += 1;
+    }
+    (chars, sum)
+}
+
+/// True when every Script Encoder block of the page is whole: its end marker there,
+/// its length field the number of characters of its encoded text and its checksum the
+/// sum of the one-byte characters it decodes to (the encoder counts a two-byte
+/// character of a code page such as GBK once, and leaves it out of the sum). Then the decoded text is the script IIS runs; a copy
+/// whose bytes were changed in transit (DEL turned into a space, a line end
+/// converted) decodes to something else, and says less than it seems to.
+pub fn script_encoder_intact(data: &[u8]) -> bool {
+    let finder = memchr::memmem::Finder::new(BLOCK_START);
+    let mut rest = data;
+    let mut blocks = 0;
+    while let Some(at) = finder.find(rest) {
+        let block = &rest[at + BLOCK_START.len()..];
+        let Some(end) = memchr::memmem::find(block, BLOCK_END) else {
+            return false;
+        };
+        if end < 2 * FIELD {
+            return false;
+        }
+        let (length, body, checksum) = (
+            field_value(&block[..FIELD]),
+            &block[FIELD..end - FIELD],
+            field_value(&block[end - FIELD..end]),
+        );
+        let mut plain = Vec::with_capacity(body.len());
+        decode_block(body, &mut plain);
+        if length != Some(characters_and_sum(body).0)
+            || checksum != Some(characters_and_sum(&plain).1)
+        {
+            return false;
+        }
+        blocks += 1;
+        rest = &block[end + BLOCK_END.len()..];
+    }
+    blocks > 0
+}
+
+/// A number as a block's length or checksum field (see [`field_value`]).
+#[cfg(any(test, feature = "test-encoder"))]
+fn field_of(value: u32) -> Vec<u8> {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let bits = u64::from(u32::from_be_bytes(value.to_le_bytes())) << 4;
+    let mut field: Vec<u8> = (0..6)
+        .map(|i| ALPHABET[((bits >> (30 - 6 * i)) & 63) as usize])
+        .collect();
+    field.extend_from_slice(b"==");
+    field
+}
+
+/// The Script Encoder's direction, for tests that build encoded pages at test time:
+/// one block, with its length and checksum (`plain` in one-byte characters).
 #[cfg(any(test, feature = "test-encoder"))]
 pub fn encode_script(plain: &[u8]) -> Vec<u8> {
-    let mut out = BLOCK_START.to_vec();
-    out.extend_from_slice(b"AAAAAA==");
-    for (index, &c) in plain.iter().enumerate() {
+    let mut body = Vec::new();
+    // As in decoding, a byte above ASCII passes through and does not count.
+    let mut index = 0;
+    for &c in plain {
         let pick = usize::from(PICK[index % 64] - b'0');
+        index += usize::from(c < 0x80);
         match c {
-            b'\n' => out.extend_from_slice(b"@&"),
-            b'\r' => out.extend_from_slice(b"@#"),
-            b'>' => out.extend_from_slice(b"@*"),
-            b'<' => out.extend_from_slice(b"@!"),
-            b'@' => out.extend_from_slice(b"@$"),
-            _ if PLAIN_TAB[pick] == c => out.push(b'\t'),
+            b'\n' => body.extend_from_slice(b"@&"),
+            b'\r' => body.extend_from_slice(b"@#"),
+            b'>' => body.extend_from_slice(b"@*"),
+            b'<' => body.extend_from_slice(b"@!"),
+            b'@' => body.extend_from_slice(b"@$"),
+            _ if PLAIN_TAB[pick] == c => body.push(b'\t'),
             _ => {
                 let encoded = PLAIN[pick]
                     .iter()
                     .zip(0x20u8..)
                     .find(|(p, e)| **p == c && !matches!(e, b'<' | b'>' | b'@'))
                     .map_or(c, |(_, e)| e);
-                out.push(encoded);
+                body.push(encoded);
             }
         }
     }
-    out.extend_from_slice(b"AAAAAA==");
+    let mut out = BLOCK_START.to_vec();
+    out.extend(field_of(characters_and_sum(&body).0));
+    out.extend_from_slice(&body);
+    out.extend(field_of(characters_and_sum(plain).1));
     out.extend_from_slice(BLOCK_END);
     out
 }
@@ -235,6 +319,34 @@ pub fn encode_script(plain: &[u8]) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_whole_block_is_intact_and_a_changed_or_cut_one_is_not() {
+        let block = encode_script(b"If Request(\"a\") <> \"\" Then conn.Execute sql\r\n");
+        let page = [b"<%".as_slice(), &block, b"%>"].concat();
+        assert!(script_encoder_intact(&page));
+        assert_eq!(field_value(&field_of(0x0001_2345)), Some(0x0001_2345));
+        // One byte changed in transit (as DEL becomes a space): the checksum says so.
+        let mut changed = page.clone();
+        let at = changed.iter().rposition(|&b| b == b'E').unwrap();
+        changed[at] = b'F';
+        assert!(!script_encoder_intact(&changed));
+        // A byte lost: the length says so.
+        let mut shorter = page.clone();
+        shorter.remove(20);
+        assert!(!script_encoder_intact(&shorter));
+        // Cut before the end marker, or no block at all.
+        assert!(!script_encoder_intact(&page[..page.len() - 8]));
+        assert!(!script_encoder_intact(b"<% Response.Write 1 %>"));
+        // A two-byte character (GBK) counts once and stays out of the sum.
+        let gbk = [
+            b"<%".as_slice(),
+            &encode_script(b"x=\"\xb2\xe2\xca\xd4\"\r\n"),
+            b"%>",
+        ]
+        .concat();
+        assert!(script_encoder_intact(&gbk));
+    }
 
     #[test]
     fn each_substitution_is_one_to_one() {

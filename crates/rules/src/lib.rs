@@ -17,7 +17,7 @@ mod prefilter;
 
 #[cfg(feature = "test-encoder")]
 pub use decode::encode_script;
-pub use decode::text_view;
+pub use decode::{script_encoder_intact, text_view};
 
 use exsweep_evidence::winpath;
 use exsweep_model::{printable, MatchedString, Reference, Severity};

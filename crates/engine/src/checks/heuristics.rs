@@ -764,10 +764,15 @@ fn unwrapped(argument: &[u8]) -> &[u8] {
 /// scoring lowers them ([`crate::context::score_file`]). An SQL manager shell passes the
 /// request to `Execute` and keeps its score.
 pub fn queries_database_only(subject: &FileSubject, text: &[u8], assessment: &Assessment) -> bool {
-    // A Script-Encoded page is left out as well (SCRIPT_ENCODED fires): copies of them
-    // often have bytes changed (DEL turned into a space), and then the decoded text
-    // does not say what the page runs.
-    if subject.extension() != "asp" || !assessment.fired.is_empty() {
+    // A Script-Encoded page (SCRIPT_ENCODED fires) is judged by its decoded text only
+    // when every block's length and checksum hold: copies often have bytes changed
+    // (DEL turned into a space), and then the decoded text does not say what the page
+    // runs.
+    let only_encoded = assessment.fired.iter().all(|s| s.id == SCRIPT_ENCODED.id);
+    if subject.extension() != "asp"
+        || !only_encoded
+        || (!assessment.fired.is_empty() && !exsweep_rules::script_encoder_intact(subject.data))
+    {
         return false;
     }
     let lower = text.to_ascii_lowercase();
@@ -961,6 +966,31 @@ mod tests {
                 "{other}"
             );
         }
+    }
+
+    #[test]
+    fn a_script_encoded_database_page_is_judged_by_its_text_only_when_its_blocks_are_whole() {
+        let code = "\r\nset rs=server.createobject(\"adodb.recordset\")\r\n\
+                    rs.open \"select * from news where id=\"&clng(request(\"id\")),conn,1,1\r\n";
+        let page = [
+            b"<%@ LANGUAGE = VBScript.Encode %><%".as_slice(),
+            &exsweep_rules::encode_script(code.as_bytes()),
+            b"%><p>news</p>",
+        ]
+        .concat();
+        let judged = |page: &[u8]| {
+            let subject = FileSubject::new(r"C:\w\news.asp", Zone::Other, page, true);
+            let view = exsweep_rules::text_view(page).unwrap();
+            let assessment = assess(&subject, &view);
+            assert_eq!(assessment.fired, [SCRIPT_ENCODED]);
+            queries_database_only(&subject, &view, &assessment)
+        };
+        assert!(judged(&page));
+        // A byte changed in the copy: what it decodes to is not what the server ran.
+        let mut changed = page.clone();
+        let at = changed.iter().rposition(|&b| b == b'E').unwrap();
+        changed[at] = b' ';
+        assert!(!judged(&changed));
     }
 
     #[test]
