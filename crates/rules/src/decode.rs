@@ -236,9 +236,10 @@ fn characters_and_sum(text: &[u8]) -> (u32, u32) {
 /// True when every Script Encoder block of the page is whole: its end marker there,
 /// its length field the number of characters of its encoded text and its checksum the
 /// sum of the one-byte characters it decodes to (the encoder counts a two-byte
-/// character of a code page such as GBK once, and leaves it out of the sum). Then the decoded text is the script IIS runs; a copy
-/// whose bytes were changed in transit (DEL turned into a space, a line end
-/// converted) decodes to something else, and says less than it seems to.
+/// character of a code page such as GBK once, and leaves it out of the sum). Then the
+/// decoded text is the script IIS runs; a copy whose bytes were changed in transit
+/// (DEL turned into a space, a line end converted) decodes to something else, and
+/// says less than it seems to.
 pub fn script_encoder_intact(data: &[u8]) -> bool {
     let finder = memchr::memmem::Finder::new(BLOCK_START);
     let mut rest = data;
@@ -282,7 +283,7 @@ fn field_of(value: u32) -> Vec<u8> {
 }
 
 /// The Script Encoder's direction, for tests that build encoded pages at test time:
-/// one block, with its length and checksum (`plain` in one-byte characters).
+/// one block, with its length and checksum.
 #[cfg(any(test, feature = "test-encoder"))]
 pub fn encode_script(plain: &[u8]) -> Vec<u8> {
     let mut body = Vec::new();
