@@ -636,6 +636,58 @@ fn taken_for<'r>(report: &'r Report, file: &str) -> &'r str {
 }
 
 #[test]
+fn loose_logs_of_more_than_a_batch_are_all_read_and_counted_once() {
+    use exsweep_engine::inventory::LOOSE_BATCH;
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("exports");
+    // Enough IIS logs for two batches, in two folders; every 97th holds a request to a
+    // web shell. And files that are no log.
+    let logs = LOOSE_BATCH + 300;
+    let mut shells = 0;
+    for i in 0..logs {
+        let folder = root.join(if i % 2 == 0 { "even" } else { "odd" });
+        fs::create_dir_all(&folder).unwrap();
+        let line = if i % 97 == 0 {
+            shells += 1;
+            iis_line("POST", "/aspnet_client/system_web/x.aspx", "-", "200")
+        } else {
+            iis_line("GET", "/owa/", "-", "200")
+        };
+        fs::write(
+            folder.join(format!("u_ex{i:05}.log")),
+            format!("{IIS_FIELDS}\n{line}\n"),
+        )
+        .unwrap();
+    }
+    for i in 0..10 {
+        fs::write(root.join(format!("note-{i}.txt")), "nothing to see\n").unwrap();
+    }
+
+    let report = scan(&root, HuntOptions::default());
+    let iis = log_coverage(&report, "IIS");
+    assert_eq!(iis.files, logs as u64);
+    assert_eq!(iis.lines, 2 * logs as u64);
+    let shell_requests = report
+        .findings
+        .iter()
+        .filter(|f| f.check_id == "EXS-LOG-007")
+        .count();
+    assert_eq!(shell_requests, shells);
+    let groups = &report.coverage.recognised;
+    assert_eq!(groups.len(), 2, "{groups:?}");
+    let read = groups.iter().find(|g| g.taken_for == "IIS").unwrap();
+    assert_eq!(read.count, logs as u64);
+    assert_eq!(
+        read.files.len(),
+        exsweep_model::RecognisedGroup::NAMES_LISTED
+    );
+    assert!(read.files.is_sorted(), "named by name: {:?}", read.files);
+    assert_eq!(read.files[0], r"even\u_ex00000.log");
+    let not_read = groups.iter().find(|g| g.taken_for == "not read").unwrap();
+    assert_eq!(not_read.count, 10);
+}
+
+#[test]
 fn loose_logs_are_recognised_by_their_content() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().join("handed-over");

@@ -318,7 +318,7 @@ fn many_loose_files_of_one_log_are_one_source_and_one_group_in_the_coverage() {
     assert_eq!(groups[0]["count"], copies);
     let named = groups[0]["files"].as_array().unwrap();
     assert_eq!(named.len(), RecognisedGroup::NAMES_LISTED);
-    assert_eq!(named[0], "host-000.evtx", "in the listing's order");
+    assert_eq!(named[0], "host-000.evtx", "by name");
     // Every copy was read.
     let lines = tasks[0]["lines"].as_u64().unwrap() as usize;
     assert!(lines > 0 && lines.is_multiple_of(copies), "{lines} records");

@@ -14,6 +14,7 @@ use exsweep_evidence::known::{
 use exsweep_evidence::{registry, winpath, Evidence, FileEntry};
 use exsweep_logs::{Channel, LogSource};
 use exsweep_model::{AreaCoverage, RecognisedGroup};
+use rayon::prelude::*;
 use std::sync::Arc;
 
 const HIVE_READ_LIMIT: u64 = 512 << 20;
@@ -537,20 +538,23 @@ pub const LOOSE: &str = "(loose logs)";
 /// What a loose file that is no log exsweep reads was taken for.
 pub const NOT_READ: &str = "not read";
 
-/// The inventory of loose logs: each file recognised by its content and put with the
-/// logs of its kind; the kinds none was found of stay, empty, so the coverage says
-/// what was not assessed. There is no file system to sweep.
-fn loose_inventory(
-    evidence: &Evidence,
-    files: &[Arc<FileEntry>],
-    listing: &exsweep_evidence::ListingReport,
-    with_logs: bool,
-) -> Inventory {
+/// Loose files are walked and read this many at a time: the inventory counts them by
+/// kind, and the hunt reads them a batch after the other, so a collection of a
+/// hundred thousand exported logs is never listed whole.
+pub const LOOSE_BATCH: usize = 4096;
+
+/// The log folders of loose logs, each of them found nowhere in particular.
+fn loose_log_dirs() -> Vec<LogDir> {
     let mut logs = log_dirs(DEFAULT_EXCHANGE_ROOT, &[IIS_LOG_DIR.into()]);
     for dir in &mut logs {
         dir.windows_path = LOOSE.into();
     }
-    let mut event_logs = EVENT_LOGS
+    logs
+}
+
+/// The event logs of loose logs, as empty as [`loose_log_dirs`].
+fn loose_event_logs() -> Vec<EventLog> {
+    EVENT_LOGS
         .iter()
         .map(|(channel, _, consequence)| EventLog {
             channel: *channel,
@@ -558,11 +562,30 @@ fn loose_inventory(
             consequence: *consequence,
             files: Vec::new(),
         })
-        .collect::<Vec<_>>();
+        .collect()
+}
+
+/// A batch of loose files, each recognised by its content and put with the logs of
+/// its kind (the kinds none was found of stay, empty).
+pub struct LooseBatch {
+    pub logs: Vec<LogDir>,
+    pub event_logs: Vec<EventLog>,
+    pub other_event_logs: Vec<OtherEventLog>,
+    pub recognised: Vec<RecognisedGroup>,
+}
+
+/// Recognises each of `files` and puts it with the logs of its kind.
+pub fn loose_batch(evidence: &Evidence, files: &[Arc<FileEntry>]) -> LooseBatch {
+    let mut logs = loose_log_dirs();
+    let mut event_logs = loose_event_logs();
     let mut recognised: Vec<RecognisedGroup> = Vec::new();
     let mut other_event_logs = Vec::new();
-    for file in files.iter().filter(|_| with_logs) {
-        let found = recognise::recognise(evidence, file);
+    // Each file's first bytes are read in parallel; the sorting is in the batch's order.
+    let found: Vec<_> = files
+        .par_iter()
+        .map(|file| recognise::recognise(evidence, file))
+        .collect();
+    for (file, found) in files.iter().zip(found) {
         let taken_for = match &found.kind {
             Some(Kind::Text(source)) => {
                 let dir = logs
@@ -609,6 +632,129 @@ fn loose_inventory(
             _ => vec![dir],
         })
         .collect();
+    LooseBatch {
+        logs,
+        event_logs,
+        other_event_logs,
+        recognised,
+    }
+}
+
+/// The loose logs' inventory as the batches add up: every log folder, event log and
+/// group of files any batch had, without their files (the hunt walks them again).
+#[derive(Default)]
+struct LooseTotals {
+    /// Each folder, and whether any batch had files in it.
+    logs: Vec<(LogDir, bool)>,
+    /// Each other event log, and how many files it has.
+    other_event_logs: Vec<(OtherEventLog, usize)>,
+    recognised: Vec<RecognisedGroup>,
+}
+
+impl LooseTotals {
+    fn add(&mut self, batch: LooseBatch) {
+        for dir in batch.logs {
+            let had_files = !dir.files.is_empty();
+            match self.logs.iter_mut().find(|(d, _)| d.label() == dir.label()) {
+                Some((_, had)) => *had |= had_files,
+                None => self.logs.push((
+                    LogDir {
+                        files: Vec::new(),
+                        ..dir
+                    },
+                    had_files,
+                )),
+            }
+        }
+        for log in batch.other_event_logs {
+            let count = log.files.len();
+            match self
+                .other_event_logs
+                .iter_mut()
+                .find(|(l, _)| l.name == log.name)
+            {
+                Some((known, files)) => {
+                    *files += count;
+                    known.windows_path = LOOSE.into();
+                }
+                None => self.other_event_logs.push((
+                    OtherEventLog {
+                        files: Vec::new(),
+                        windows_path: if count == 1 {
+                            log.windows_path
+                        } else {
+                            LOOSE.into()
+                        },
+                        name: log.name,
+                    },
+                    count,
+                )),
+            }
+        }
+        for group in batch.recognised {
+            match self
+                .recognised
+                .iter_mut()
+                .find(|g| g.taken_for == group.taken_for && g.by == group.by)
+            {
+                Some(known) => known.absorb(group),
+                None => self.recognised.push(group),
+            }
+        }
+    }
+
+    /// The folders in the order of [`log_dirs`] (HttpProxy's protocol folders by
+    /// name), the HttpProxy folder itself only when it had files or no protocol
+    /// folder did.
+    fn into_logs(self) -> Vec<LogDir> {
+        let order = loose_log_dirs();
+        let rank = |dir: &LogDir| {
+            order.iter().position(|d| {
+                std::mem::discriminant(&d.source) == std::mem::discriminant(&dir.source)
+            })
+        };
+        let protocols = self.logs.iter().any(
+            |(d, _)| matches!(&d.source, LogSource::HttpProxy { protocol } if !protocol.is_empty()),
+        );
+        let mut logs: Vec<LogDir> = self
+            .logs
+            .into_iter()
+            .filter(|(d, had_files)| {
+                *had_files
+                    || !protocols
+                    || !matches!(&d.source, LogSource::HttpProxy { protocol } if protocol.is_empty())
+            })
+            .map(|(d, _)| d)
+            .collect();
+        logs.sort_by_cached_key(|d| (rank(d), d.windows_path.to_lowercase()));
+        logs
+    }
+}
+
+/// The inventory of loose logs: each file recognised by its content and counted with
+/// the logs of its kind, a batch at a time ([`LOOSE_BATCH`]); the kinds none was
+/// found of stay, empty, so the coverage says what was not assessed. The files are not
+/// kept: the hunt walks them again. There is no file system to sweep.
+fn loose_inventory(evidence: &Evidence, with_logs: bool) -> Inventory {
+    let mut totals = LooseTotals::default();
+    let listing = if with_logs {
+        evidence.visit_loose(LOOSE_BATCH, &mut |files| {
+            totals.add(loose_batch(evidence, &files));
+        })
+    } else {
+        exsweep_evidence::ListingReport::default()
+    };
+    let event_logs = loose_event_logs();
+    let other_event_logs = std::mem::take(&mut totals.other_event_logs)
+        .into_iter()
+        .map(|(log, _)| log)
+        .collect();
+    let recognised = std::mem::take(&mut totals.recognised);
+    let logs = if with_logs {
+        totals.into_logs()
+    } else {
+        loose_log_dirs()
+    };
     Inventory {
         exchange: None,
         web_roots: Vec::new(),
@@ -620,7 +766,7 @@ fn loose_inventory(
         other_event_logs,
         configs: config_sources(evidence),
         recognised,
-        warnings: listing.warnings.clone(),
+        warnings: listing.warnings,
         zones: Vec::new(),
     }
 }
@@ -628,8 +774,8 @@ fn loose_inventory(
 impl Inventory {
     /// Takes the inventory; `with_logs` also finds the log files the hunt reads.
     pub fn take(evidence: &Evidence, with_logs: bool) -> Inventory {
-        if let Some((files, listing)) = evidence.loose_files() {
-            return loose_inventory(evidence, files, listing, with_logs);
+        if evidence.is_loose() {
+            return loose_inventory(evidence, with_logs);
         }
         let mut warnings = Vec::new();
         let exchange = find_exchange(evidence, &mut warnings);
@@ -717,7 +863,7 @@ impl Inventory {
 
     /// The folders the default sweep covers.
     pub fn areas(&self, evidence: &Evidence) -> Vec<Area> {
-        if evidence.loose_files().is_some() {
+        if evidence.is_loose() {
             return vec![Area {
                 name: "the server's file system",
                 windows_path: LOOSE.into(),

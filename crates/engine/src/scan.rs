@@ -180,22 +180,22 @@ pub fn run(config: &ScanConfig, progress: &dyn Progress) -> Result<Report, Strin
     let started = SystemTime::now();
     let evidence = Evidence::open(&request.evidence, request.layout, &request.extra_drives)?;
     let inventory = Inventory::take(&evidence, request.logs);
-    if let Some((files, _)) = evidence.loose_files() {
+    if evidence.is_loose() {
         let logs = inventory
             .recognised
             .iter()
             .filter(|group| group.taken_for != inventory::NOT_READ);
         if logs.count() == 0 {
+            let looked_at: u64 = inventory.recognised.iter().map(|g| g.count).sum();
             return Err(format!(
-                "nothing in {} is a log exsweep reads ({} file(s) looked at{}), and it holds no \
+                "nothing in {} is a log exsweep reads ({}), and it holds no \
                  Windows, Program Files, inetpub or ProgramData folder, no drive-letter folders \
                  (KAPE), no uploads folder (Velociraptor); name the layout with --layout",
                 request.evidence.display(),
-                files.len(),
                 if request.logs {
-                    ""
+                    format!("{looked_at} file(s) looked at")
                 } else {
-                    ", but --no-logs was given"
+                    "--no-logs was given".to_string()
                 }
             ));
         }

@@ -139,7 +139,7 @@ fn stream(
 }
 
 /// What a listing passed over, so the coverage can say so.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct ListingReport {
     pub symlinks: u64,
     pub special_files: u64,
@@ -245,12 +245,23 @@ impl Evidence {
         }
     }
 
-    /// For loose logs, every file and what the walk passed over; `None` for a
-    /// server's folders, whose files are found by their Windows paths.
-    pub fn loose_files(&self) -> Option<(&[Arc<FileEntry>], &ListingReport)> {
+    /// True for loose logs, whose files are found by walking them
+    /// ([`Evidence::visit_loose`]), not by their Windows paths.
+    pub fn is_loose(&self) -> bool {
+        matches!(self.backend, Backend::Loose(_))
+    }
+
+    /// For loose logs, every file, handed to `each` in batches of `batch` while the
+    /// walk goes on (the listing is never held whole), and what the walk passed over;
+    /// for a server's folders, nothing.
+    pub fn visit_loose(
+        &self,
+        batch: usize,
+        each: &mut dyn FnMut(Vec<Arc<FileEntry>>),
+    ) -> ListingReport {
         match &self.backend {
-            Backend::Loose(l) => Some((&l.files, &l.listing)),
-            _ => None,
+            Backend::Loose(l) => l.visit(batch, each),
+            _ => ListingReport::default(),
         }
     }
 

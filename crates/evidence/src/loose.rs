@@ -14,42 +14,37 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 pub struct LooseSource {
-    /// Shared with the inventory, which sorts them into logs without copying them.
-    pub files: Vec<Arc<FileEntry>>,
     /// The folder given, that the files' names spell their local paths from; `None`
     /// for one file.
     root: Option<PathBuf>,
-    archives: Vec<SharedArchive>,
-    /// What the walk passed over, and archives that could not be opened.
-    pub listing: ListingReport,
+    /// For one file: it, or a zip's members. A folder's files are walked for each
+    /// visit instead, so that a hundred thousand exported logs are never listed whole.
+    single: Vec<Arc<FileEntry>>,
+    /// The zips found so far, each opened once (their members name them by index),
+    /// and where each one is.
+    archives: Mutex<Archives>,
+    /// For one file: what reading it as a zip passed over.
+    report: ListingReport,
+}
+
+#[derive(Default)]
+struct Archives {
+    opened: Vec<Arc<SharedArchive>>,
+    by_path: std::collections::HashMap<PathBuf, usize>,
 }
 
 impl LooseSource {
-    /// Every file below a folder (links not followed, as everywhere).
+    /// Every file below a folder (links not followed, as everywhere), walked on each
+    /// [`LooseSource::visit`].
     pub fn folder(dir: &Path) -> Result<LooseSource, String> {
-        // The folder walker maps a root to a drive; the drive prefix is taken off again.
-        let walker = FolderSource::new(dir, Layout::Image, &[])?;
-        // Each file goes into its `Arc` as it is found: a second list of a hundred
-        // thousand entries would double the listing's peak.
-        let found = Mutex::new(Vec::new());
-        let listing = walker.visit(&[r"C:\".to_string()], &[], &|mut file| {
-            strip_drive(&mut file);
-            found.lock().unwrap().push(Arc::new(file))
-        });
-        let mut found = found.into_inner().unwrap();
-        // Names below one folder are unique, so the unstable sort gives one order.
-        found.sort_unstable_by(|a, b| a.windows_path.cmp(&b.windows_path));
-        let mut source = LooseSource {
-            files: Vec::with_capacity(found.len()),
+        // Fails here, not at the first visit, on a folder that cannot be walked.
+        FolderSource::new(dir, Layout::Image, &[])?;
+        Ok(LooseSource {
             root: Some(dir.to_path_buf()),
-            archives: Vec::new(),
-            listing,
-        };
-        for file in found {
-            source.add(file);
-        }
-        source.files.shrink_to_fit();
-        Ok(source)
+            single: Vec::new(),
+            archives: Mutex::default(),
+            report: ListingReport::default(),
+        })
     }
 
     /// One file: a log, a `.gz` of one, or a zip of them.
@@ -60,17 +55,24 @@ impl LooseSource {
             .file_name()
             .map_or_else(|| "evidence".into(), |n| n.to_string_lossy().into_owned());
         let mut source = LooseSource {
-            files: Vec::new(),
             root: None,
-            archives: Vec::new(),
-            listing: ListingReport::default(),
+            single: Vec::new(),
+            archives: Mutex::default(),
+            report: ListingReport::default(),
         };
-        source.add(Arc::new(FileEntry {
-            windows_path: name,
-            location: Location::Local(path.to_path_buf()),
-            size: meta.len(),
-            times: folder::times_of(&meta),
-        }));
+        let (mut files, mut report) = (Vec::new(), ListingReport::default());
+        source.add(
+            FileEntry {
+                windows_path: name,
+                location: Location::Local(path.to_path_buf()),
+                size: meta.len(),
+                times: folder::times_of(&meta),
+            },
+            &mut files,
+            &mut report,
+        );
+        source.single = files;
+        source.report = report;
         Ok(source)
     }
 
@@ -79,8 +81,70 @@ impl LooseSource {
         self.root.as_deref()
     }
 
-    /// Adds a file found on disk: a zip as its members, a `.gz` as its content.
-    fn add(&mut self, file: Arc<FileEntry>) {
+    /// Hands every file over to `each`, in batches of `batch` files (the last one
+    /// smaller), each sorted by name, while the walk goes on: at most a batch and the
+    /// walk's queue are held at a time, however many files the folder has. Returns
+    /// what the walk passed over.
+    pub fn visit(&self, batch: usize, each: &mut dyn FnMut(Vec<Arc<FileEntry>>)) -> ListingReport {
+        let batch = batch.max(1);
+        let Some(root) = &self.root else {
+            each(self.single.clone());
+            return self.report.clone();
+        };
+        let (send, found) = std::sync::mpsc::sync_channel::<FileEntry>(batch);
+        std::thread::scope(|scope| {
+            // The walk runs in a pool of its own: it waits whenever the queue is full,
+            // and must not hold back the threads that read the batches.
+            let walk = scope.spawn(move || {
+                let walker = FolderSource::new(root, Layout::Image, &[])?;
+                let pool = rayon::ThreadPoolBuilder::new()
+                    .num_threads(1)
+                    .build()
+                    .map_err(|e| e.to_string())?;
+                Ok::<_, String>(pool.install(|| {
+                    walker.visit(&[r"C:\".to_string()], &[], &|mut file| {
+                        strip_drive(&mut file);
+                        // A send fails only when the reader is gone: nothing to do.
+                        let _ = send.send(file);
+                    })
+                }))
+            });
+            let mut pending = Vec::with_capacity(batch);
+            let mut zips = ListingReport::default();
+            let mut hand_over = |pending: &mut Vec<Arc<FileEntry>>| {
+                // Names below one folder are unique, so the unstable sort gives one order.
+                pending.sort_unstable_by(|a, b| a.windows_path.cmp(&b.windows_path));
+                each(std::mem::replace(pending, Vec::with_capacity(batch)));
+            };
+            for file in found {
+                self.add(file, &mut pending, &mut zips);
+                if pending.len() >= batch {
+                    hand_over(&mut pending);
+                }
+            }
+            if !pending.is_empty() {
+                hand_over(&mut pending);
+            }
+            let mut listing = match walk.join() {
+                Ok(Ok(listing)) => listing,
+                Ok(Err(e)) => ListingReport {
+                    warnings: vec![format!("cannot walk {}: {e}", root.display())],
+                    ..ListingReport::default()
+                },
+                Err(_) => ListingReport {
+                    warnings: vec![format!("the walk of {} failed", root.display())],
+                    ..ListingReport::default()
+                },
+            };
+            listing.warnings.append(&mut zips.warnings);
+            listing.unreadable += zips.unreadable;
+            listing
+        })
+    }
+
+    /// Adds a file found on disk to `files`: a zip as its members, a `.gz` as its
+    /// content.
+    fn add(&self, file: FileEntry, files: &mut Vec<Arc<FileEntry>>, report: &mut ListingReport) {
         let name = file.windows_path.as_bytes();
         let ends_with = |suffix: &[u8]| {
             name.len() >= suffix.len()
@@ -92,51 +156,71 @@ impl LooseSource {
             .flatten()
             .map(|p| p.into_owned());
         let Some(path) = path else {
-            return self.files.push(file);
+            return files.push(Arc::new(file));
         };
         if zip {
-            match SharedArchive::open(&path) {
-                Ok(archive) => return self.add_members(&file, archive),
-                Err(e) => self
-                    .listing
-                    .warnings
-                    .push(format!("{e}; read as a plain file")),
+            match self.open_archive(&path) {
+                Ok((at, archive)) => return add_members(&file, at, &archive, files, report),
+                Err(e) => report.warnings.push(format!("{e}; read as a plain file")),
             }
-            self.files.push(file);
+            files.push(Arc::new(file));
         } else {
-            let mut file = Arc::unwrap_or_clone(file);
-            file.location = Location::Gzip(path);
-            self.files.push(Arc::new(file));
-        }
-    }
-
-    fn add_members(&mut self, zip: &FileEntry, archive: SharedArchive) {
-        let at = self.archives.len();
-        for index in 0..archive.len() {
-            let Some(member) = archive.member(index) else {
-                self.listing.unreadable += 1;
-                continue;
-            };
-            if member.is_dir {
-                continue;
-            }
-            self.files.push(Arc::new(FileEntry {
-                windows_path: format!(r"{}\{}", zip.windows_path, member.name.replace('/', r"\")),
-                location: Location::LooseMember { archive: at, index },
-                size: member.size,
-                times: FileTimes {
-                    modified: member.modified,
-                    ..FileTimes::default()
-                },
+            files.push(Arc::new(FileEntry {
+                location: Location::Gzip(path),
+                ..file
             }));
         }
-        self.archives.push(archive);
     }
 
-    pub fn archive(&self, at: usize) -> io::Result<&SharedArchive> {
+    /// The zip at `path`, opened on the first visit that finds it.
+    fn open_archive(&self, path: &Path) -> Result<(usize, Arc<SharedArchive>), String> {
+        let mut archives = self.archives.lock().unwrap();
+        if let Some(&at) = archives.by_path.get(path) {
+            return Ok((at, archives.opened[at].clone()));
+        }
+        let archive = Arc::new(SharedArchive::open(path)?);
+        let at = archives.opened.len();
+        archives.opened.push(archive.clone());
+        archives.by_path.insert(path.to_path_buf(), at);
+        Ok((at, archive))
+    }
+
+    pub fn archive(&self, at: usize) -> io::Result<Arc<SharedArchive>> {
         self.archives
+            .lock()
+            .unwrap()
+            .opened
             .get(at)
+            .cloned()
             .ok_or_else(|| io::Error::other("no such archive in the evidence"))
+    }
+}
+
+/// A zip's members, as files named below the zip's own name.
+fn add_members(
+    zip: &FileEntry,
+    at: usize,
+    archive: &SharedArchive,
+    files: &mut Vec<Arc<FileEntry>>,
+    report: &mut ListingReport,
+) {
+    for index in 0..archive.len() {
+        let Some(member) = archive.member(index) else {
+            report.unreadable += 1;
+            continue;
+        };
+        if member.is_dir {
+            continue;
+        }
+        files.push(Arc::new(FileEntry {
+            windows_path: format!(r"{}\{}", zip.windows_path, member.name.replace('/', r"\")),
+            location: Location::LooseMember { archive: at, index },
+            size: member.size,
+            times: FileTimes {
+                modified: member.modified,
+                ..FileTimes::default()
+            },
+        }));
     }
 }
 
@@ -162,6 +246,13 @@ mod tests {
     use super::*;
     use std::io::Write;
 
+    /// Every file a visit hands over, in order.
+    fn visited(evidence: &crate::Evidence, batch: usize) -> Vec<Arc<FileEntry>> {
+        let mut files = Vec::new();
+        evidence.visit_loose(batch, &mut |b| files.extend(b));
+        files
+    }
+
     #[test]
     fn zips_and_gzips_are_read_in_place() {
         let dir = tempfile::tempdir().unwrap();
@@ -180,12 +271,9 @@ mod tests {
         zip.write_all(b"zipped line\n").unwrap();
         zip.finish().unwrap();
 
-        let source = LooseSource::folder(root).unwrap();
-        let names: Vec<&str> = source
-            .files
-            .iter()
-            .map(|f| f.windows_path.as_str())
-            .collect();
+        let evidence = crate::Evidence::open(root, None, &[]).unwrap();
+        let files = visited(&evidence, 100);
+        let names: Vec<&str> = files.iter().map(|f| f.windows_path.as_str()).collect();
         assert_eq!(
             names,
             [
@@ -195,7 +283,7 @@ mod tests {
             ]
         );
         let mut text = String::new();
-        let Location::Gzip(path) = &source.files[2].location else {
+        let Location::Gzip(path) = &files[2].location else {
             panic!("not read as gzip");
         };
         gzip_reader(path)
@@ -203,16 +291,23 @@ mod tests {
             .read_to_string(&mut text)
             .unwrap();
         assert_eq!(text, "compressed line\n");
-        let Location::LooseMember { archive, index } = source.files[1].location else {
-            panic!("not a member");
-        };
+        assert!(matches!(
+            files[1].location,
+            Location::LooseMember { archive: 0, .. }
+        ));
         let mut buf = Vec::new();
-        source
-            .archive(archive)
-            .unwrap()
-            .read(index, 100, &mut buf)
-            .unwrap();
+        evidence.read(&files[1], 100, &mut buf).unwrap();
         assert_eq!(buf, b"zipped line\n");
+        // A second visit opens no zip again, and hands the files over in batches.
+        let mut batches = Vec::new();
+        evidence.visit_loose(2, &mut |b| batches.push(b.len()));
+        assert_eq!(batches, [2, 1]);
+        let again = visited(&evidence, 1);
+        let member = again.iter().find(|f| f.windows_path.starts_with("iis.zip"));
+        assert!(matches!(
+            member.unwrap().location,
+            Location::LooseMember { archive: 0, .. }
+        ));
     }
 
     #[test]
@@ -227,7 +322,7 @@ mod tests {
         let latin1 = std::ffi::OsStr::from_bytes(b"\xe9t\xe9.log");
         std::fs::write(dir.path().join(latin1), b"latin").unwrap();
         let evidence = crate::Evidence::open(dir.path(), None, &[]).unwrap();
-        let (files, _) = evidence.loose_files().unwrap();
+        let files = visited(&evidence, 10);
         let by_name = |name: &str| files.iter().find(|f| f.windows_path == name).unwrap();
         let plain = by_name(r"W3SVC1\u_ex1.log");
         assert!(matches!(
@@ -265,9 +360,9 @@ mod tests {
         zip.write_all(&big).unwrap();
         zip.finish().unwrap();
         let evidence = crate::Evidence::open(dir.path(), None, &[]).unwrap();
-        let (files, _) = evidence.loose_files().unwrap();
+        let files = visited(&evidence, 10);
         assert_eq!(files.len(), 2);
-        for file in files {
+        for file in &files {
             let refused = evidence
                 .open_seekable(file, 1 << 20)
                 .err()

@@ -108,7 +108,8 @@ pub struct RecognisedGroup {
     pub by: String,
     /// How many files.
     pub count: u64,
-    /// The first of them, in the listing's order.
+    /// The first of them: in the listing's order, or by name when the files were
+    /// listed in batches.
     pub files: Vec<String>,
 }
 
@@ -123,6 +124,16 @@ impl RecognisedGroup {
             count: 0,
             files: Vec::new(),
         }
+    }
+
+    /// Adds another batch's group of the same files: their count, and the first of
+    /// both lists' names by name.
+    pub fn absorb(&mut self, other: RecognisedGroup) {
+        self.count += other.count;
+        self.files.extend(other.files);
+        self.files.sort_unstable();
+        self.files.dedup();
+        self.files.truncate(Self::NAMES_LISTED);
     }
 
     /// Counts a file, and names it while the list has room.

@@ -11,7 +11,7 @@ use super::options::HuntOptions;
 use super::SigmaRun;
 use crate::checks::{self, events};
 use crate::contain::contain;
-use crate::inventory::{Inventory, OtherEventLog};
+use crate::inventory::{EventLog, Inventory, OtherEventLog};
 use exsweep_evidence::Evidence;
 use exsweep_logs::evtx::{read_records, EventRecord, RecordRead};
 use exsweep_model::{
@@ -55,193 +55,224 @@ fn actor(event: &EventRecord) -> Option<String> {
     })
 }
 
-/// Reads the event logs the inventory found.
-pub fn hunt(
-    evidence: &Evidence,
-    inventory: &Inventory,
-    options: &HuntOptions,
-    sigma: Option<SigmaRun>,
-) -> EventsRead {
-    let known = inventory.event_logs.len();
-    let others: &[OtherEventLog] = match sigma {
-        Some(_) => &inventory.other_event_logs,
-        None => &[],
-    };
-    // (coverage slot, the channel its built-in checks know it as, the file)
-    let files: Vec<_> = inventory
-        .event_logs
-        .iter()
-        .enumerate()
-        .flat_map(|(i, log)| log.files.iter().map(move |f| (i, Some(log.channel), f)))
-        .chain(
-            others
-                .iter()
-                .enumerate()
-                .flat_map(|(j, log)| log.files.iter().map(move |f| (known + j, None, f))),
-        )
-        .collect();
-    let coverage: Vec<Mutex<LogCoverage>> = inventory
-        .event_logs
-        .iter()
-        .map(|log| {
-            Mutex::new(LogCoverage {
-                source: Text::Borrowed(log.channel.name()),
-                windows_path: log.windows_path.clone(),
-                ..LogCoverage::default()
-            })
-        })
-        .chain(others.iter().map(|log| {
-            Mutex::new(LogCoverage {
-                source: Text::Owned(log.name.clone()),
-                windows_path: log.windows_path.clone(),
-                ..LogCoverage::default()
-            })
-        }))
-        .collect();
-    let findings = Mutex::new(CappedFindings::new(
-        super::MAX_CHECK_FINDINGS,
-        super::MAX_FINDINGS_PER_RULE,
-        super::MAX_RULE_FINDINGS,
-    ));
-    let warnings = Mutex::new(Vec::new());
-    files.par_iter().for_each(|(i, channel, entry)| {
-        let mut log_of = None;
-        let mut cov = LogCoverage::default();
-        let mut notes = Vec::new();
-        let reader = match evidence.open_seekable(entry, MAX_EVTX_IN_MEMORY) {
-            Ok(r) => r,
-            Err(e) => {
-                warnings
-                    .lock()
-                    .unwrap()
-                    .push(format!("cannot read {}: {e}", entry.windows_path));
-                return;
-            }
+/// The event-log part of one hunt: the coverage of each event log the inventory
+/// found (the built-in ones, then the others `--sigma` reads), and what their files
+/// gave, as they are read (all at once, or a batch of loose files after another).
+pub struct EventHunt {
+    /// How many of the coverage slots are the built-in event logs'.
+    known: usize,
+    /// The other event logs' names, in their slots' order.
+    others: Vec<String>,
+    coverage: Vec<Mutex<LogCoverage>>,
+    findings: Mutex<CappedFindings>,
+    warnings: Mutex<Vec<String>>,
+}
+
+impl EventHunt {
+    /// The event logs of `inventory`; the other event logs count only `with_sigma`.
+    pub fn new(inventory: &Inventory, with_sigma: bool) -> EventHunt {
+        let others: &[OtherEventLog] = if with_sigma {
+            &inventory.other_event_logs
+        } else {
+            &[]
         };
-        let local = evidence.local_path(entry);
-        let read = contain(&entry.windows_path, || {
-            read_records(reader, |read| {
-                let event = match read {
-                    RecordRead::Event(event) => {
-                        cov.lines += 1;
-                        cov.parsed += 1;
-                        event
-                    }
-                    RecordRead::Unrecognised => {
-                        cov.lines += 1;
-                        cov.parse_failures += 1;
-                        return;
-                    }
-                    RecordRead::Damaged(e) => {
-                        cov.parse_failures += 1;
-                        if notes.len() < DAMAGE_WARNINGS {
-                            notes.push(format!(
-                                "{}: damaged record skipped: {e}",
-                                entry.windows_path
-                            ));
-                        }
-                        return;
-                    }
-                };
-                cov.saw(event.time);
-                if options.outside_window(event.time) {
-                    return;
-                }
-                let mut hits = Vec::new();
-                if let Some(channel) = channel {
-                    events::check_event(*channel, &event, &mut hits);
-                }
-                let source = || match channel {
-                    Some(channel) => Text::Borrowed(channel.name()),
-                    None => Text::Owned(format!("EVTX {}", event.channel)),
-                };
-                if let Some(sigma) = sigma {
-                    let record = checks::sigma::evtx_record(&event);
-                    let evaluation = sigma.rules.evaluate_evtx(&record);
-                    hits.extend(evaluation.hits.iter().map(checks::sigma::sigma_hit));
-                    correlation::feed(
-                        sigma.fed,
-                        evaluation.correlation,
-                        event.time,
-                        &mut log_of,
-                        || LogOf {
-                            source: source(),
-                            windows_path: entry.windows_path.clone(),
-                            local: local.clone(),
-                        },
-                        || Place::Record {
-                            record_id: event.record_id,
-                            event_id: event.event_id,
-                            provider: event.provider.clone(),
-                        },
-                    );
-                }
-                if hits.is_empty() {
-                    return;
-                }
-                let text = format!("{} {} {}", event.provider, event.event_id, event.text());
-                let seen = EventEvidence {
-                    source: source(),
-                    windows_path: entry.windows_path.clone(),
-                    local: local.clone(),
-                    record_id: event.record_id,
-                    time: event.time,
-                    provider: event.provider.clone(),
-                    event_id: event.event_id,
-                    excerpt: excerpt(&text),
-                };
-                let entities = Entities {
-                    user: actor(&event),
-                    process: event
-                        .get("NewProcessName")
-                        .or(event.get("Image"))
-                        .map(str::to_string),
-                    ..Entities::default()
-                };
-                // Straight into the capped set: a noisy rule over a big log keeps
-                // only its earliest findings in memory.
-                let mut kept = findings.lock().unwrap();
-                for hit in hits {
-                    kept.add(Finding::new(
-                        hit,
-                        Seen::EventRecord(seen.clone()),
-                        entities.clone(),
-                    ));
-                }
+        let coverage = inventory
+            .event_logs
+            .iter()
+            .map(|log| {
+                Mutex::new(LogCoverage {
+                    source: Text::Borrowed(log.channel.name()),
+                    windows_path: log.windows_path.clone(),
+                    ..LogCoverage::default()
+                })
             })
-        });
-        match read {
-            Ok(Ok(())) => {}
-            Ok(Err(e)) => {
-                warnings.lock().unwrap().push(format!(
-                    "{} is not a readable EVTX file: {e}",
-                    entry.windows_path
-                ));
-                return;
-            }
-            Err(warning) => {
-                warnings.lock().unwrap().push(warning);
-                return;
-            }
+            .chain(others.iter().map(|log| {
+                Mutex::new(LogCoverage {
+                    source: Text::Owned(log.name.clone()),
+                    windows_path: log.windows_path.clone(),
+                    ..LogCoverage::default()
+                })
+            }))
+            .collect();
+        EventHunt {
+            known: inventory.event_logs.len(),
+            others: others.iter().map(|log| log.name.clone()).collect(),
+            coverage,
+            findings: Mutex::new(CappedFindings::new(
+                super::MAX_CHECK_FINDINGS,
+                super::MAX_FINDINGS_PER_RULE,
+                super::MAX_RULE_FINDINGS,
+            )),
+            warnings: Mutex::new(Vec::new()),
         }
-        cov.files = 1;
-        cov.bytes = entry.size;
-        coverage[*i].lock().unwrap().absorb(&cov);
-        warnings.lock().unwrap().extend(notes);
-    });
-    let mut logs: Vec<LogCoverage> = coverage
-        .into_iter()
-        .map(|c| c.into_inner().unwrap())
-        .collect();
-    let other_logs = logs.split_off(known);
-    let findings = findings.into_inner().unwrap();
-    let mut warnings = warnings.into_inner().unwrap();
-    warnings.extend(super::over_cap_warnings(&findings));
-    EventsRead {
-        findings: findings.into_findings(),
-        logs,
-        other_logs,
-        warnings,
+    }
+
+    /// Reads the files of these event logs, in parallel: the built-in ones in the
+    /// inventory's order, the others by name (with `--sigma` only).
+    pub fn read(
+        &self,
+        evidence: &Evidence,
+        event_logs: &[EventLog],
+        others: &[OtherEventLog],
+        options: &HuntOptions,
+        sigma: Option<SigmaRun>,
+    ) {
+        // (coverage slot, the channel its built-in checks know it as, the file)
+        let files: Vec<_> = event_logs
+            .iter()
+            .enumerate()
+            .flat_map(|(i, log)| log.files.iter().map(move |f| (i, Some(log.channel), f)))
+            .chain(others.iter().filter(|_| sigma.is_some()).flat_map(|log| {
+                let slot = self.others.iter().position(|name| *name == log.name);
+                slot.into_iter()
+                    .flat_map(move |j| log.files.iter().map(move |f| (self.known + j, None, f)))
+            }))
+            .collect();
+        let (coverage, findings, warnings) = (&self.coverage, &self.findings, &self.warnings);
+        files.par_iter().for_each(|(i, channel, entry)| {
+            let mut log_of = None;
+            let mut cov = LogCoverage::default();
+            let mut notes = Vec::new();
+            let reader = match evidence.open_seekable(entry, MAX_EVTX_IN_MEMORY) {
+                Ok(r) => r,
+                Err(e) => {
+                    warnings
+                        .lock()
+                        .unwrap()
+                        .push(format!("cannot read {}: {e}", entry.windows_path));
+                    return;
+                }
+            };
+            let local = evidence.local_path(entry);
+            let read = contain(&entry.windows_path, || {
+                read_records(reader, |read| {
+                    let event = match read {
+                        RecordRead::Event(event) => {
+                            cov.lines += 1;
+                            cov.parsed += 1;
+                            event
+                        }
+                        RecordRead::Unrecognised => {
+                            cov.lines += 1;
+                            cov.parse_failures += 1;
+                            return;
+                        }
+                        RecordRead::Damaged(e) => {
+                            cov.parse_failures += 1;
+                            if notes.len() < DAMAGE_WARNINGS {
+                                notes.push(format!(
+                                    "{}: damaged record skipped: {e}",
+                                    entry.windows_path
+                                ));
+                            }
+                            return;
+                        }
+                    };
+                    cov.saw(event.time);
+                    if options.outside_window(event.time) {
+                        return;
+                    }
+                    let mut hits = Vec::new();
+                    if let Some(channel) = channel {
+                        events::check_event(*channel, &event, &mut hits);
+                    }
+                    let source = || match channel {
+                        Some(channel) => Text::Borrowed(channel.name()),
+                        None => Text::Owned(format!("EVTX {}", event.channel)),
+                    };
+                    if let Some(sigma) = sigma {
+                        let record = checks::sigma::evtx_record(&event);
+                        let evaluation = sigma.rules.evaluate_evtx(&record);
+                        hits.extend(evaluation.hits.iter().map(checks::sigma::sigma_hit));
+                        correlation::feed(
+                            sigma.fed,
+                            evaluation.correlation,
+                            event.time,
+                            &mut log_of,
+                            || LogOf {
+                                source: source(),
+                                windows_path: entry.windows_path.clone(),
+                                local: local.clone(),
+                            },
+                            || Place::Record {
+                                record_id: event.record_id,
+                                event_id: event.event_id,
+                                provider: event.provider.clone(),
+                            },
+                        );
+                    }
+                    if hits.is_empty() {
+                        return;
+                    }
+                    let text = format!("{} {} {}", event.provider, event.event_id, event.text());
+                    let seen = EventEvidence {
+                        source: source(),
+                        windows_path: entry.windows_path.clone(),
+                        local: local.clone(),
+                        record_id: event.record_id,
+                        time: event.time,
+                        provider: event.provider.clone(),
+                        event_id: event.event_id,
+                        excerpt: excerpt(&text),
+                    };
+                    let entities = Entities {
+                        user: actor(&event),
+                        process: event
+                            .get("NewProcessName")
+                            .or(event.get("Image"))
+                            .map(str::to_string),
+                        ..Entities::default()
+                    };
+                    // Straight into the capped set: a noisy rule over a big log keeps
+                    // only its earliest findings in memory.
+                    let mut kept = findings.lock().unwrap();
+                    for hit in hits {
+                        kept.add(Finding::new(
+                            hit,
+                            Seen::EventRecord(seen.clone()),
+                            entities.clone(),
+                        ));
+                    }
+                })
+            });
+            match read {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => {
+                    warnings.lock().unwrap().push(format!(
+                        "{} is not a readable EVTX file: {e}",
+                        entry.windows_path
+                    ));
+                    return;
+                }
+                Err(warning) => {
+                    warnings.lock().unwrap().push(warning);
+                    return;
+                }
+            }
+            cov.files = 1;
+            cov.bytes = entry.size;
+            coverage[*i].lock().unwrap().absorb(&cov);
+            warnings.lock().unwrap().extend(notes);
+        });
+    }
+
+    /// What the event logs gave.
+    pub fn finish(self) -> EventsRead {
+        let mut logs: Vec<LogCoverage> = self
+            .coverage
+            .into_iter()
+            .map(|c| c.into_inner().unwrap())
+            .collect();
+        let other_logs = logs.split_off(self.known);
+        let findings = self.findings.into_inner().unwrap();
+        let mut warnings = self.warnings.into_inner().unwrap();
+        warnings.extend(super::over_cap_warnings(&findings));
+        EventsRead {
+            findings: findings.into_findings(),
+            logs,
+            other_logs,
+            warnings,
+        }
     }
 }
 

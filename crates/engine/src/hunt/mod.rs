@@ -2,7 +2,9 @@
 //! check could concern ([`exsweep_logs::lines`]), parses those by the file's own header
 //! and runs the log checks on them ([`text`]); the event logs are read in [`events`].
 //! Files are read in parallel, one chunk at a time, so memory stays flat whatever the
-//! logs' size. What the hunt read goes back per source, for the coverage to judge.
+//! logs' size; loose logs are walked again and read a batch after another, so it
+//! stays flat whatever their number too. What the hunt read goes back per source, for
+//! the coverage to judge.
 
 mod cap;
 mod correlation;
@@ -16,7 +18,7 @@ pub use options::HuntOptions;
 use crate::checks::logs::{self, LogContext};
 use crate::contain::contain;
 use crate::correlate::{self, ShellUrl};
-use crate::inventory::{Inventory, LogFile};
+use crate::inventory::{self, Inventory, LogDir, LogFile};
 use cap::{CappedFindings, EarliestKept};
 use exsweep_evidence::known::DEFAULT_EXCHANGE_ROOT;
 use exsweep_evidence::Evidence;
@@ -86,12 +88,6 @@ pub fn hunt(
         .exchange
         .as_ref()
         .map_or(DEFAULT_EXCHANGE_ROOT, |e| e.root.as_str());
-    let files: Vec<(usize, &LogFile)> = inventory
-        .logs
-        .iter()
-        .enumerate()
-        .flat_map(|(i, dir)| dir.files.iter().map(move |f| (i, f)))
-        .collect();
     let selections: Vec<Needles> = inventory
         .logs
         .iter()
@@ -143,19 +139,123 @@ pub fn hunt(
         })
         .collect();
 
-    let plan = segments::Plan::new(SEGMENT, WAITING_BUDGET);
-    files.par_iter().for_each(|(dir, file)| {
-        let outcome = contain(&file.entry.windows_path, || {
-            let mut sink = text::FileHunt::new(
-                file,
-                evidence.local_path(&file.entry),
-                &ctx,
-                shells,
+    let text = TextRead {
+        evidence,
+        ctx: &ctx,
+        shells,
+        options,
+        sigma,
+        plan: &segments::Plan::new(SEGMENT, WAITING_BUDGET),
+        shared: &shared,
+    };
+    // Reads text log files, each with the coverage slot of its folder.
+    let read_text_logs = |files: Vec<(usize, &LogFile)>| {
+        files
+            .par_iter()
+            .for_each(|(dir, file)| text.read(file, &selections[*dir], &stats[*dir]))
+    };
+    let events = events::EventHunt::new(inventory, sigma.is_some());
+    if evidence.is_loose() {
+        // A batch at a time, each file recognised again, in the folders and logs
+        // the inventory found when it walked them.
+        evidence.visit_loose(inventory::LOOSE_BATCH, &mut |files| {
+            let batch = inventory::loose_batch(evidence, &files);
+            let slot = |dir: &LogDir| {
+                inventory
+                    .logs
+                    .iter()
+                    .position(|known| known.label() == dir.label())
+            };
+            read_text_logs(
+                batch
+                    .logs
+                    .iter()
+                    .filter_map(|dir| slot(dir).map(|at| (at, dir)))
+                    .flat_map(|(at, dir)| dir.files.iter().map(move |f| (at, f)))
+                    .collect(),
+            );
+            events.read(
+                evidence,
+                &batch.event_logs,
+                &batch.other_event_logs,
                 options,
                 sigma,
             );
+        });
+    } else {
+        read_text_logs(
+            inventory
+                .logs
+                .iter()
+                .enumerate()
+                .flat_map(|(i, dir)| dir.files.iter().map(move |f| (i, f)))
+                .collect(),
+        );
+        events.read(
+            evidence,
+            &inventory.event_logs,
+            &inventory.other_event_logs,
+            options,
+            sigma,
+        );
+    }
+
+    let totals = shared.into_inner().unwrap();
+    let mut result = HuntResult::default();
+    result.warnings.extend(over_cap_warnings(&totals.findings));
+    result.warnings.extend(totals.warnings);
+    let shell_hits_capped = totals.findings.left_out_of(&logs::SHELL_ACCESS.id);
+    let findings = correlate::merge_same_requests(totals.findings.into_findings());
+    result.findings = correlate::aggregate_shell_access(findings, shell_hits_capped);
+    if totals.trail.left_out() > 0 {
+        result.warnings.push(format!(
+            "--follow: {} logged requests; the {MAX_TRAIL} earliest are in the trail, {} left out",
+            totals.trail.seen,
+            totals.trail.left_out()
+        ));
+    }
+    result.trail = totals.trail.into_sorted();
+    result.text_logs = stats.into_iter().map(|c| c.into_inner().unwrap()).collect();
+    let events = events.finish();
+    finding::append(&mut result.findings, events.findings);
+    result.event_logs = events.logs;
+    result.other_event_logs = events.other_logs;
+    result.warnings.extend(events.warnings);
+    if let Some(rules) = rules {
+        let fed = fed.into_inner().unwrap();
+        result.warnings.extend(fed.warning());
+        finding::append(&mut result.findings, fed.correlate(rules));
+    }
+    result
+}
+
+/// What the reads of the text log files share: the evidence, the checks' context and
+/// options, and where the findings, warnings and trail go.
+struct TextRead<'a> {
+    evidence: &'a Evidence,
+    ctx: &'a LogContext<'a>,
+    shells: &'a [ShellUrl],
+    options: &'a HuntOptions,
+    sigma: Option<SigmaRun<'a>>,
+    plan: &'a segments::Plan,
+    shared: &'a Mutex<Totals>,
+}
+
+impl TextRead<'_> {
+    /// Hunts through one text log file: its lines selected by `selection`, what it
+    /// read added to its folder's `coverage`.
+    fn read(&self, file: &LogFile, selection: &Needles, coverage: &Mutex<LogCoverage>) {
+        let outcome = contain(&file.entry.windows_path, || {
+            let mut sink = text::FileHunt::new(
+                file,
+                self.evidence.local_path(&file.entry),
+                self.ctx,
+                self.shells,
+                self.options,
+                self.sigma,
+            );
             let (counts, error) =
-                segments::select(evidence, &file.entry, &selections[*dir], &plan, &mut sink);
+                segments::select(self.evidence, &file.entry, selection, self.plan, &mut sink);
             let mut warnings = Vec::new();
             if let Some(e) = error {
                 warnings.push(format!("cannot read log {}: {e}", file.entry.windows_path));
@@ -181,47 +281,19 @@ pub fn hunt(
         let (counts, mut read, warnings) = match outcome {
             Ok(done) => done,
             Err(warning) => {
-                shared.lock().unwrap().warnings.push(warning);
+                self.shared.lock().unwrap().warnings.push(warning);
                 return;
             }
         };
         read.coverage.files = 1;
         read.coverage.bytes = counts.bytes;
         read.coverage.lines = counts.lines;
-        stats[*dir].lock().unwrap().absorb(&read.coverage);
-        shared
+        coverage.lock().unwrap().absorb(&read.coverage);
+        self.shared
             .lock()
             .unwrap()
             .add(read.findings, read.trail, warnings);
-    });
-
-    let totals = shared.into_inner().unwrap();
-    let mut result = HuntResult::default();
-    result.warnings.extend(over_cap_warnings(&totals.findings));
-    result.warnings.extend(totals.warnings);
-    let shell_hits_capped = totals.findings.left_out_of(&logs::SHELL_ACCESS.id);
-    let findings = correlate::merge_same_requests(totals.findings.into_findings());
-    result.findings = correlate::aggregate_shell_access(findings, shell_hits_capped);
-    if totals.trail.left_out() > 0 {
-        result.warnings.push(format!(
-            "--follow: {} logged requests; the {MAX_TRAIL} earliest are in the trail, {} left out",
-            totals.trail.seen,
-            totals.trail.left_out()
-        ));
     }
-    result.trail = totals.trail.into_sorted();
-    result.text_logs = stats.into_iter().map(|c| c.into_inner().unwrap()).collect();
-    let events = events::hunt(evidence, inventory, options, sigma);
-    finding::append(&mut result.findings, events.findings);
-    result.event_logs = events.logs;
-    result.other_event_logs = events.other_logs;
-    result.warnings.extend(events.warnings);
-    if let Some(rules) = rules {
-        let fed = fed.into_inner().unwrap();
-        result.warnings.extend(fed.warning());
-        finding::append(&mut result.findings, fed.correlate(rules));
-    }
-    result
 }
 
 /// A warning for each check or rule that found more than it keeps.
