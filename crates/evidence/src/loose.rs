@@ -88,7 +88,9 @@ impl LooseSource {
     pub fn visit(&self, batch: usize, each: &mut dyn FnMut(Vec<Arc<FileEntry>>)) -> ListingReport {
         let batch = batch.max(1);
         let Some(root) = &self.root else {
-            each(self.single.clone());
+            let mut files = self.single.clone();
+            files.sort_unstable_by(|a, b| a.windows_path.cmp(&b.windows_path));
+            each(files);
             return self.report.clone();
         };
         let (send, found) = std::sync::mpsc::sync_channel::<FileEntry>(batch);
