@@ -108,7 +108,8 @@ impl EventHunt {
     }
 
     /// Reads the files of these event logs, in parallel: the built-in ones in the
-    /// inventory's order, the others by name (with `--sigma` only).
+    /// inventory's order, the others by name (with `--sigma` only). Returns how many
+    /// files were of another log the inventory did not have, and were not read.
     pub fn read(
         &self,
         evidence: &Evidence,
@@ -116,7 +117,12 @@ impl EventHunt {
         others: &[OtherEventLog],
         options: &HuntOptions,
         sigma: Option<SigmaRun>,
-    ) {
+    ) -> usize {
+        let unknown = others
+            .iter()
+            .filter(|log| sigma.is_some() && !self.others.contains(&log.name))
+            .map(|log| log.files.len())
+            .sum();
         // (coverage slot, the channel its built-in checks know it as, the file)
         let files: Vec<_> = event_logs
             .iter()
@@ -254,6 +260,7 @@ impl EventHunt {
             coverage[*i].lock().unwrap().absorb(&cov);
             warnings.lock().unwrap().extend(notes);
         });
+        unknown
     }
 
     /// What the event logs gave.

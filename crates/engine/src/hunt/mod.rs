@@ -155,6 +155,8 @@ pub fn hunt(
             .for_each(|(dir, file)| text.read(file, &selections[*dir], &stats[*dir]))
     };
     let events = events::EventHunt::new(inventory, sigma.is_some());
+    // Loose files of a log the inventory's walk did not find (they came after it).
+    let mut unknown = 0;
     if evidence.is_loose() {
         // A batch at a time, each file recognised again, in the folders and logs
         // the inventory found when it walked them.
@@ -166,15 +168,17 @@ pub fn hunt(
                     .iter()
                     .position(|known| known.label() == dir.label())
             };
+            let (known, new): (Vec<&LogDir>, Vec<&LogDir>) =
+                batch.logs.iter().partition(|dir| slot(dir).is_some());
+            unknown += new.iter().map(|dir| dir.files.len()).sum::<usize>();
             read_text_logs(
-                batch
-                    .logs
-                    .iter()
+                known
+                    .into_iter()
                     .filter_map(|dir| slot(dir).map(|at| (at, dir)))
                     .flat_map(|(at, dir)| dir.files.iter().map(move |f| (at, f)))
                     .collect(),
             );
-            events.read(
+            unknown += events.read(
                 evidence,
                 &batch.event_logs,
                 &batch.other_event_logs,
@@ -202,6 +206,12 @@ pub fn hunt(
 
     let totals = shared.into_inner().unwrap();
     let mut result = HuntResult::default();
+    if unknown > 0 {
+        result.warnings.push(format!(
+            "{unknown} loose file(s) of a log that was not there when the evidence was first \
+             walked (the evidence changed during the scan) were not read"
+        ));
+    }
     result.warnings.extend(over_cap_warnings(&totals.findings));
     result.warnings.extend(totals.warnings);
     let shell_hits_capped = totals.findings.left_out_of(&logs::SHELL_ACCESS.id);
