@@ -341,3 +341,44 @@ impl Totals {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn loose_files_of_a_log_the_inventory_did_not_see_are_counted_in_a_warning() {
+        let dir = tempfile::tempdir().unwrap();
+        let iis = "#Software: Microsoft Internet Information Services 10.0\n\
+                   #Fields: date time cs-method cs-uri-stem\n2021-03-03 02:50:00 GET /owa/\n";
+        std::fs::write(dir.path().join("u_ex210303.log"), iis).unwrap();
+        let evidence = Evidence::open(dir.path(), None, &[]).unwrap();
+        let inventory = Inventory::take(&evidence, true);
+        // Between the inventory's walk and the hunt's: an HttpProxy protocol folder.
+        std::fs::create_dir(dir.path().join("Owa")).unwrap();
+        std::fs::write(
+            dir.path().join("Owa/HttpProxy_2021030302-1.LOG"),
+            "#Software: Microsoft Exchange Server\n#Log-type: HttpProxy Logs\n",
+        )
+        .unwrap();
+        let indicators = IndicatorSet::builtin();
+        let result = hunt(
+            &evidence,
+            &inventory,
+            &indicators,
+            &[],
+            &HuntOptions::default(),
+            None,
+        );
+        assert!(
+            result
+                .warnings
+                .iter()
+                .any(|w| w.starts_with("1 loose file(s) of a log that was not there")),
+            "{:?}",
+            result.warnings
+        );
+        let iis = result.text_logs.iter().find(|l| l.source == "IIS").unwrap();
+        assert_eq!((iis.files, iis.lines), (1, 3));
+    }
+}
