@@ -662,8 +662,28 @@ fn loose_logs_of_more_than_a_batch_are_all_read_and_counted_once() {
     for i in 0..10 {
         fs::write(root.join(format!("note-{i}.txt")), "nothing to see\n").unwrap();
     }
+    // HttpProxy logs in two protocol folders: one coverage source each, whichever
+    // batches their files fall in.
+    for (protocol, files) in [("Owa", 3), ("Ecp", 2)] {
+        fs::create_dir_all(root.join(protocol)).unwrap();
+        for i in 0..files {
+            fs::write(
+                root.join(protocol).join(format!("HttpProxy_2021030302-{i}.LOG")),
+                "#Software: Microsoft Exchange Server\n#Log-type: HttpProxy Logs\n",
+            )
+            .unwrap();
+        }
+    }
 
     let report = scan(&root, HuntOptions::default());
+    let proxies: Vec<(&str, u64)> = report
+        .coverage
+        .logs
+        .iter()
+        .filter(|l| l.source.starts_with("HttpProxy"))
+        .map(|l| (l.source.as_ref(), l.files))
+        .collect();
+    assert_eq!(proxies, [(r"HttpProxy\Ecp", 2), (r"HttpProxy\Owa", 3)]);
     let iis = log_coverage(&report, "IIS");
     assert_eq!(iis.files, logs as u64);
     assert_eq!(iis.lines, 2 * logs as u64);
@@ -674,7 +694,7 @@ fn loose_logs_of_more_than_a_batch_are_all_read_and_counted_once() {
         .count();
     assert_eq!(shell_requests, shells);
     let groups = &report.coverage.recognised;
-    assert_eq!(groups.len(), 2, "{groups:?}");
+    assert_eq!(groups.len(), 3, "{groups:?}");
     let read = groups.iter().find(|g| g.taken_for == "IIS").unwrap();
     assert_eq!(read.count, logs as u64);
     assert_eq!(

@@ -640,55 +640,39 @@ pub fn loose_batch(evidence: &Evidence, files: &[Arc<FileEntry>]) -> LooseBatch 
     }
 }
 
-/// The loose logs' inventory as the batches add up: every log folder, event log and
-/// group of files any batch had, without their files (the hunt walks them again).
+/// The loose logs' inventory as the batches add up: every log folder that had files
+/// and every other event log, without their files (the hunt walks them again), and
+/// the groups of files.
 #[derive(Default)]
 struct LooseTotals {
-    /// Each folder, and whether any batch had files in it.
-    logs: Vec<(LogDir, bool)>,
-    /// Each other event log, and how many files it has.
-    other_event_logs: Vec<(OtherEventLog, usize)>,
+    logs: Vec<LogDir>,
+    other_event_logs: Vec<OtherEventLog>,
     recognised: Vec<RecognisedGroup>,
 }
 
 impl LooseTotals {
     fn add(&mut self, batch: LooseBatch) {
-        for dir in batch.logs {
-            let had_files = !dir.files.is_empty();
-            match self.logs.iter_mut().find(|(d, _)| d.label() == dir.label()) {
-                Some((_, had)) => *had |= had_files,
-                None => self.logs.push((
-                    LogDir {
-                        files: Vec::new(),
-                        ..dir
-                    },
-                    had_files,
-                )),
+        for dir in batch.logs.into_iter().filter(|d| !d.files.is_empty()) {
+            if !self.logs.iter().any(|known| known.label() == dir.label()) {
+                self.logs.push(LogDir {
+                    files: Vec::new(),
+                    ..dir
+                });
             }
         }
         for log in batch.other_event_logs {
-            let count = log.files.len();
             match self
                 .other_event_logs
                 .iter_mut()
-                .find(|(l, _)| l.name == log.name)
+                .find(|l| l.name == log.name)
             {
-                Some((known, files)) => {
-                    *files += count;
-                    known.windows_path = LOOSE.into();
-                }
-                None => self.other_event_logs.push((
-                    OtherEventLog {
-                        files: Vec::new(),
-                        windows_path: if count == 1 {
-                            log.windows_path
-                        } else {
-                            LOOSE.into()
-                        },
-                        name: log.name,
-                    },
-                    count,
-                )),
+                // Files in more than one batch: a log of several files, named by
+                // the folder they were found in (as `OtherEventLog::file_under` does).
+                Some(known) => known.windows_path = LOOSE.into(),
+                None => self.other_event_logs.push(OtherEventLog {
+                    files: Vec::new(),
+                    ..log
+                }),
             }
         }
         for group in batch.recognised {
@@ -703,30 +687,23 @@ impl LooseTotals {
         }
     }
 
-    /// The folders in the order of [`log_dirs`] (HttpProxy's protocol folders by
-    /// name), the HttpProxy folder itself only when it had files or no protocol
-    /// folder did.
+    /// The folders in the order of [`log_dirs`], each kind's by name (HttpProxy's
+    /// protocol folders), as one batch of all the files would have them; a kind no
+    /// batch had files of is its empty folder.
     fn into_logs(self) -> Vec<LogDir> {
-        let order = loose_log_dirs();
-        let rank = |dir: &LogDir| {
-            order.iter().position(|d| {
-                std::mem::discriminant(&d.source) == std::mem::discriminant(&dir.source)
-            })
-        };
-        let protocols = self.logs.iter().any(
-            |(d, _)| matches!(&d.source, LogSource::HttpProxy { protocol } if !protocol.is_empty()),
-        );
-        let mut logs: Vec<LogDir> = self
-            .logs
-            .into_iter()
-            .filter(|(d, had_files)| {
-                *had_files
-                    || !protocols
-                    || !matches!(&d.source, LogSource::HttpProxy { protocol } if protocol.is_empty())
-            })
-            .map(|(d, _)| d)
-            .collect();
-        logs.sort_by_cached_key(|d| (rank(d), d.windows_path.to_lowercase()));
+        let kind = |dir: &LogDir| std::mem::discriminant(&dir.source);
+        let mut rest = self.logs;
+        let mut logs = Vec::new();
+        for empty in loose_log_dirs() {
+            let (mut found, others): (Vec<LogDir>, Vec<LogDir>) =
+                rest.into_iter().partition(|d| kind(d) == kind(&empty));
+            rest = others;
+            if found.is_empty() {
+                found.push(empty);
+            }
+            found.sort_by_cached_key(|d| d.windows_path.to_lowercase());
+            logs.append(&mut found);
+        }
         logs
     }
 }
@@ -745,10 +722,7 @@ fn loose_inventory(evidence: &Evidence, with_logs: bool) -> Inventory {
         exsweep_evidence::ListingReport::default()
     };
     let event_logs = loose_event_logs();
-    let other_event_logs = std::mem::take(&mut totals.other_event_logs)
-        .into_iter()
-        .map(|(log, _)| log)
-        .collect();
+    let other_event_logs = std::mem::take(&mut totals.other_event_logs);
     let recognised = std::mem::take(&mut totals.recognised);
     let logs = if with_logs {
         totals.into_logs()

@@ -108,8 +108,7 @@ pub struct RecognisedGroup {
     pub by: String,
     /// How many files.
     pub count: u64,
-    /// The first of them: in the listing's order, or by name when the files were
-    /// listed in batches.
+    /// The first of them by name.
     pub files: Vec<String>,
 }
 
@@ -132,7 +131,6 @@ impl RecognisedGroup {
         self.count += other.count;
         self.files.extend(other.files);
         self.files.sort_unstable();
-        self.files.dedup();
         self.files.truncate(Self::NAMES_LISTED);
     }
 

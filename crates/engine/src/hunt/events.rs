@@ -118,22 +118,19 @@ impl EventHunt {
         options: &HuntOptions,
         sigma: Option<SigmaRun>,
     ) -> usize {
-        let unknown = others
-            .iter()
-            .filter(|log| sigma.is_some() && !self.others.contains(&log.name))
-            .map(|log| log.files.len())
-            .sum();
         // (coverage slot, the channel its built-in checks know it as, the file)
-        let files: Vec<_> = event_logs
+        let mut files: Vec<_> = event_logs
             .iter()
             .enumerate()
             .flat_map(|(i, log)| log.files.iter().map(move |f| (i, Some(log.channel), f)))
-            .chain(others.iter().filter(|_| sigma.is_some()).flat_map(|log| {
-                let slot = self.others.iter().position(|name| *name == log.name);
-                slot.into_iter()
-                    .flat_map(move |j| log.files.iter().map(move |f| (self.known + j, None, f)))
-            }))
             .collect();
+        let mut unknown = 0;
+        for log in others.iter().filter(|_| sigma.is_some()) {
+            match self.others.iter().position(|name| *name == log.name) {
+                Some(j) => files.extend(log.files.iter().map(|f| (self.known + j, None, f))),
+                None => unknown += log.files.len(),
+            }
+        }
         let (coverage, findings, warnings) = (&self.coverage, &self.findings, &self.warnings);
         files.par_iter().for_each(|(i, channel, entry)| {
             let mut log_of = None;

@@ -168,16 +168,14 @@ pub fn hunt(
                     .iter()
                     .position(|known| known.label() == dir.label())
             };
-            let (known, new): (Vec<&LogDir>, Vec<&LogDir>) =
-                batch.logs.iter().partition(|dir| slot(dir).is_some());
-            unknown += new.iter().map(|dir| dir.files.len()).sum::<usize>();
-            read_text_logs(
-                known
-                    .into_iter()
-                    .filter_map(|dir| slot(dir).map(|at| (at, dir)))
-                    .flat_map(|(at, dir)| dir.files.iter().map(move |f| (at, f)))
-                    .collect(),
-            );
+            let mut files = Vec::new();
+            for dir in &batch.logs {
+                match slot(dir) {
+                    Some(at) => files.extend(dir.files.iter().map(|f| (at, f))),
+                    None => unknown += dir.files.len(),
+                }
+            }
+            read_text_logs(files);
             unknown += events.read(
                 evidence,
                 &batch.event_logs,
