@@ -668,7 +668,8 @@ fn loose_logs_of_more_than_a_batch_are_all_read_and_counted_once() {
         fs::create_dir_all(root.join(protocol)).unwrap();
         for i in 0..files {
             fs::write(
-                root.join(protocol).join(format!("HttpProxy_2021030302-{i}.LOG")),
+                root.join(protocol)
+                    .join(format!("HttpProxy_2021030302-{i}.LOG")),
                 "#Software: Microsoft Exchange Server\n#Log-type: HttpProxy Logs\n",
             )
             .unwrap();

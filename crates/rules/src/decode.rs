@@ -171,29 +171,22 @@ fn decode_block(encoded: &[u8], out: &mut Vec<u8>) {
 /// from) is decoded to the end of the file: IIS would not run it, but what it says is
 /// still evidence.
 fn decode_script_encoder(data: &[u8]) -> Option<Vec<u8>> {
-    let finder = memchr::memmem::Finder::new(BLOCK_START);
-    let mut at = finder.find(data)?;
     let mut out = Vec::with_capacity(data.len());
     let mut copied = 0;
-    loop {
-        let body_start = (at + BLOCK_START.len() + FIELD).min(data.len());
-        let end = memchr::memmem::find(&data[body_start..], BLOCK_END).map(|e| body_start + e);
-        if end.is_none() && body_start == data.len() {
-            break; // a marker with nothing after it
-        }
-        out.extend_from_slice(&data[copied..at]);
-        let Some(end) = end else {
-            decode_block(&data[body_start..], &mut out);
-            return Some(out);
-        };
-        decode_block(
-            &data[body_start..end.saturating_sub(FIELD).max(body_start)],
-            &mut out,
-        );
-        copied = end + BLOCK_END.len();
-        match finder.find(&data[copied..]) {
-            Some(next) => at = copied + next,
-            None => break,
+    for block in blocks(data) {
+        match block {
+            // A marker with nothing after it is text.
+            Block::CutShort { body: [], .. } => break,
+            Block::CutShort { at, body } => {
+                out.extend_from_slice(&data[copied..at]);
+                decode_block(body, &mut out);
+                return Some(out);
+            }
+            Block::Whole { at, body, next, .. } => {
+                out.extend_from_slice(&data[copied..at]);
+                decode_block(body, &mut out);
+                copied = next;
+            }
         }
     }
     if copied == 0 {
@@ -201,6 +194,48 @@ fn decode_script_encoder(data: &[u8]) -> Option<Vec<u8>> {
     }
     out.extend_from_slice(&data[copied..]);
     Some(out)
+}
+
+/// A Script Encoder block of a page.
+enum Block<'a> {
+    /// From its start marker at `at` to its end marker, which `next` is just after.
+    Whole {
+        at: usize,
+        length: &'a [u8],
+        body: &'a [u8],
+        checksum: &'a [u8],
+        next: usize,
+    },
+    /// A block with no end marker: its text runs to the end of the page.
+    CutShort { at: usize, body: &'a [u8] },
+}
+
+/// The page's blocks, in order; a block cut short is the last.
+fn blocks(data: &[u8]) -> impl Iterator<Item = Block<'_>> {
+    let finder = memchr::memmem::Finder::new(BLOCK_START);
+    let mut from = Some(0);
+    std::iter::from_fn(move || {
+        let start = from?;
+        let at = start + finder.find(&data[start..])?;
+        let body_start = (at + BLOCK_START.len() + FIELD).min(data.len());
+        let Some(end) = memchr::memmem::find(&data[body_start..], BLOCK_END) else {
+            from = None;
+            return Some(Block::CutShort {
+                at,
+                body: &data[body_start..],
+            });
+        };
+        let end = body_start + end;
+        let checksum_at = end.saturating_sub(FIELD).max(body_start);
+        from = Some(end + BLOCK_END.len());
+        Some(Block::Whole {
+            at,
+            length: &data[at + BLOCK_START.len()..body_start],
+            body: &data[body_start..checksum_at],
+            checksum: &data[checksum_at..end],
+            next: end + BLOCK_END.len(),
+        })
+    })
 }
 
 /// A block's length or checksum field: six base64 characters holding a 32-bit
@@ -241,33 +276,27 @@ fn characters_and_sum(text: &[u8]) -> (u32, u32) {
 /// (DEL turned into a space, a line end converted) decodes to something else, and
 /// says less than it seems to.
 pub fn script_encoder_intact(data: &[u8]) -> bool {
-    let finder = memchr::memmem::Finder::new(BLOCK_START);
-    let mut rest = data;
-    let mut blocks = 0;
-    while let Some(at) = finder.find(rest) {
-        let block = &rest[at + BLOCK_START.len()..];
-        let Some(end) = memchr::memmem::find(block, BLOCK_END) else {
+    let mut whole = 0;
+    for block in blocks(data) {
+        let Block::Whole {
+            length,
+            body,
+            checksum,
+            ..
+        } = block
+        else {
             return false;
         };
-        if end < 2 * FIELD {
-            return false;
-        }
-        let (length, body, checksum) = (
-            field_value(&block[..FIELD]),
-            &block[FIELD..end - FIELD],
-            field_value(&block[end - FIELD..end]),
-        );
         let mut plain = Vec::with_capacity(body.len());
         decode_block(body, &mut plain);
-        if length != Some(characters_and_sum(body).0)
-            || checksum != Some(characters_and_sum(&plain).1)
+        if field_value(length) != Some(characters_and_sum(body).0)
+            || field_value(checksum) != Some(characters_and_sum(&plain).1)
         {
             return false;
         }
-        blocks += 1;
-        rest = &block[end + BLOCK_END.len()..];
+        whole += 1;
     }
-    blocks > 0
+    whole > 0
 }
 
 /// A number as a block's length or checksum field (see [`field_value`]).
