@@ -655,13 +655,15 @@ pub fn binds_data_only(subject: &FileSubject, text: &[u8]) -> bool {
 pub enum InertPage {
     /// [`binds_data_only`].
     BindsDataOnly,
-    /// [`queries_database_only`].
+    /// [`runs_application_code_only`], creating database, dictionary and mail objects.
     QueriesDatabaseOnly,
+    /// [`runs_application_code_only`], fetching web pages or converting text as well.
+    FetchesPagesOnly,
 }
 
-/// Which kind of [`InertPage`] this is, if any. A database page is one only when none
+/// Which kind of [`InertPage`] this is, if any. A classic ASP page is one only when none
 /// of exsweep's own rules matched it (`own_rule_matched`): they are written knowing
-/// such code, and what one of them sees there is more than a query.
+/// such code, and what one of them sees there is more than a query or a fetch.
 pub fn inert_page(
     subject: &FileSubject,
     text: &[u8],
@@ -670,10 +672,10 @@ pub fn inert_page(
 ) -> Option<InertPage> {
     if binds_data_only(subject, text) {
         Some(InertPage::BindsDataOnly)
-    } else if !own_rule_matched && queries_database_only(subject, text, assessment) {
-        Some(InertPage::QueriesDatabaseOnly)
-    } else {
+    } else if own_rule_matched {
         None
+    } else {
+        runs_application_code_only(subject, text, assessment)
     }
 }
 
@@ -690,9 +692,22 @@ const APPLICATION_OBJECTS: [&str; 8] = [
     "jmail.smtpmail",
 ];
 
-/// Words a classic ASP page that only queries its database never holds: code
-/// evaluation, other objects' entry points, shells, file writes, downloads.
-const NOT_IN_A_DATABASE_PAGE: [&str; 17] = [
+/// What a classic ASP application creates to fetch a page from another site (its
+/// search-engine ranking, a feed) and to turn the answer's bytes into text in the
+/// page's character set (`BytesToBstr`: an `ADODB.Stream` written and read back).
+/// None of them reaches the file system while the page never saves or loads a file.
+const FETCHING_OBJECTS: [&str; 5] = [
+    "microsoft.xmlhttp",
+    "msxml2.xmlhttp",
+    "msxml2.serverxmlhttp",
+    "winhttp.winhttprequest",
+    "adodb.stream",
+];
+
+/// Words the server code of a page that only runs application code never holds: code
+/// evaluation, other objects' entry points, shells, file reads and writes. A word
+/// counts where it starts a word (`eval`, not `Retrieval`).
+const NOT_APPLICATION_CODE: [&str; 16] = [
     "eval",
     ".exec(",
     "executeglobal",
@@ -702,12 +717,11 @@ const NOT_IN_A_DATABASE_PAGE: [&str; 17] = [
     "wscript",
     "shell",
     ".run",
-    "adodb.stream",
     "savetofile",
+    "loadfromfile",
     "createtextfile",
     "opentextfile",
     "filesystemobject",
-    "xmlhttp",
     "server.execute",
     "server.transfer",
 ];
@@ -754,16 +768,25 @@ fn unwrapped(argument: &[u8]) -> &[u8] {
     }
 }
 
-/// True for a classic ASP page whose server code only queries its database: every
-/// `Execute` is a method of a database object (`conn.Execute(sql)`), whose argument is
-/// not the request itself or a copy of it, every `CreateObject` names one of
-/// [`APPLICATION_OBJECTS`] (and no `<object runat=server>` creates another), none of
-/// [`NOT_IN_A_DATABASE_PAGE`] appears, it queries at least once or reads no request,
-/// and no signal of [`assess`] fired. Old CMS pages are made of such code, and third-party rules written
-/// for script shells (`Execute(` and `CreateObject` after `<%`) fire on them; context
-/// scoring lowers them ([`crate::context::score_file`]). An SQL manager shell passes the
-/// request to `Execute` and keeps its score.
-pub fn queries_database_only(subject: &FileSubject, text: &[u8], assessment: &Assessment) -> bool {
+/// Which [`InertPage`] a classic ASP page is whose server code runs only application
+/// code, if it is one: every `Execute` is a method of an object (`conn.Execute(sql)`),
+/// whose argument is not the request itself or a copy of it, every `CreateObject` names
+/// one of [`APPLICATION_OBJECTS`] or [`FETCHING_OBJECTS`] (and no `<object runat=server>`
+/// creates another), none of [`NOT_APPLICATION_CODE`] appears, it queries at least once
+/// or reads no request, and no signal of [`assess`] fired. Names split into joined
+/// literals (`"ado"&"db.stream"`) are read joined. A page that fetches is one only
+/// when no `Open` is handed the request or a copy of it anywhere in its arguments: a
+/// relay that fetches the URL it is given reads the server's own files (`file:` URLs)
+/// and internal sites. Old CMS pages are made of such code, and third-party rules
+/// written for script shells (`Execute(`, `CreateObject` and split strings after `<%`)
+/// fire on them; context scoring lowers them ([`crate::context::score_file`]). An SQL
+/// manager shell passes the request to `Execute` and keeps its score; a downloader
+/// saves what it fetched (`SaveToFile`) or runs it.
+pub fn runs_application_code_only(
+    subject: &FileSubject,
+    text: &[u8],
+    assessment: &Assessment,
+) -> Option<InertPage> {
     // A Script-Encoded page (SCRIPT_ENCODED fires) is judged by its decoded text only
     // when every block's length and checksum hold: copies often have bytes changed
     // (DEL turned into a space), and then the decoded text does not say what the page
@@ -773,30 +796,52 @@ pub fn queries_database_only(subject: &FileSubject, text: &[u8], assessment: &As
         || !only_encoded
         || (!assessment.fired.is_empty() && !exsweep_rules::script_encoder_intact(subject.data))
     {
-        return false;
+        return None;
     }
     let lower = text.to_ascii_lowercase();
     // `<object runat=server classid=...>` creates an object without `CreateObject`.
     if memmem::find(&lower, b"<object").is_some() && memmem::find(&lower, b"runat").is_some() {
-        return false;
+        return None;
     }
     let code = server_code("asp", text);
-    let c = &code.text;
-    if code.code_bytes == 0 || !positions(c, &NOT_IN_A_DATABASE_PAGE).is_empty() {
-        return false;
+    if code.code_bytes == 0 {
+        return None;
+    }
+    let (c, _) = joined_literals(&code.text);
+    let c = &c;
+    // A word is one where it starts (`eval`, not `Retrieval`); `.run` is a method.
+    let holds_word = NOT_APPLICATION_CODE.iter().any(|word| {
+        memmem::find_iter(c, word.as_bytes()).any(|at| {
+            word.starts_with('.')
+                || at == 0
+                || !(c[at - 1].is_ascii_alphanumeric() || c[at - 1] == b'_')
+        })
+    });
+    if holds_word {
+        return None;
     }
     let copies = request_copies(c);
+    let is_copy_at = |argument: &[u8]| {
+        copies.iter().any(|copy| {
+            argument.strip_prefix(*copy).is_some_and(|rest| {
+                rest.first()
+                    .is_none_or(|b| !(b.is_ascii_alphanumeric() || *b == b'_'))
+            })
+        })
+    };
     let runs_request = |argument: &[u8]| {
         let argument = unwrapped(argument);
-        argument.starts_with(b"request")
-            || copies.iter().any(|copy| {
-                argument.strip_prefix(*copy).is_some_and(|rest| {
-                    rest.first()
-                        .is_none_or(|b| !(b.is_ascii_alphanumeric() || *b == b'_'))
-                })
-            })
+        argument.starts_with(b"request") || is_copy_at(argument)
+    };
+    // Anywhere in the statement: `Open "GET", "http://" & Request("h")`.
+    let mentions_request = |argument: &[u8]| {
+        let statement = &argument[..memchr::memchr(b'\n', argument).unwrap_or(argument.len())];
+        memmem::find(statement, b"request").is_some()
+            || (0..statement.len())
+                .any(|at| (at == 0 || !is_word(statement[at - 1])) && is_copy_at(&statement[at..]))
     };
     let mut queries = 0;
+    let mut opens_request = false;
     let methods_of_objects = ["execute", "open"].iter().all(|method| {
         memmem::find_iter(c, method.as_bytes()).all(|at| {
             let after = &c[at + method.len()..];
@@ -808,9 +853,10 @@ pub fn queries_database_only(subject: &FileSubject, text: &[u8], assessment: &As
             }
             let before = c[..at].last().copied();
             match before {
-                // `conn.Execute x` or `rs.Open x`: a database object's method.
+                // `conn.Execute x` or `rs.Open x`: an object's method.
                 Some(b'.') => {
                     queries += 1;
+                    opens_request |= *method == "open" && mentions_request(after);
                     !runs_request(after)
                 }
                 // A word that ends in the name (`reopen`) is another word.
@@ -820,24 +866,43 @@ pub fn queries_database_only(subject: &FileSubject, text: &[u8], assessment: &As
             }
         })
     });
-    let creates_application_objects = memmem::find_iter(c, b"createobject").all(|at| {
+    let mut fetches = false;
+    let creates_known_objects = memmem::find_iter(c, b"createobject").all(|at| {
         let argument = c[at + b"createobject".len()..].trim_ascii_start();
         let argument = argument
             .strip_prefix(b"(")
             .unwrap_or(argument)
             .trim_ascii_start();
-        argument.strip_prefix(b"\"").is_some_and(|name| {
-            APPLICATION_OBJECTS.iter().any(|object| {
-                name.strip_prefix(object.as_bytes())
-                    .is_some_and(|rest| rest.starts_with(b"\""))
+        let Some(name) = argument.strip_prefix(b"\"") else {
+            return false;
+        };
+        // `"msxml2.serverxmlhttp.6.0"`: a versioned name of the same object.
+        let named = |object: &str| {
+            name.strip_prefix(object.as_bytes()).is_some_and(|rest| {
+                rest.starts_with(b"\"")
+                    || (rest.first() == Some(&b'.') && rest.get(1).is_some_and(u8::is_ascii_digit))
             })
-        })
+        };
+        if FETCHING_OBJECTS.iter().any(|object| named(object)) {
+            fetches = true;
+            true
+        } else {
+            APPLICATION_OBJECTS.iter().any(|object| named(object))
+        }
     });
     // A page that queries nothing is this kind only when it reads no request either
     // (a library of functions, such as an MD5 include): what it does not do is then
     // all there is, and a request cannot steer it.
     let reads_request = memmem::find(c, b"request").is_some();
-    methods_of_objects && creates_application_objects && (queries > 0 || !reads_request)
+    if !(methods_of_objects && creates_known_objects && (queries > 0 || !reads_request)) {
+        None
+    } else if !fetches {
+        Some(InertPage::QueriesDatabaseOnly)
+    } else if !opens_request {
+        Some(InertPage::FetchesPagesOnly)
+    } else {
+        None
+    }
 }
 
 pub fn assess(subject: &FileSubject, text: &[u8]) -> Assessment {
@@ -924,10 +989,14 @@ mod tests {
         binds_data_only(&subject, page.as_bytes())
     }
 
-    fn database_only(name: &str, page: &str) -> bool {
+    fn application_code(name: &str, page: &str) -> Option<InertPage> {
         let subject = FileSubject::new(name, Zone::Other, page.as_bytes(), true);
         let assessment = assess(&subject, page.as_bytes());
-        queries_database_only(&subject, page.as_bytes(), &assessment)
+        runs_application_code_only(&subject, page.as_bytes(), &assessment)
+    }
+
+    fn database_only(name: &str, page: &str) -> bool {
+        application_code(name, page) == Some(InertPage::QueriesDatabaseOnly)
     }
 
     #[test]
@@ -948,6 +1017,11 @@ mod tests {
             r"C:\w\md5.asp",
             "<%private function md5(s)\r\nmd5 = lcase(s)\r\nend function%>"
         ));
+        // A word inside another is not that word.
+        assert!(database_only(
+            r"C:\w\news.asp",
+            &format!("{cms}<%retrieval=rs(\"x\")%>")
+        ));
         for other in [
             "<%sql=request(\"q\")\r\nconn.execute(sql)%>",
             "<%conn.execute(request(\"q\"))%>",
@@ -955,14 +1029,120 @@ mod tests {
             "<%rs.open request(\"q\"),conn%>",
             "<%execute \"x=1\"%>",
             "<%set f=server.createobject(\"scripting.filesystemobject\")%>",
-            "<%set s=createobject(\"ado\"&\"db.stream\")%>",
+            "<%set s=createobject(\"ado\"&\"db.stream\")\r\ns.savetofile p%>",
+            "<%x=\"ev\" & _\r\n  \"al\"%>",
             "<%server.execute(p)%>",
             "<%set x=server.createobject(o)%>",
             "<object runat=server id=s classid=\"clsid:0\"></object><%s.x%>",
             "<%response.write o.exec(\"cmd /c dir\").stdout.readall%>",
+            "<%x=eval(y)%>",
         ] {
             assert!(
                 !database_only(r"C:\w\news.asp", &format!("{cms}{other}")),
+                "{other}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_page_that_fetches_a_search_engine_and_converts_its_text_is_told_from_a_relay_and_a_downloader(
+    ) {
+        // A CMS page asking a search engine how many of the site's pages it holds: the
+        // object names are split to get past scanners, the stream only converts bytes.
+        let seo = r#"<%
+url=request.querystring("url")
+content=gethttppage("http://www.example.com/s?wd=site%3a"&url&"")
+count=between(content,"results about","pages")
+count=replace(replace(count,"about",""),",","")
+%>
+document.getelementbyid("seo_count").value = "<%= count %>";
+<%
+function between(text,first,last)
+  if text="" or isnull(text)=true or first="" or isnull(first)=true then
+    between="0"
+    exit function
+  end if
+  dim lowered,start,finish
+  lowered=lcase(text)
+  start=instr(1,lowered,lcase(first),vbbinarycompare)
+  if start<=0 then
+    between="0"
+    exit function
+  end if
+  start=start+len(first)
+  finish=instr(start,lowered,lcase(last),vbbinarycompare)
+  if finish<=0 or finish<=start then
+    between="0"
+    exit function
+  end if
+  between=mid(text,start,finish-start)
+end function
+
+function gethttppage(httpurl)
+  if isnull(httpurl)=true then
+    response.write("no address given")
+    exit function
+  end if
+  on error resume next
+  dim http
+  set http=server.createobject("msx"&"ml2.xml"&"http")
+  http.open "get",httpurl,false
+  http.send()
+  if http.readystate<>4 then
+    set http=nothing
+    response.write("the page cannot be reached")
+    exit function
+  end if
+  gethttppage=bytestobstr(http.responsebody,"gb2312")
+  set http=nothing
+end function
+
+function bytestobstr(body,cset)
+  dim objstream
+  set objstream = server.createobject("adod" & _
+    "b.stream")
+  objstream.type = 1
+  objstream.mode = 3
+  objstream.open
+  objstream.write body
+  objstream.position = 0
+  objstream.type = 2
+  objstream.charset = cset
+  bytestobstr = objstream.readtext
+  objstream.close
+  set objstream = nothing
+end function
+%>
+"#;
+        assert_eq!(signals(r"C:\w\seo.asp", seo), Vec::<&str>::new());
+        assert_eq!(
+            application_code(r"C:\w\seo.asp", seo),
+            Some(InertPage::FetchesPagesOnly)
+        );
+        assert_eq!(
+            application_code(
+                r"C:\w\v.asp",
+                "<%set h=createobject(\"msxml2.serverxmlhttp.6.0\")\r\nh.open \"get\",\"http://example.com/\",false%>"
+            ),
+            Some(InertPage::FetchesPagesOnly)
+        );
+        // A relay: the request names what is fetched, far from where it is read.
+        let relay = seo.replace(r#"http.open "get",httpurl"#, r#"http.open "get",url"#);
+        assert_eq!(signals(r"C:\w\seo.asp", &relay), Vec::<&str>::new());
+        assert_eq!(application_code(r"C:\w\seo.asp", &relay), None);
+        for other in [
+            "<%set h=createobject(\"microsoft.xmlhttp\")\r\nh.open \"get\",request(\"u\"),false%>",
+            "<%u=request(\"u\")\r\nset h=createobject(\"microsoft.xmlhttp\")\r\nh.open \"get\",\"http://\"&u,false%>",
+            // A downloader keeps what it fetched, or runs it.
+            "<%set s=createobject(\"adodb.stream\")\r\ns.savetofile server.mappath(\"x.asp\"),2%>",
+            "<%set s=createobject(\"adodb.stream\")\r\ns.loadfromfile p%>",
+            "<%execute(bytestobstr(h.responsebody,\"gb2312\"))%>",
+            // An object that runs XSLT script is not a fetching one.
+            "<%set x=createobject(\"msxml2.domdocument\")%>",
+        ] {
+            assert_eq!(
+                application_code(r"C:\w\seo.asp", &format!("{seo}{other}")),
+                None,
                 "{other}"
             );
         }
@@ -983,7 +1163,8 @@ mod tests {
             let view = exsweep_rules::text_view(page).unwrap();
             let assessment = assess(&subject, &view);
             assert_eq!(assessment.fired, [SCRIPT_ENCODED]);
-            queries_database_only(&subject, &view, &assessment)
+            runs_application_code_only(&subject, &view, &assessment)
+                == Some(InertPage::QueriesDatabaseOnly)
         };
         assert!(judged(&page));
         // A byte changed in the copy: what it decodes to is not what the server ran.
