@@ -726,6 +726,17 @@ const NOT_APPLICATION_CODE: [&str; 16] = [
     "server.transfer",
 ];
 
+/// True when a page pulls other files' server code into its own: an `#include`
+/// directive or a `<script runat="server" src="...">`.
+fn includes_other_files(lower_page: &[u8]) -> bool {
+    memmem::find(lower_page, b"#include").is_some()
+        || memmem::find_iter(lower_page, b"<script").any(|open| {
+            let tag = &lower_page[open..];
+            let tag = &tag[..memchr::memchr(b'>', tag).unwrap_or(tag.len())];
+            memmem::find(tag, b"runat").is_some() && memmem::find(tag, b"src").is_some()
+        })
+}
+
 /// The identifiers assigned straight from the request (`sql = Request("q")`,
 /// `s=Trim(Request.Form("q"))`).
 fn request_copies(code: &[u8]) -> Vec<&[u8]> {
@@ -867,8 +878,12 @@ pub fn runs_application_code_only(
         })
     });
     let mut fetches = false;
-    let creates_known_objects = memmem::find_iter(c, b"createobject").all(|at| {
-        let argument = c[at + b"createobject".len()..].trim_ascii_start();
+    // JScript creates objects with `new ActiveXObject("...")`.
+    let creations = memmem::find_iter(c, b"createobject")
+        .map(|at| at + b"createobject".len())
+        .chain(memmem::find_iter(c, b"activexobject").map(|at| at + b"activexobject".len()));
+    let creates_known_objects = creations.collect::<Vec<_>>().into_iter().all(|end| {
+        let argument = c[end..].trim_ascii_start();
         let argument = argument
             .strip_prefix(b"(")
             .unwrap_or(argument)
@@ -890,11 +905,17 @@ pub fn runs_application_code_only(
             APPLICATION_OBJECTS.iter().any(|object| named(object))
         }
     });
-    // A page that queries nothing is this kind only when it reads no request either
-    // (a library of functions, such as an MD5 include): what it does not do is then
-    // all there is, and a request cannot steer it.
+    // A page that queries nothing is this kind only when it reads no request (a library
+    // of functions, such as an MD5 include) or includes no other file: what it does not
+    // do is then all there is, and a request steers only what it prints. Code that
+    // reads the request and queries nothing may hand it to an included file's function.
+    // A page that prints every server variable (`For Each v In Request.ServerVariables`)
+    // shows the server's paths and software to whoever asks: shell kits ship it.
     let reads_request = memmem::find(c, b"request").is_some();
-    if !(methods_of_objects && creates_known_objects && (queries > 0 || !reads_request)) {
+    let dumps_server = memmem::find(c, b"in request.servervariables").is_some();
+    let steers_nothing =
+        queries > 0 || !reads_request || !(includes_other_files(&lower) || dumps_server);
+    if !(methods_of_objects && creates_known_objects && steers_nothing) {
         None
     } else if !fetches {
         Some(InertPage::QueriesDatabaseOnly)
@@ -1017,6 +1038,21 @@ mod tests {
             r"C:\w\md5.asp",
             "<%private function md5(s)\r\nmd5 = lcase(s)\r\nend function%>"
         ));
+        // A page that reads the request, queries nothing and includes nothing can only
+        // print; with an include, the request may reach the included file's code.
+        let prints = "<%if request.cookies(\"id\")=\"\" then response.end\r\n\
+                      nid=trim(request.querystring(\"nid\"))%>\
+                      <script>try{eval(\"p=\"+p)}catch(e){}</script><a href=\"u.asp?nid=<%=nid%>\">up</a>";
+        assert!(database_only(r"C:\w\up.asp", prints));
+        for include in [
+            "<!--#include file=\"lib.asp\"-->",
+            "<script language=\"vbscript\" runat=\"server\" src=\"lib.vbs\"></script>",
+        ] {
+            assert!(
+                !database_only(r"C:\w\up.asp", &format!("{include}{prints}")),
+                "{include}"
+            );
+        }
         // A word inside another is not that word.
         assert!(database_only(
             r"C:\w\news.asp",
@@ -1036,6 +1072,7 @@ mod tests {
             "<object runat=server id=s classid=\"clsid:0\"></object><%s.x%>",
             "<%response.write o.exec(\"cmd /c dir\").stdout.readall%>",
             "<%x=eval(y)%>",
+            "<%var x=new activexobject(\"msxml2.domdocument\")%>",
         ] {
             assert!(
                 !database_only(r"C:\w\news.asp", &format!("{cms}{other}")),
