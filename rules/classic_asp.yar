@@ -7,14 +7,14 @@ rule exsweep_asp_execute_request
 {
     meta:
         id = "EXR-ASP-1"
-        description = "Server code that runs request data as script (VBScript Execute or ExecuteGlobal, eval of Request): the one-line ASP shell, and the China Chopper page in any of its languages"
+        description = "Server code that runs request data as script (VBScript Execute or ExecuteGlobal, eval of Request): the one-line ASP shell, and the China Chopper page in any of its languages; also spelled eval_r, as the one-liner is kept in copies that passed a filter renaming eval (planted, it still marks the intrusion)"
         severity = "critical"
         family = "classic ASP"
         attack = "T1505.003"
         reference = "https://attack.mitre.org/techniques/T1505/003/"
         author = "exsweep"
     strings:
-        $exec_request = /\b(execute|executeglobal|eval)\s*\(?\s*(request|session|application)\s*(\.\s*(form|querystring|item|cookies))?\s*[\(\[]/ nocase
+        $exec_request = /\b(execute|executeglobal|eval|eval_r)\s*\(?\s*(request|session|application)\s*(\.\s*(form|querystring|item|cookies))?\s*[\(\[]/ nocase
         $asp = /<\s?%/
     condition:
         // A fragment of a few bytes is how the one-liner is planted into another

@@ -71,6 +71,11 @@ fn cases() -> Vec<(&'static str, Vec<u8>, Vec<u8>)> {
             j(&["<%# Ev", "al(\"Title\") %> <% Response.Write(Request(\"page\")) %>"]),
         ),
         (
+            "exsweep_asp_execute_request",
+            j(&["<%ev", "al_r(Request(\"k\"))%>"]),
+            j(&["<% x = ev", "al_result(Request(\"k\")) %>"]),
+        ),
+        (
             "exsweep_asp_indirect_execute",
             j(&["<% f = \"ex\" & \"ecu", "te\" : x = request(\"k\") %>"]),
             j(&["<% f = \"ex\" & \"ample\" : x = request(\"k\") %>"]),

@@ -783,8 +783,9 @@ fn unwrapped(argument: &[u8]) -> &[u8] {
 /// code, if it is one: every `Execute` is a method of an object (`conn.Execute(sql)`),
 /// whose argument is not the request itself or a copy of it, every `CreateObject` names
 /// one of [`APPLICATION_OBJECTS`] or [`FETCHING_OBJECTS`] (and no `<object runat=server>`
-/// creates another), none of [`NOT_APPLICATION_CODE`] appears, it queries at least once
-/// or reads no request, and no signal of [`assess`] fired. Names split into joined
+/// creates another), none of [`NOT_APPLICATION_CODE`] appears, it queries at least once,
+/// reads no request, or includes no file and prints no list of the server's variables,
+/// and no signal of [`assess`] fired. Names split into joined
 /// literals (`"ado"&"db.stream"`) are read joined. A page that fetches is one only
 /// when no `Open` is handed the request or a copy of it anywhere in its arguments: a
 /// relay that fetches the URL it is given reads the server's own files (`file:` URLs)
