@@ -987,3 +987,130 @@ fn a_baseline_from_a_clean_server_finds_new_modified_and_renamed_files() {
         .values()
         .all(|ids| !ids.contains(&"EXS-FILE-011")));
 }
+
+#[test]
+fn a_third_party_rule_on_a_page_that_only_fetches_pages_drops_to_low() {
+    let dir = tempfile::tempdir().unwrap();
+    let rules = tempfile::tempdir().unwrap();
+    // A rule in the manner of third-party generic ASP rules: split strings and objects.
+    put(
+        rules.path(),
+        "generic.yar",
+        br#"rule test_asp_split_strings_and_objects {
+    meta:
+        description = "ASP page that splits strings and creates objects"
+        author = "exsweep tests"
+        score = 75
+    strings:
+        $asp = "<%"
+        $join = /\w"\s*&\s*"\w/
+        $create = "createobject" nocase
+    condition:
+        $asp and #join > 1 and $create
+}
+"#,
+    );
+    // A CMS page asking a search engine how many of the site's pages it holds.
+    let seo = r#"<%
+url=request.querystring("url")
+content=gethttppage("http://www.example.com/s?wd=site%3a"&url&"")
+count=striptags(mid(content,instr(content,"about")+5,80))
+%>
+<p>Pages found: <%= count %></p>
+<%
+' The count as text: tags, spaces and separators taken out.
+function striptags(html)
+  dim regex
+  set regex = new regexp
+  regex.ignorecase = true
+  regex.global = true
+  regex.pattern = "<[^>]*>"
+  striptags = regex.replace(html, "")
+  striptags = replace(striptags, "&nbsp;", "")
+  striptags = replace(striptags, ",", "")
+  striptags = replace(striptags, " ", "")
+  if not isnumeric(striptags) then
+    striptags = "0"
+  end if
+  set regex = nothing
+end function
+
+' The page in the character set its server declares, or in gb2312.
+function charsetof(headers)
+  dim at
+  at = instr(1, lcase(headers), "charset=")
+  if at > 0 then
+    charsetof = trim(mid(headers, at + 8, 12))
+  else
+    charsetof = "gb2312"
+  end if
+end function
+' The search engine's answer as text, or nothing when it does not answer in time.
+function gethttppage(address)
+  dim client : set client = server.createobject("msxml2.server" & "xmlhttp")
+  client.settimeouts 2000, 2000, 2000, 5000
+  client.open "GET", address, False
+  client.send
+  if client.status = 200 then gethttppage = bytestobstr(client.responsebody, _
+    charsetof(client.getresponseheader("content-type")))
+  set client = nothing
+end function
+
+' The answer's bytes as text: written to a stream in memory, read back in its charset.
+function bytestobstr(body,cset)
+  dim s
+  set s = server.createobject("adod"&"b.stream")
+  with s
+    .type = 1
+    .mode = 3
+    .open
+    .write body
+    .position = 0
+    .type = 2
+    .charset = cset
+    bytestobstr = .readtext
+    .close
+  end with
+  set s = nothing
+end function
+%>
+"#;
+    // The same page keeping what it fetched is a downloader.
+    let keeps = seo.replace(
+        "    .position = 0\n",
+        &["    .saveto", "file server.mappath(\"c.asp\"),2\n"].concat(),
+    );
+    put(dir.path(), "inetpub/wwwroot/seo.asp", seo.as_bytes());
+    put(dir.path(), "inetpub/wwwroot/keep.asp", keeps.as_bytes());
+    put(dir.path(), "Windows/System32/config/.keep", b"");
+    let mut request = ScanRequest::new(dir.path().to_path_buf());
+    request.full = true;
+    request.rules = vec![rules.path().to_path_buf()];
+    let report = scan::run(&request.validate().unwrap(), &Silent).unwrap();
+    let content = |name: &str| {
+        report
+            .findings
+            .iter()
+            .find(|f| {
+                f.check_id == "EXS-FILE-009" && f.file().unwrap().windows_path.ends_with(name)
+            })
+            .unwrap_or_else(|| panic!("no rule finding on {name}: {:#?}", report.findings))
+    };
+    let fetches = content("seo.asp");
+    assert_eq!(
+        (fetches.score, fetches.severity),
+        (35, Severity::Low),
+        "{:?}",
+        fetches.score_reasons
+    );
+    assert!(
+        fetches
+            .score_reasons
+            .iter()
+            .any(|r| r.because.contains("fetches web pages")),
+        "{:?}",
+        fetches.score_reasons
+    );
+    let downloader = content("keep.asp");
+    assert!(downloader.severity >= Severity::High, "{downloader:#?}");
+}
