@@ -341,7 +341,14 @@ fn variable_sinks(code: &[u8]) -> Vec<(usize, &'static str)> {
             if needs_parenthesis && !after.trim_ascii_start().starts_with(b"(") {
                 continue;
             }
-            if !is_literal_argument(after) && !reads_as_prose(after) {
+            // An object named by joined pieces (`CreateObject("ADODB." & "Stream")`) is
+            // still one fixed object: what the request cannot name, it cannot steer.
+            // Code run by Eval or Execute from pieces is another matter.
+            let fixed_object = name == "createobject" && {
+                let line = &after[..memchr::memchr(b'\n', after).unwrap_or(after.len())];
+                is_literal_argument(&joined_literals(line).0)
+            };
+            if !is_literal_argument(after) && !fixed_object && !reads_as_prose(after) {
                 out.push((at, name));
             }
         }
@@ -799,14 +806,19 @@ pub fn runs_application_code_only(
     text: &[u8],
     assessment: &Assessment,
 ) -> Option<InertPage> {
-    // A Script-Encoded page (SCRIPT_ENCODED fires) is judged by its decoded text only
-    // when every block's length and checksum hold: copies often have bytes changed
-    // (DEL turned into a space), and then the decoded text does not say what the page
-    // runs.
-    let only_encoded = assessment.fired.iter().all(|s| s.id == SCRIPT_ENCODED.id);
+    // Three signals say how a page is written rather than what it runs, and this
+    // reading sees past them. A Script-Encoded page (SCRIPT_ENCODED) is judged by its
+    // decoded text only when every block's length and checksum hold: copies often have
+    // bytes changed (DEL turned into a space), and then the decoded text does not say
+    // what the page runs. Literals joined in pieces (LITERAL_JOINS: vendors split their
+    // update URLs) and characters written as codes (CHAR_CODES, `Chr(104)`) are read
+    // spelled and joined below; a keyword hidden either way fires HIDDEN_KEYWORD, and
+    // codes computed by arithmetic CHAR_CODE_DECODER, which this reading does not pass.
+    let how_written = |id: &str| [SCRIPT_ENCODED.id, LITERAL_JOINS.id, CHAR_CODES.id].contains(&id);
+    let encoded = assessment.fired.iter().any(|s| s.id == SCRIPT_ENCODED.id);
     if subject.extension() != "asp"
-        || !only_encoded
-        || (!assessment.fired.is_empty() && !exsweep_rules::script_encoder_intact(subject.data))
+        || !assessment.fired.iter().all(|s| how_written(s.id))
+        || (encoded && !exsweep_rules::script_encoder_intact(subject.data))
     {
         return None;
     }
@@ -819,7 +831,7 @@ pub fn runs_application_code_only(
     if code.code_bytes == 0 {
         return None;
     }
-    let (c, _) = joined_literals(&code.text);
+    let (c, _) = joined_literals(&spell_char_codes(&code.text));
     let c = &c;
     // A word is one where it starts (`eval`, not `Retrieval`); `.run` is a method.
     let holds_word = NOT_APPLICATION_CODE.iter().any(|word| {
@@ -1054,6 +1066,24 @@ mod tests {
                 "{include}"
             );
         }
+        // A vendor's URL in pieces and text in character codes say how the page is
+        // written; a keyword hidden that way is read as the keyword.
+        let pieces = (0..12).map(|i| format!("\"p{i}\"&")).collect::<String>();
+        let written = format!(
+            "{cms}<%u=\"ht\"&\"tp://up\"&\"date.example.com/\"&{pieces}\"v\"\r\n\
+             t={}%>",
+            (0..12).map(|_| "chr(97)").collect::<Vec<_>>().join("&")
+        );
+        let subject = FileSubject::new(r"C:\w\news.asp", Zone::Other, written.as_bytes(), true);
+        let fired: Vec<_> = assess(&subject, written.as_bytes())
+            .fired
+            .iter()
+            .map(|s| s.id)
+            .collect();
+        assert_eq!(fired, ["char-codes", "literal-joins"]);
+        assert!(database_only(r"C:\w\news.asp", &written));
+        let hidden = format!("{written}<%set o=createobject(\"wscr\"&\"ipt.shell\")%>");
+        assert!(!database_only(r"C:\w\news.asp", &hidden));
         // A word inside another is not that word.
         assert!(database_only(
             r"C:\w\news.asp",
@@ -1264,6 +1294,15 @@ end function
         let cms = "<html><body><% Set rs = conn.Execute(\"select * from t where id=\" & CLng(Request(\"id\"))) \
                    Set c = Server.CreateObject(\"ADODB.Connection\") %><p>news</p></body></html>";
         assert!(signals(r"C:\inetpub\wwwroot\news.asp", cms).is_empty());
+        // An object named in joined pieces is one fixed object; code run from pieces is not.
+        let split_object = "<html><body><% n = Request(\"name\")\r\n\
+                            Set s = Server.CreateObject(\"ADODB.\" & \"Stream\") %><p>up</p></body></html>";
+        assert!(signals(r"C:\inetpub\wwwroot\up.asp", split_object).is_empty());
+        let split_code = split_object.replace(
+            "Server.CreateObject(\"ADODB.\" & \"Stream\")",
+            &format!("{}(\"x = \" & \"1\")", "Execute"),
+        );
+        assert!(signals(r"C:\inetpub\wwwroot\up.asp", &split_code).contains(&"request-to-sink"));
     }
 
     #[test]
