@@ -77,6 +77,11 @@ pub const REQUEST_TO_FILE_WRITE: Signal = Signal {
     weight: 30,
     because: "request data within a statement of a file write (CreateTextFile, SaveToFile, WriteAllText, file_put_contents)",
 };
+pub const REQUEST_NAMES_WRITTEN_FILE: Signal = Signal {
+    id: "request-names-written-file",
+    weight: 50,
+    because: "the request names a file the page writes (CreateTextFile(Request(\"path\")), SaveToFile p where p = Request(\"f\")): whoever asks writes where they like, as upload-and-save droppers do",
+};
 pub const SCRIPT_ENCODED: Signal = Signal {
     id: "script-encoded",
     weight: 15,
@@ -84,9 +89,10 @@ pub const SCRIPT_ENCODED: Signal = Signal {
 };
 
 /// Every signal, in the order reports list them.
-pub const SIGNALS: [Signal; 12] = [
+pub const SIGNALS: [Signal; 13] = [
     REQUEST_TO_SINK,
     REQUEST_TO_FILE_WRITE,
+    REQUEST_NAMES_WRITTEN_FILE,
     DYNAMIC_EXECUTE,
     TINY_PAGE_WITH_SINK,
     HIDDEN_KEYWORD,
@@ -342,11 +348,12 @@ fn variable_sinks(code: &[u8]) -> Vec<(usize, &'static str)> {
                 continue;
             }
             // An object named by joined pieces (`CreateObject("ADODB." & "Stream")`) is
-            // still one fixed object: what the request cannot name, it cannot steer.
-            // Code run by Eval or Execute from pieces is another matter.
+            // still one fixed object, and so is one named by a constant the request
+            // never reaches: what the request cannot name, it cannot steer. Code run by
+            // Eval or Execute from pieces or a variable is another matter.
             let fixed_object = name == "createobject" && {
                 let line = &after[..memchr::memchr(b'\n', after).unwrap_or(after.len())];
-                is_literal_argument(&joined_literals(line).0)
+                is_literal_argument(&joined_literals(line).0) || names_unsteered_object(code, line)
             };
             if !is_literal_argument(after) && !fixed_object && !reads_as_prose(after) {
                 out.push((at, name));
@@ -355,6 +362,48 @@ fn variable_sinks(code: &[u8]) -> Vec<(usize, &'static str)> {
     }
     out.sort_unstable();
     out
+}
+
+/// True when a `CreateObject` argument (`line`, what follows the name) is one name,
+/// a constant or variable (`FR_RS`, `cms.FsoName`), that no statement of the page
+/// assigns from the request and no function or sub of the page takes as a parameter:
+/// a constant of an included file (`Const FR_RS = "ADODB.Recordset"`) names one
+/// object the request cannot change. A name the page sets from the request, a
+/// parameter (its callers may pass the request) or anything else keeps the sink.
+fn names_unsteered_object(code: &[u8], line: &[u8]) -> bool {
+    let argument = line.trim_ascii_start();
+    let argument = argument
+        .strip_prefix(b"(")
+        .unwrap_or(argument)
+        .trim_ascii_start();
+    let length = argument.iter().take_while(|b| is_word(**b)).count();
+    let name = &argument[..length];
+    let closes = argument[length..].trim_ascii_start().starts_with(b")");
+    if name.is_empty() || !closes || name.starts_with(b"request") {
+        return false;
+    }
+    let word_at = |at: usize| {
+        (at == 0 || !is_word(code[at - 1]))
+            && code.get(at + name.len()).is_none_or(|b| !is_word(*b))
+    };
+    !memmem::find_iter(code, name)
+        .filter(|&at| word_at(at))
+        .any(|at| {
+            let statement_start = code[..at]
+                .iter()
+                .rposition(|b| matches!(b, b'\n' | b':'))
+                .map_or(0, |i| i + 1);
+            let statement_end = memchr::memchr(b'\n', &code[at..]).map_or(code.len(), |e| at + e);
+            let before = code[statement_start..at].trim_ascii();
+            let rest = code[at + name.len()..statement_end].trim_ascii_start();
+            let assigned_from_request = rest.starts_with(b"=")
+                && !rest.starts_with(b"==")
+                && memmem::find(rest, b"request").is_some();
+            let parameter = [&b"function "[..], b"sub "]
+                .iter()
+                .any(|keyword| memmem::find(before, keyword).is_some() && before.contains(&b'('));
+            assigned_from_request || parameter
+        })
 }
 
 /// True when what follows a call's name is one string literal (VBScript's doubled
@@ -770,17 +819,99 @@ fn request_copies(code: &[u8]) -> Vec<&[u8]> {
     out
 }
 
+/// True when `text` starts with one of the request's `copies` as a whole word.
+fn starts_with_copy(text: &[u8], copies: &[&[u8]]) -> bool {
+    copies.iter().any(|copy| {
+        text.strip_prefix(*copy).is_some_and(|rest| {
+            rest.first()
+                .is_none_or(|b| !(b.is_ascii_alphanumeric() || *b == b'_'))
+        })
+    })
+}
+
+/// True when an argument, past the calls it starts with (`Server.MapPath(`, `Trim(`),
+/// is the request itself (`Request("p")`, PHP's `$_POST[...]`) or one of its `copies`.
+fn is_request_or_copy(argument: &[u8], copies: &[&[u8]]) -> bool {
+    let argument = unwrapped(argument);
+    argument.starts_with(b"request")
+        || argument.starts_with(b"$_")
+        || starts_with_copy(argument, copies)
+}
+
+/// What a file written under a name ending in one of these is, IIS serves as it is.
+const STATIC_EXTENSIONS: [&str; 10] = [
+    ".html", ".htm", ".txt", ".xml", ".js", ".css", ".json", ".jpg", ".gif", ".png",
+];
+
+/// True when the request names a file the code writes: the first argument of a
+/// [`FILE_WRITES`] call (`CreateTextFile(Server.MapPath(p), True)` where `p =
+/// Request("path")`, `SaveToFile Request("f"), 2`) is the request or a copy of it,
+/// and the name does not end in a literal static extension (`p & ".html"`: a page of
+/// markup, which IIS never runs). Pages that log or cache write files they name
+/// themselves. The COM calls count as methods only (`fso.CreateTextFile`): a CMS's
+/// own routine of that name takes other arguments.
+fn request_names_written_file(code: &[u8]) -> bool {
+    let copies = request_copies(code);
+    FILE_WRITES.iter().any(|write| {
+        let method_only = matches!(*write, "createtextfile" | "opentextfile" | "savetofile");
+        memmem::find_iter(code, write.as_bytes()).any(|at| {
+            if method_only && code[..at].last() != Some(&b'.') {
+                return false;
+            }
+            let after = code[at + write.len()..].trim_ascii_start();
+            let argument = after.strip_prefix(b"(").unwrap_or(after);
+            is_request_or_copy(argument, &copies) && !names_static_file(argument)
+        })
+    })
+}
+
+/// True when a call's first argument (what follows its opening parenthesis) ends in
+/// a string literal of a [`STATIC_EXTENSIONS`] name: `Server.MapPath(p & ".html"), 2`.
+fn names_static_file(argument: &[u8]) -> bool {
+    let mut depth = 0usize;
+    let mut in_literal = false;
+    let mut end = argument.len();
+    for (i, &b) in argument.iter().enumerate() {
+        match b {
+            b'"' => in_literal = !in_literal,
+            _ if in_literal => {}
+            b'(' => depth += 1,
+            b')' if depth == 0 => {
+                end = i;
+                break;
+            }
+            b')' => depth -= 1,
+            b',' | b'\n' if depth == 0 => {
+                end = i;
+                break;
+            }
+            _ => {}
+        }
+    }
+    let first = argument[..end].trim_ascii_end();
+    let first = first.trim_ascii_end().strip_suffix(b")").unwrap_or(first);
+    first
+        .trim_ascii_end()
+        .strip_suffix(b"\"")
+        .is_some_and(|inside| {
+            STATIC_EXTENSIONS
+                .iter()
+                .any(|ext| inside.ends_with(ext.as_bytes()))
+        })
+}
+
 /// An argument without the parentheses and function calls it starts with
-/// (`( Trim(Request("q")) )` is `Request("q")) )`).
+/// (`( Trim(Request("q")) )` is `Request("q")) )`, `Server.MapPath(p)` is `p)`).
 fn unwrapped(argument: &[u8]) -> &[u8] {
     let mut rest = argument.trim_ascii_start();
     loop {
+        // Dotted names too (`Server.MapPath(`); the request's own (`Request.Form(`) stay.
         let name = rest
             .iter()
-            .take_while(|b| b.is_ascii_alphanumeric() || **b == b'_')
+            .take_while(|b| b.is_ascii_alphanumeric() || **b == b'_' || **b == b'.')
             .count();
         match rest[name..].trim_ascii_start().strip_prefix(b"(") {
-            Some(inner) if &rest[..name] != b"request" => rest = inner.trim_ascii_start(),
+            Some(inner) if !rest.starts_with(b"request") => rest = inner.trim_ascii_start(),
             _ => return rest,
         }
     }
@@ -845,18 +976,8 @@ pub fn runs_application_code_only(
         return None;
     }
     let copies = request_copies(c);
-    let is_copy_at = |argument: &[u8]| {
-        copies.iter().any(|copy| {
-            argument.strip_prefix(*copy).is_some_and(|rest| {
-                rest.first()
-                    .is_none_or(|b| !(b.is_ascii_alphanumeric() || *b == b'_'))
-            })
-        })
-    };
-    let runs_request = |argument: &[u8]| {
-        let argument = unwrapped(argument);
-        argument.starts_with(b"request") || is_copy_at(argument)
-    };
+    let is_copy_at = |argument: &[u8]| starts_with_copy(argument, &copies);
+    let runs_request = |argument: &[u8]| is_request_or_copy(argument, &copies);
     // Anywhere in the statement: `Open "GET", "http://" & Request("h")`.
     let mentions_request = |argument: &[u8]| {
         let statement = &argument[..memchr::memchr(b'\n', argument).unwrap_or(argument.len())];
@@ -957,6 +1078,9 @@ pub fn assess(subject: &FileSubject, text: &[u8]) -> Assessment {
     let writes_request = near(&sources, &positions(c, &FILE_WRITES), STATEMENT_REACH);
     if writes_request {
         fired.push(REQUEST_TO_FILE_WRITE);
+    }
+    if request_names_written_file(c) {
+        fired.push(REQUEST_NAMES_WRITTEN_FILE);
     }
     if variable
         .iter()
@@ -1306,6 +1430,61 @@ end function
     }
 
     #[test]
+    fn an_object_named_by_a_constant_is_fixed_and_one_the_request_names_is_a_sink() {
+        // The constant is an include's (`Const FR_RS = "ADODB.Recordset"`).
+        let cms = "<% id = Request(\"id\")\r\nSet rs = Server.CreateObject(FR_RS)\r\n\
+                   rs.Open \"select * from t where id=\" & CLng(id), conn %>";
+        assert!(signals(r"C:\inetpub\wwwroot\news.asp", cms).is_empty());
+        for steered in [
+            cms.replace("id = Request(\"id\")", "FR_RS = Trim(Request(\"o\"))"),
+            cms.replace("CreateObject(FR_RS)", "CreateObject(Request(\"o\"))"),
+            format!(
+                "<% Function Make(FR_RS)\r\n{} End Function %>",
+                &cms[3..cms.len() - 2]
+            ),
+        ] {
+            assert!(
+                signals(r"C:\inetpub\wwwroot\news.asp", &steered).contains(&"request-to-sink"),
+                "{steered}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_file_the_request_names_is_a_dropper_and_one_the_page_names_is_not() {
+        let dropper = [
+            "<% Set fs = Server.CreateObject(\"Scripting.FileSystemObject\") %>\r\n",
+            "<% path = Request(\"path\") %>\r\n<% data = Request(\"data\") %>\r\n",
+            "<% Set t = fs.Create",
+            "TextFile(Server.MapPath(path), True) %>\r\n<% t.Write data %>",
+        ]
+        .concat();
+        assert!(signals(r"C:\x.asp", &dropper).contains(&"request-names-written-file"));
+        for (near_miss, from, to) in [
+            // A log the page names itself, with the request in it.
+            (
+                "log",
+                "Server.MapPath(path)",
+                "Server.MapPath(\"log/\" & Replace(Now(), \":\", \"\") & \".txt\")",
+            ),
+            // Markup, which IIS serves as it is, wherever the request puts it.
+            (
+                "static",
+                "Server.MapPath(path)",
+                "Server.MapPath(path & \".html\")",
+            ),
+            // A CMS's own routine of the name, given content first.
+            ("routine", "fs.Create", "Create"),
+        ] {
+            let page = dropper.replace(from, to);
+            assert!(
+                !signals(r"C:\x.asp", &page).contains(&"request-names-written-file"),
+                "{near_miss}: {page}"
+            );
+        }
+    }
+
+    #[test]
     fn prose_in_a_comment_is_not_a_sink() {
         let page = "<% ' execute the update\r\nSet c = Server.CreateObject(\"ADODB.Command\") : x = Request(\"id\") %>";
         assert!(signals(r"C:\x.asp", page).is_empty());
@@ -1322,6 +1501,7 @@ end function
             signals(r"C:\x.asp", page),
             [
                 "request-to-file-write",
+                "request-names-written-file",
                 "tiny-page-with-sink",
                 "image-header"
             ]
