@@ -13,7 +13,7 @@
 //! | requested in the IIS or HttpProxy logs (see `correlate`) | +20 |
 //! | in a vendor's program folder (`Program Files`, not Exchange's) | -20 |
 //! | an ASP.NET page whose only server code is data binding (`<%# Eval("x") %>`), which runs nothing of its own ([`binds_data_only`](crate::checks::heuristics::binds_data_only)) | -50 |
-//! | a classic ASP page whose server code only queries its database, never with the request itself, or also fetches web pages from URLs the request does not name and converts their text, never saving or loading a file ([`runs_application_code_only`](crate::checks::heuristics::runs_application_code_only)) | -50 |
+//! | a classic ASP page whose server code only queries its database, never with the request itself, or also fetches web pages from URLs the request does not name and converts their text, or writes files it names itself with static extensions, request data only into ones that are not markup ([`runs_application_code_only`](crate::checks::heuristics::runs_application_code_only)) | -50 |
 //!
 //! The score is clamped to 0-100 and the severity follows it
 //! ([`Severity::from_score`](exsweep_model::Severity::from_score): 40 medium, 75 high,
@@ -193,6 +193,13 @@ pub fn score_file(
              never at a URL the request names), converting their text with an ADODB.Stream it never \
              saves to or loads from a file, and creates no other object: it runs no code and writes no file",
         ),
+        Some(InertPage::WritesOwnStaticFilesOnly) => finding.rescore(
+            INERT_PAGE,
+            "the page's server code only queries its database, fetches pages and writes files it \
+             names itself, each with a static extension (.html, .txt, .xml ...) that IIS serves and never \
+             runs, writing request data only into files that are not markup: it runs no code and manages \
+             no files",
+        ),
         None => {}
     }
     if hidden_or_system {
@@ -299,6 +306,11 @@ mod tests {
                 "queries its database",
             ),
             ("seo.asp", InertPage::FetchesPagesOnly, "fetches web pages"),
+            (
+                "make.asp",
+                InertPage::WritesOwnStaticFilesOnly,
+                "static extension",
+            ),
         ] {
             let mut f = finding(&format!(r"C:\Samples\{page}"), Severity::High);
             score_outside_web_roots(&mut f, Some(kind));

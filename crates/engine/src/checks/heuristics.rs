@@ -715,6 +715,9 @@ pub enum InertPage {
     QueriesDatabaseOnly,
     /// [`runs_application_code_only`], fetching web pages or converting text as well.
     FetchesPagesOnly,
+    /// [`runs_application_code_only`], writing files it names itself as well, each
+    /// with a static extension ([`static_writes`]).
+    WritesOwnStaticFilesOnly,
 }
 
 /// Which kind of [`InertPage`] this is, if any. A classic ASP page is one only when none
@@ -763,7 +766,7 @@ const FETCHING_OBJECTS: [&str; 5] = [
 /// Words the server code of a page that only runs application code never holds: code
 /// evaluation, other objects' entry points, shells, file reads and writes. A word
 /// counts where it starts a word (`eval`, not `Retrieval`).
-const NOT_APPLICATION_CODE: [&str; 16] = [
+const NOT_APPLICATION_CODE: [&str; 23] = [
     "eval",
     ".exec(",
     "executeglobal",
@@ -773,14 +776,126 @@ const NOT_APPLICATION_CODE: [&str; 16] = [
     "wscript",
     "shell",
     ".run",
-    "savetofile",
     "loadfromfile",
-    "createtextfile",
-    "opentextfile",
-    "filesystemobject",
     "server.execute",
     "server.transfer",
+    // What a file manager does with the FileSystemObject; writing its own files is
+    // judged apart ([`static_writes`]).
+    "getfolder",
+    "getfile",
+    "getdrive",
+    ".drives",
+    ".subfolders",
+    "deletefile",
+    "deletefolder",
+    "copyfile",
+    "copyfolder",
+    "movefile",
+    "movefolder",
 ];
+
+/// The object a page writes its own files with, [`static_writes`] permitting.
+const FILE_OBJECT: &str = "scripting.filesystemobject";
+
+/// Extensions of files a browser runs as markup or script: a page that writes request
+/// data into one of them injects into the site's pages (defacement, stored script).
+const MARKUP_EXTENSIONS: [&str; 4] = [".html", ".htm", ".js", ".css"];
+
+/// How a page's file writes (`.CreateTextFile`, `.OpenTextFile`, `.SaveToFile`) name
+/// their files, when every one names a static file ([`names_static_file`]) either in
+/// the call (`Server.MapPath("news/" & id & ".html")`) or through a variable every
+/// assignment of which does (`filen = Server.MapPath(... & ".html")`, never a
+/// routine's parameter): `Some((writes, markup))`, `markup` true when one of them is
+/// markup ([`MARKUP_EXTENSIONS`]). `None` when a write's name is anything else: a
+/// parameter, a name the page builds otherwise.
+fn static_writes(code: &[u8]) -> Option<(usize, bool)> {
+    let mut writes = 0;
+    let mut markup = false;
+    for write in ["createtextfile", "opentextfile", "savetofile"] {
+        for at in memmem::find_iter(code, write.as_bytes()) {
+            if at > 0 && is_word(code[at - 1]) && code[at - 1] != b'.' {
+                continue;
+            }
+            let after = code[at + write.len()..].trim_ascii_start();
+            let argument = after.strip_prefix(b"(").unwrap_or(after);
+            let named = static_name(argument).or_else(|| {
+                let argument = unwrapped(argument);
+                let length = argument.iter().take_while(|b| is_word(**b)).count();
+                assigned_static_names(code, &argument[..length])
+            })?;
+            markup |= named;
+            writes += 1;
+        }
+    }
+    Some((writes, markup))
+}
+
+/// For a first argument that [`names_static_file`]: whether the name is markup.
+fn static_name(argument: &[u8]) -> Option<bool> {
+    names_static_file(argument).then(|| {
+        let first = first_argument(argument);
+        MARKUP_EXTENSIONS
+            .iter()
+            .any(|ext| memmem::find(first, ext.as_bytes()).is_some())
+    })
+}
+
+/// For a variable every assignment of which (at least one) names a static file, and
+/// which no `Function` or `Sub` of the page takes as a parameter: whether one of the
+/// names is markup.
+fn assigned_static_names(code: &[u8], name: &[u8]) -> Option<bool> {
+    if name.is_empty() {
+        return None;
+    }
+    let mut assignments = 0;
+    let mut markup = false;
+    for at in memmem::find_iter(code, name) {
+        if (at > 0 && is_word(code[at - 1]))
+            || code.get(at + name.len()).is_some_and(|b| is_word(*b))
+        {
+            continue;
+        }
+        let line_start = code[..at]
+            .iter()
+            .rposition(|b| *b == b'\n')
+            .map_or(0, |i| i + 1);
+        let before = &code[line_start..at];
+        if (memmem::find(before, b"function ").is_some() || memmem::find(before, b"sub ").is_some())
+            && before.contains(&b'(')
+        {
+            return None;
+        }
+        let rest = code[at + name.len()..].trim_ascii_start();
+        let statement_starts = before.trim_ascii().is_empty()
+            || before.trim_ascii_end().ends_with(b":")
+            || before.trim_ascii() == b"set";
+        if statement_starts && rest.starts_with(b"=") && !rest.starts_with(b"==") {
+            markup |= static_name(rest[1..].trim_ascii_start())?;
+            assignments += 1;
+        }
+    }
+    (assignments > 0).then_some(markup)
+}
+
+/// A call's first argument, up to its first top-level comma, its closing parenthesis,
+/// the line's end or a VBScript comment (`'` outside a literal).
+fn first_argument(argument: &[u8]) -> &[u8] {
+    let mut depth = 0usize;
+    let mut in_literal = false;
+    for (i, &b) in argument.iter().enumerate() {
+        match b {
+            b'"' => in_literal = !in_literal,
+            _ if in_literal => {}
+            b'(' => depth += 1,
+            b')' if depth == 0 => return &argument[..i],
+            b')' => depth -= 1,
+            b',' if depth == 0 => return &argument[..i],
+            b'\n' | b'\'' => return &argument[..i],
+            _ => {}
+        }
+    }
+    argument
+}
 
 /// True when a page pulls other files' server code into its own: an `#include`
 /// directive or a `<script runat="server" src="...">`.
@@ -868,36 +983,13 @@ fn request_names_written_file(code: &[u8]) -> bool {
 /// True when a call's first argument (what follows its opening parenthesis) ends in
 /// a string literal of a [`STATIC_EXTENSIONS`] name: `Server.MapPath(p & ".html"), 2`.
 fn names_static_file(argument: &[u8]) -> bool {
-    let mut depth = 0usize;
-    let mut in_literal = false;
-    let mut end = argument.len();
-    for (i, &b) in argument.iter().enumerate() {
-        match b {
-            b'"' => in_literal = !in_literal,
-            _ if in_literal => {}
-            b'(' => depth += 1,
-            b')' if depth == 0 => {
-                end = i;
-                break;
-            }
-            b')' => depth -= 1,
-            b',' | b'\n' if depth == 0 => {
-                end = i;
-                break;
-            }
-            _ => {}
-        }
-    }
-    let first = argument[..end].trim_ascii_end();
-    let first = first.trim_ascii_end().strip_suffix(b")").unwrap_or(first);
-    first
-        .trim_ascii_end()
-        .strip_suffix(b"\"")
-        .is_some_and(|inside| {
-            STATIC_EXTENSIONS
-                .iter()
-                .any(|ext| inside.ends_with(ext.as_bytes()))
-        })
+    let first = first_argument(argument).trim_ascii_end();
+    let first = first.strip_suffix(b")").unwrap_or(first).trim_ascii_end();
+    first.strip_suffix(b"\"").is_some_and(|inside| {
+        STATIC_EXTENSIONS
+            .iter()
+            .any(|ext| inside.ends_with(ext.as_bytes()))
+    })
 }
 
 /// An argument without the parentheses and function calls it starts with
@@ -945,10 +1037,11 @@ pub fn runs_application_code_only(
     // update URLs) and characters written as codes (CHAR_CODES, `Chr(104)`) are read
     // spelled and joined below; a keyword hidden either way fires HIDDEN_KEYWORD, and
     // codes computed by arithmetic CHAR_CODE_DECODER, which this reading does not pass.
+    // Request data written to files the page names itself, none of them markup, is a
+    // log (REQUEST_TO_FILE_WRITE fires on it): it reaches no page a browser or IIS runs.
     let how_written = |id: &str| [SCRIPT_ENCODED.id, LITERAL_JOINS.id, CHAR_CODES.id].contains(&id);
     let encoded = assessment.fired.iter().any(|s| s.id == SCRIPT_ENCODED.id);
     if subject.extension() != "asp"
-        || !assessment.fired.iter().all(|s| how_written(s.id))
         || (encoded && !exsweep_rules::script_encoder_intact(subject.data))
     {
         return None;
@@ -964,6 +1057,15 @@ pub fn runs_application_code_only(
     }
     let (c, _) = joined_literals(&spell_char_codes(&code.text));
     let c = &c;
+    let (writes, writes_markup) = static_writes(c)?;
+    let logs_request = |id: &str| id == REQUEST_TO_FILE_WRITE.id && !writes_markup;
+    if !assessment
+        .fired
+        .iter()
+        .all(|s| how_written(s.id) || logs_request(s.id))
+    {
+        return None;
+    }
     // A word is one where it starts (`eval`, not `Retrieval`); `.run` is a method.
     let holds_word = NOT_APPLICATION_CODE.iter().any(|word| {
         memmem::find_iter(c, word.as_bytes()).any(|at| {
@@ -1012,6 +1114,7 @@ pub fn runs_application_code_only(
         })
     });
     let mut fetches = false;
+    let mut files = false;
     // JScript creates objects with `new ActiveXObject("...")`.
     let creations = memmem::find_iter(c, b"createobject")
         .map(|at| at + b"createobject".len())
@@ -1035,6 +1138,10 @@ pub fn runs_application_code_only(
         if FETCHING_OBJECTS.iter().any(|object| named(object)) {
             fetches = true;
             true
+        } else if named(FILE_OBJECT) {
+            // Its writes are [`static_writes`]'s; what manages files is a forbidden word.
+            files = true;
+            true
         } else {
             APPLICATION_OBJECTS.iter().any(|object| named(object))
         }
@@ -1049,14 +1156,16 @@ pub fn runs_application_code_only(
     let dumps_server = memmem::find(c, b"in request.servervariables").is_some();
     let steers_nothing =
         queries > 0 || !reads_request || !(includes_other_files(&lower) || dumps_server);
-    if !(methods_of_objects && creates_known_objects && steers_nothing) {
+    if !(methods_of_objects && creates_known_objects && steers_nothing)
+        || (fetches && opens_request)
+    {
         None
-    } else if !fetches {
-        Some(InertPage::QueriesDatabaseOnly)
-    } else if !opens_request {
+    } else if writes > 0 || files {
+        Some(InertPage::WritesOwnStaticFilesOnly)
+    } else if fetches {
         Some(InertPage::FetchesPagesOnly)
     } else {
-        None
+        Some(InertPage::QueriesDatabaseOnly)
     }
 }
 
@@ -1219,7 +1328,7 @@ mod tests {
             "<%set rs=conn.execute( trim(request.form(\"q\")) )%>",
             "<%rs.open request(\"q\"),conn%>",
             "<%execute \"x=1\"%>",
-            "<%set f=server.createobject(\"scripting.filesystemobject\")%>",
+            "<%set f=server.createobject(\"scripting.filesystemobject\")\r\nf.deletefile p%>",
             "<%set s=createobject(\"ado\"&\"db.stream\")\r\ns.savetofile p%>",
             "<%x=\"ev\" & _\r\n  \"al\"%>",
             "<%server.execute(p)%>",
@@ -1337,6 +1446,100 @@ end function
                 None,
                 "{other}"
             );
+        }
+    }
+
+    #[test]
+    fn a_page_that_writes_static_files_it_names_is_told_from_a_dropper_and_a_defacer() {
+        // A CMS making each article's static page, and logging a payment notice.
+        let maker = r#"<!--#include file="conn.asp"-->
+<%
+set rs=server.createobject("adodb.recordset")
+rs.open "select id,title,body from article where made=0",conn,1,1
+set fso=server.createobject("scripting.filesystemobject")
+do while not rs.eof
+  filen=server.mappath("../article/"&rs("id")&".html")   ' the article's page
+  set f=fso.createtextfile(filen,true,false)
+  f.write "<html><body><h1>"&rs("title")&"</h1>"&rs("body")&"</body></html>"
+  f.close
+  rs.movenext
+loop
+%>"#;
+        assert_eq!(
+            application_code(r"C:\w\make.asp", maker),
+            Some(InertPage::WritesOwnStaticFilesOnly)
+        );
+        let log = r#"<!--#include file="conn.asp"-->
+<%
+' The payment service's notice: checked against the order, then kept as it came.
+dim orderno,amount,status,sign,expected
+orderno=trim(request.form("out_trade_no"))
+amount=trim(request.form("total_fee"))
+status=trim(request.form("trade_status"))
+sign=trim(request.form("sign"))
+expected=md5("out_trade_no="&orderno&"&total_fee="&amount&"&trade_status="&status&partnerkey)
+if sign<>expected then
+  response.write "fail"
+  response.end
+end if
+if orderno="" or not isnumeric(amount) then
+  response.write "fail"
+  response.end
+end if
+select case status
+  case "TRADE_SUCCESS", "TRADE_FINISHED"
+  case "WAIT_BUYER_PAY"
+    response.write "success"
+    response.end
+  case else
+    response.write "fail"
+    response.end
+end select
+set rs=server.createobject("adodb.recordset")
+rs.open "select * from orders where orderno='"&replace(orderno,"'","''")&"'",conn,1,3
+if not rs.eof then
+  if cdbl(rs("amount"))=cdbl(amount) and status="TRADE_SUCCESS" then
+    rs("paid")=1
+    rs("paidtime")=now()
+    rs.update
+  end if
+end if
+rs.close
+set rs=nothing
+' Every notice is kept for the accounts, one file a notice.
+set fso=server.createobject("scripting.filesystemobject")
+set f=fso.createtextfile(server.mappath("notify/"&replace(now(),":","")&".txt"),true)
+f.writeline request.form
+f.close
+set f=nothing
+set fso=nothing
+response.write "success"
+%>"#;
+        assert_eq!(signals(r"C:\w\notify.asp", log), ["request-to-file-write"]);
+        assert_eq!(
+            application_code(r"C:\w\notify.asp", log),
+            Some(InertPage::WritesOwnStaticFilesOnly)
+        );
+        for (what, page) in [
+            // Request data into a page of the site: a defacer.
+            ("defacer", log.replace(".txt", ".html")),
+            // A server page, a name built otherwise, a routine's parameter.
+            ("server page", maker.replace(".html", ".asp")),
+            (
+                "built name",
+                maker.replace(r#""../article/"&rs("id")&".html""#, "dir&name"),
+            ),
+            (
+                "parameter",
+                maker.replace("do while", "sub make(filen)\r\nend sub\r\ndo while"),
+            ),
+            // A file manager's verbs.
+            (
+                "manager",
+                maker.replace("rs.movenext", "fso.deletefile filen"),
+            ),
+        ] {
+            assert_eq!(application_code(r"C:\w\make.asp", &page), None, "{what}");
         }
     }
 
