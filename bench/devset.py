@@ -30,8 +30,10 @@ import zipfile
 SEVERITIES = ["info", "low", "medium", "high", "critical"]
 # The folders of a sample zip: shells (`dev2/` is the inspectable half of the held-out
 # set, `dev3/` a development set of AI-rewritten variants) and benign pages
-# (`benign-dev/` the inspectable counterpart of the held-out `benign/`).
-SETS = ("webshells", "dev2", "dev3", "benign", "benign-dev")
+# (`benign-dev/` the inspectable counterpart of the held-out `benign/`; `benign-rest/`
+# the rest of its classic ASP corpus, in a zip `bench/heldout/build.py --benign-rest`
+# writes).
+SETS = ("webshells", "dev2", "dev3", "benign", "benign-dev", "benign-rest")
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_ZIP = os.path.join(HERE, "..", "..", "shared", "data", "webshell-devset", "devset.zip")
 

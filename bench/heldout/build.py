@@ -14,6 +14,10 @@ not take) may be read when a page is flagged.
 
 usage: bench/heldout/build.py [MIRRORS] [DEVSET_ZIP]
        bench/heldout/build.py --benign-dev [MIRRORS]   (adds only `benign-dev/` to the zip)
+       bench/heldout/build.py --benign-rest OUT.zip [MIRRORS]
+           (writes to OUT.zip, under `benign-rest/`, every page of the classic ASP corpus
+           that neither `benign/` nor `benign-dev/` took: a larger inspectable set, too
+           large to commit, for measuring false alarms)
 needs: git, Info-ZIP `zip` (ZipCrypto, password `infected`, as the development set)
 """
 import hashlib
@@ -28,7 +32,8 @@ import zipfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ONLY_BENIGN_DEV = sys.argv[1:2] == ["--benign-dev"]
-ARGS = sys.argv[2:] if ONLY_BENIGN_DEV else sys.argv[1:]
+BENIGN_REST = sys.argv[2] if sys.argv[1:2] == ["--benign-rest"] else None
+ARGS = sys.argv[3:] if BENIGN_REST else sys.argv[2:] if ONLY_BENIGN_DEV else sys.argv[1:]
 MIRRORS = ARGS[0] if ARGS else "/work/.mirror"
 DEVSET = ARGS[1] if len(ARGS) > 1 else os.path.join(
     HERE, "..", "..", "..", "shared", "data", "webshell-devset", "devset.zip")
@@ -202,6 +207,23 @@ def add_benign_dev():
     report(index, {})
 
 
+def write_benign_rest(target):
+    """Writes the classic ASP corpus's pages that `benign/` and `benign-dev/` did not
+    take to `target`, a zip of its own (`benign-rest/`, same password)."""
+    with zipfile.ZipFile(TARGET) as z:
+        index = json.loads(z.read("index.json", pwd=b"infected"))
+    taken = {v["sha256"] for m, v in index.items() if m.startswith(("benign/", "benign-dev/"))}
+    rest = [(repo, commit, pattern, sys.maxsize) for repo, commit, pattern, _ in BENIGN_DEV_SOURCES]
+    out = tempfile.mkdtemp(prefix="benign-rest-")
+    rest_index = {}
+    sample_benign(rest, random.Random(0), "benign-rest", out, rest_index, taken)
+    target = os.path.abspath(target)
+    if os.path.exists(target):
+        os.remove(target)
+    subprocess.run(["zip", "-q", "-r", "-X", "-P", "infected", target, "."], cwd=out, check=True)
+    print(f"wrote {target}: {len(rest_index)} pages")
+
+
 def report(index, skipped):
     counts = {}
     for member in index:
@@ -210,4 +232,9 @@ def report(index, skipped):
 
 
 if __name__ == "__main__":
-    add_benign_dev() if ONLY_BENIGN_DEV else main()
+    if BENIGN_REST:
+        write_benign_rest(BENIGN_REST)
+    elif ONLY_BENIGN_DEV:
+        add_benign_dev()
+    else:
+        main()
