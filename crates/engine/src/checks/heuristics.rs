@@ -1017,7 +1017,7 @@ fn unwrapped(argument: &[u8]) -> &[u8] {
 /// reads no request, or includes no file and prints no list of the server's variables,
 /// and no signal of [`assess`] fired. Names split into joined
 /// literals (`"ado"&"db.stream"`) are read joined. A page that fetches is one only
-/// when no `Open` is handed the request or a copy of it anywhere in its arguments: a
+/// when no HTTP `Open` (`Open "GET", url`) is handed the request or a copy of it anywhere in its arguments: a
 /// relay that fetches the URL it is given reads the server's own files (`file:` URLs)
 /// and internal sites. Old CMS pages are made of such code, and third-party rules
 /// written for script shells (`Execute(`, `CreateObject` and split strings after `<%`)
@@ -1103,7 +1103,16 @@ pub fn runs_application_code_only(
                 // `conn.Execute x` or `rs.Open x`: an object's method.
                 Some(b'.') => {
                     queries += 1;
-                    opens_request |= *method == "open" && mentions_request(after);
+                    // An HTTP request's `Open "GET", url`; a recordset's `Open sql` is
+                    // a query, judged as one.
+                    let http = {
+                        let first = after.trim_ascii_start();
+                        let first = first.strip_prefix(b"(").unwrap_or(first).trim_ascii_start();
+                        ["\"get\"", "\"post\"", "\"head\"", "\"put\""]
+                            .iter()
+                            .any(|verb| first.starts_with(verb.as_bytes()))
+                    };
+                    opens_request |= *method == "open" && http && mentions_request(after);
                     !runs_request(after)
                 }
                 // A word that ends in the name (`reopen`) is another word.
@@ -1425,6 +1434,15 @@ end function
                 r"C:\w\v.asp",
                 "<%set h=createobject(\"msxml2.serverxmlhttp.6.0\")\r\nh.open \"get\",\"http://example.com/\",false%>"
             ),
+            Some(InertPage::FetchesPagesOnly)
+        );
+        // A recordset's Open given the request is a query, not a fetch.
+        let with_query = seo.replace(
+            "count=replace(",
+            "set rs=server.createobject(\"adodb.recordset\")\r\nrs.open \"select * from site where url='\"&request(\"url\")&\"'\",conn,1,1\r\ncount=replace(",
+        );
+        assert_eq!(
+            application_code(r"C:\w\seo.asp", &with_query),
             Some(InertPage::FetchesPagesOnly)
         );
         // A relay: the request names what is fetched, far from where it is read.
