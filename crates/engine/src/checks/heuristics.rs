@@ -11,6 +11,7 @@
 
 use super::files::FileSubject;
 use memchr::memmem;
+use std::collections::{HashMap, HashSet};
 
 /// A trait of the page's code and what it weighs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -331,13 +332,14 @@ fn is_word(b: u8) -> bool {
 /// string literal, with the sink's name.
 fn variable_sinks(code: &[u8]) -> Vec<(usize, &'static str)> {
     let mut out = Vec::new();
+    let mut assignments = None;
     for name in SINKS_VARIABLE_ARGUMENT {
         for at in memmem::find_iter(code, name.as_bytes()) {
             // `Server.CreateObject` is the one dotted form that is the function itself.
             let standalone = at == 0
                 || !is_word(code[at - 1])
                 || (name == "createobject" && code[..at].ends_with(b"server."));
-            let after = &code[at + name.len()..];
+            let after = within_reach(&code[at + name.len()..]);
             if !standalone || after.first().is_some_and(|b| is_word(*b)) {
                 continue;
             }
@@ -353,7 +355,11 @@ fn variable_sinks(code: &[u8]) -> Vec<(usize, &'static str)> {
             // Eval or Execute from pieces or a variable is another matter.
             let fixed_object = name == "createobject" && {
                 let line = &after[..memchr::memchr(b'\n', after).unwrap_or(after.len())];
-                is_literal_argument(&joined_literals(line).0) || names_unsteered_object(code, line)
+                is_literal_argument(&joined_literals(line).0)
+                    || names_unsteered_object(
+                        assignments.get_or_insert_with(|| Assignments::of(code)),
+                        line,
+                    )
             };
             if !is_literal_argument(after) && !fixed_object && !reads_as_prose(after) {
                 out.push((at, name));
@@ -370,7 +376,7 @@ fn variable_sinks(code: &[u8]) -> Vec<(usize, &'static str)> {
 /// a constant of an included file (`Const FR_RS = "ADODB.Recordset"`) names one
 /// object the request cannot change. A name the page sets from the request, a
 /// parameter (its callers may pass the request) or anything else keeps the sink.
-fn names_unsteered_object(code: &[u8], line: &[u8]) -> bool {
+fn names_unsteered_object(assignments: &Assignments, line: &[u8]) -> bool {
     let argument = line.trim_ascii_start();
     let argument = argument
         .strip_prefix(b"(")
@@ -379,31 +385,132 @@ fn names_unsteered_object(code: &[u8], line: &[u8]) -> bool {
     let length = argument.iter().take_while(|b| is_word(**b)).count();
     let name = &argument[..length];
     let closes = argument[length..].trim_ascii_start().starts_with(b")");
-    if name.is_empty() || !closes || name.starts_with(b"request") {
-        return false;
+    !name.is_empty()
+        && closes
+        && !name.starts_with(b"request")
+        && !assignments.from_request.contains(name)
+        && !assignments.parameters.contains(name)
+}
+
+/// How far past a call's name its arguments are read: a call's arguments fit in it,
+/// and a page of one endless line costs no more per call.
+const ARGUMENT_REACH: usize = 1024;
+
+fn within_reach(text: &[u8]) -> &[u8] {
+    &text[..text.len().min(ARGUMENT_REACH)]
+}
+
+/// What the statements of a page's (lower-case) server code say of its names, read
+/// once so that each call looks a name up instead of reading the page again: the
+/// names a statement sets from the request, whether each name's every assignment
+/// names a static file ([`static_name`]), and the names routines take as parameters.
+struct Assignments<'a> {
+    /// Set by a statement that mentions the request (`x = "a" & Request("b")`,
+    /// `For Each x In Request.Form`).
+    from_request: HashSet<&'a [u8]>,
+    /// For each assigned name: `Some(markup)` when every assignment names a static
+    /// file, `None` when one does not.
+    static_names: HashMap<&'a [u8], Option<bool>>,
+    parameters: HashSet<&'a [u8]>,
+}
+
+impl<'a> Assignments<'a> {
+    fn of(code: &'a [u8]) -> Assignments<'a> {
+        let mut out = Assignments {
+            from_request: HashSet::new(),
+            static_names: HashMap::new(),
+            parameters: HashSet::new(),
+        };
+        for statement in statements(code) {
+            let mut rest = statement.trim_ascii();
+            for prefix in [&b"public "[..], b"private "] {
+                rest = rest.strip_prefix(prefix).unwrap_or(rest).trim_ascii_start();
+            }
+            if let Some(header) = [&b"function "[..], b"sub "]
+                .iter()
+                .find_map(|keyword| rest.strip_prefix(*keyword))
+            {
+                let Some(open) = memchr::memchr(b'(', header) else {
+                    continue;
+                };
+                let close =
+                    memchr::memchr(b')', &header[open..]).map_or(header.len(), |c| open + c);
+                for parameter in header[open + 1..close].split(|b| *b == b',') {
+                    let parameter = parameter.trim_ascii();
+                    let parameter = parameter.strip_prefix(b"byval ").unwrap_or(parameter);
+                    let parameter = parameter.strip_prefix(b"byref ").unwrap_or(parameter);
+                    out.parameters.insert(parameter.trim_ascii());
+                }
+                continue;
+            }
+            for prefix in [&b"set "[..], b"const "] {
+                rest = rest.strip_prefix(prefix).unwrap_or(rest).trim_ascii_start();
+            }
+            let (name, value) = if let Some(each) = rest.strip_prefix(b"for each ") {
+                let length = each.iter().take_while(|b| is_word(**b)).count();
+                (&each[..length], &each[length..])
+            } else {
+                let length = rest.iter().take_while(|b| is_word(**b)).count();
+                let after = rest[length..].trim_ascii_start();
+                match after.strip_prefix(b"=") {
+                    Some(value) if !value.starts_with(b"=") => {
+                        (&rest[..length], value.trim_ascii_start())
+                    }
+                    _ => continue,
+                }
+            };
+            if name.is_empty() {
+                continue;
+            }
+            if memmem::find(value, b"request").is_some() {
+                out.from_request.insert(name);
+            }
+            let named = static_name(value);
+            out.static_names
+                .entry(name)
+                .and_modify(|all| *all = all.zip(named).map(|(a, b)| a || b))
+                .or_insert(named);
+        }
+        out
     }
-    let word_at = |at: usize| {
-        (at == 0 || !is_word(code[at - 1]))
-            && code.get(at + name.len()).is_none_or(|b| !is_word(*b))
-    };
-    !memmem::find_iter(code, name)
-        .filter(|&at| word_at(at))
-        .any(|at| {
-            let statement_start = code[..at]
-                .iter()
-                .rposition(|b| matches!(b, b'\n' | b':'))
-                .map_or(0, |i| i + 1);
-            let statement_end = memchr::memchr(b'\n', &code[at..]).map_or(code.len(), |e| at + e);
-            let before = code[statement_start..at].trim_ascii();
-            let rest = code[at + name.len()..statement_end].trim_ascii_start();
-            let assigned_from_request = rest.starts_with(b"=")
-                && !rest.starts_with(b"==")
-                && memmem::find(rest, b"request").is_some();
-            let parameter = [&b"function "[..], b"sub "]
-                .iter()
-                .any(|keyword| memmem::find(before, keyword).is_some() && before.contains(&b'('));
-            assigned_from_request || parameter
+}
+
+/// The statements of VBScript code: its lines, split at `:` outside string literals,
+/// a line ending in the continuation `_` joined to the next.
+fn statements(code: &[u8]) -> impl Iterator<Item = &[u8]> {
+    let mut start = 0;
+    let mut at = 0;
+    let mut in_literal = false;
+    std::iter::from_fn(move || {
+        while at < code.len() {
+            let b = code[at];
+            at += 1;
+            match b {
+                b'"' => in_literal = !in_literal,
+                b'\n' => {
+                    in_literal = false;
+                    let line = code[start..at - 1].trim_ascii_end();
+                    if line.ends_with(b"_") {
+                        continue;
+                    }
+                    let statement = &code[start..at - 1];
+                    start = at;
+                    return Some(statement);
+                }
+                b':' if !in_literal => {
+                    let statement = &code[start..at - 1];
+                    start = at;
+                    return Some(statement);
+                }
+                _ => {}
+            }
+        }
+        (start < code.len()).then(|| {
+            let statement = &code[start..];
+            start = code.len();
+            statement
         })
+    })
 }
 
 /// True when what follows a call's name is one string literal (VBScript's doubled
@@ -804,13 +911,14 @@ const MARKUP_EXTENSIONS: [&str; 4] = [".html", ".htm", ".js", ".css"];
 /// How a page's file writes (`.CreateTextFile`, `.OpenTextFile`, `.SaveToFile`) name
 /// their files, when every one names a static file ([`names_static_file`]) either in
 /// the call (`Server.MapPath("news/" & id & ".html")`) or through a variable every
-/// assignment of which does (`filen = Server.MapPath(... & ".html")`, never a
-/// routine's parameter): `Some((writes, markup))`, `markup` true when one of them is
+/// assignment of which does ([`Assignments`]: `filen = Server.MapPath(... & ".html")`,
+/// never a routine's parameter): `Some((writes, markup))`, `markup` true when one of them is
 /// markup ([`MARKUP_EXTENSIONS`]). `None` when a write's name is anything else: a
 /// parameter, a name the page builds otherwise.
 fn static_writes(code: &[u8]) -> Option<(usize, bool)> {
     let mut writes = 0;
     let mut markup = false;
+    let mut assignments = None;
     for write in ["createtextfile", "opentextfile", "savetofile"] {
         for at in memmem::find_iter(code, write.as_bytes()) {
             if at > 0 && is_word(code[at - 1]) && code[at - 1] != b'.' {
@@ -818,10 +926,16 @@ fn static_writes(code: &[u8]) -> Option<(usize, bool)> {
             }
             let after = code[at + write.len()..].trim_ascii_start();
             let argument = after.strip_prefix(b"(").unwrap_or(after);
+            let argument = within_reach(argument);
             let named = static_name(argument).or_else(|| {
                 let argument = unwrapped(argument);
                 let length = argument.iter().take_while(|b| is_word(**b)).count();
-                assigned_static_names(code, &argument[..length])
+                let assignments = assignments.get_or_insert_with(|| Assignments::of(code));
+                let name = &argument[..length];
+                if name.is_empty() || assignments.parameters.contains(name) {
+                    return None;
+                }
+                assignments.static_names.get(name).copied().flatten()
             })?;
             markup |= named;
             writes += 1;
@@ -840,46 +954,10 @@ fn static_name(argument: &[u8]) -> Option<bool> {
     })
 }
 
-/// For a variable every assignment of which (at least one) names a static file, and
-/// which no `Function` or `Sub` of the page takes as a parameter: whether one of the
-/// names is markup.
-fn assigned_static_names(code: &[u8], name: &[u8]) -> Option<bool> {
-    if name.is_empty() {
-        return None;
-    }
-    let mut assignments = 0;
-    let mut markup = false;
-    for at in memmem::find_iter(code, name) {
-        if (at > 0 && is_word(code[at - 1]))
-            || code.get(at + name.len()).is_some_and(|b| is_word(*b))
-        {
-            continue;
-        }
-        let line_start = code[..at]
-            .iter()
-            .rposition(|b| *b == b'\n')
-            .map_or(0, |i| i + 1);
-        let before = &code[line_start..at];
-        if (memmem::find(before, b"function ").is_some() || memmem::find(before, b"sub ").is_some())
-            && before.contains(&b'(')
-        {
-            return None;
-        }
-        let rest = code[at + name.len()..].trim_ascii_start();
-        let statement_starts = before.trim_ascii().is_empty()
-            || before.trim_ascii_end().ends_with(b":")
-            || before.trim_ascii() == b"set";
-        if statement_starts && rest.starts_with(b"=") && !rest.starts_with(b"==") {
-            markup |= static_name(rest[1..].trim_ascii_start())?;
-            assignments += 1;
-        }
-    }
-    (assignments > 0).then_some(markup)
-}
-
 /// A call's first argument, up to its first top-level comma, its closing parenthesis,
 /// the line's end or a VBScript comment (`'` outside a literal).
 fn first_argument(argument: &[u8]) -> &[u8] {
+    let argument = within_reach(argument);
     let mut depth = 0usize;
     let mut in_literal = false;
     for (i, &b) in argument.iter().enumerate() {
@@ -910,8 +988,8 @@ fn includes_other_files(lower_page: &[u8]) -> bool {
 
 /// The identifiers assigned straight from the request (`sql = Request("q")`,
 /// `s=Trim(Request.Form("q"))`).
-fn request_copies(code: &[u8]) -> Vec<&[u8]> {
-    let mut out = Vec::new();
+fn request_copies(code: &[u8]) -> HashSet<&[u8]> {
+    let mut out = HashSet::new();
     for at in memmem::find_iter(code, b"request") {
         let mut before = code[..at].trim_ascii_end();
         for wrapper in [&b"trim("[..], b"cstr(", b"("] {
@@ -928,26 +1006,25 @@ fn request_copies(code: &[u8]) -> Vec<&[u8]> {
             .rposition(|b| !(b.is_ascii_alphanumeric() || *b == b'_'))
             .map_or(0, |i| i + 1);
         if start < rest.len() {
-            out.push(&rest[start..]);
+            out.insert(&rest[start..]);
         }
     }
     out
 }
 
 /// True when `text` starts with one of the request's `copies` as a whole word.
-fn starts_with_copy(text: &[u8], copies: &[&[u8]]) -> bool {
-    copies.iter().any(|copy| {
-        text.strip_prefix(*copy).is_some_and(|rest| {
-            rest.first()
-                .is_none_or(|b| !(b.is_ascii_alphanumeric() || *b == b'_'))
-        })
-    })
+fn starts_with_copy(text: &[u8], copies: &HashSet<&[u8]>) -> bool {
+    let length = text
+        .iter()
+        .take_while(|b| b.is_ascii_alphanumeric() || **b == b'_')
+        .count();
+    length > 0 && copies.contains(&text[..length])
 }
 
 /// True when an argument, past the calls it starts with (`Server.MapPath(`, `Trim(`),
 /// is the request itself (`Request("p")`, PHP's `$_POST[...]`) or one of its `copies`.
-fn is_request_or_copy(argument: &[u8], copies: &[&[u8]]) -> bool {
-    let argument = unwrapped(argument);
+fn is_request_or_copy(argument: &[u8], copies: &HashSet<&[u8]>) -> bool {
+    let argument = unwrapped(within_reach(argument));
     argument.starts_with(b"request")
         || argument.starts_with(b"$_")
         || starts_with_copy(argument, copies)
@@ -1082,6 +1159,7 @@ pub fn runs_application_code_only(
     let runs_request = |argument: &[u8]| is_request_or_copy(argument, &copies);
     // Anywhere in the statement: `Open "GET", "http://" & Request("h")`.
     let mentions_request = |argument: &[u8]| {
+        let argument = within_reach(argument);
         let statement = &argument[..memchr::memchr(b'\n', argument).unwrap_or(argument.len())];
         memmem::find(statement, b"request").is_some()
             || (0..statement.len())
@@ -1669,6 +1747,24 @@ response.write "success"
                 "{steered}"
             );
         }
+    }
+
+    #[test]
+    fn statements_split_at_colons_outside_literals_and_join_continued_lines() {
+        let code = b"u = \"http://x\" : set o = f(u)\nv = \"a\" & _\n  request(\"b\")\nw = 1";
+        let all: Vec<&[u8]> = statements(code).map(<[u8]>::trim_ascii).collect();
+        assert_eq!(
+            all,
+            [
+                &b"u = \"http://x\""[..],
+                b"set o = f(u)",
+                b"v = \"a\" & _\n  request(\"b\")",
+                b"w = 1"
+            ]
+        );
+        let names = Assignments::of(code);
+        assert!(names.from_request.contains(&b"v"[..]));
+        assert!(!names.from_request.contains(&b"u"[..]));
     }
 
     #[test]
