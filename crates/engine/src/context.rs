@@ -12,8 +12,8 @@
 //! | modified or created inside a mass-exploitation window (ProxyLogon, ProxyShell, ProxyNotShell) | +10 |
 //! | requested in the IIS or HttpProxy logs (see `correlate`) | +20 |
 //! | in a vendor's program folder (`Program Files`, not Exchange's) | -20 |
-//! | an ASP.NET page whose only server code is data binding (`<%# Eval("x") %>`), which runs nothing of its own ([`binds_data_only`](crate::checks::heuristics::binds_data_only)) | -50 |
-//! | a classic ASP page whose server code only queries its database, never with the request itself, or also fetches web pages from URLs the request does not name and converts their text, or writes files it names itself with static extensions, request data only into ones that are not markup ([`runs_application_code_only`](crate::checks::heuristics::runs_application_code_only)) | -50 |
+//! | an ASP.NET page whose only server code is data binding (`<%# Eval("x") %>`), which runs nothing of its own ([`binds_data_only`](crate::checks::inert::binds_data_only)) | -50 |
+//! | a classic ASP page whose server code only queries its database, never with the request itself, or also fetches web pages from URLs the request does not name and converts their text, or writes files it names itself with static extensions, request data only into ones that are not markup ([`runs_application_code_only`](crate::checks::inert::runs_application_code_only)) | -50 |
 //!
 //! The score is clamped to 0-100 and the severity follows it
 //! ([`Severity::from_score`](exsweep_model::Severity::from_score): 40 medium, 75 high,
@@ -22,7 +22,8 @@
 //! page a clean `owa\auth` never holds, a dump's magic) keep their own severity: their
 //! place is already their reason.
 
-use crate::checks::heuristics::{Assessment, InertPage};
+use crate::checks::heuristics::Assessment;
+use crate::checks::inert::InertPage;
 use crate::checks::WEB_SHELL_TRAITS;
 use crate::inventory::Zone;
 use exsweep_evidence::winpath;

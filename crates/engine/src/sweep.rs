@@ -4,7 +4,7 @@
 
 use crate::checks::baseline::BaselineContext;
 use crate::checks::files::{check_file, FileSubject};
-use crate::checks::{heuristics, rule_hit, SCRIPT_IN_STATIC_FOLDER, UNEXPECTED_AUTH_FILE};
+use crate::checks::{heuristics, inert, rule_hit, SCRIPT_IN_STATIC_FOLDER, UNEXPECTED_AUTH_FILE};
 use crate::contain::contain;
 use crate::context;
 use crate::inventory::Inventory;
@@ -261,8 +261,7 @@ impl FileContext<'_> {
                 let assessment = heuristics::assess(&subject, text);
                 content.extend(context::heuristic_hit(&assessment));
                 if !content.is_empty() {
-                    inert_page =
-                        heuristics::inert_page(&subject, text, &assessment, own_rule_matched);
+                    inert_page = inert::inert_page(&subject, text, &assessment, own_rule_matched);
                 }
             }
         }

@@ -11,6 +11,7 @@ pub mod exposure;
 pub mod files;
 pub mod heuristics;
 pub mod iis;
+pub mod inert;
 pub mod logs;
 pub mod mitigations;
 pub mod sigma;
