@@ -10,7 +10,10 @@ and rules found what, and with --list-misses the misses and false alarms by name
 it on the sets that may be read: never on heldout.zip's `webshells/` and `benign/`).
 
 usage: bench/devset.py [--zip Z] [--password P] [--exsweep BIN] [--min-severity S]
-                       [--list-misses] [--signals] [-- EXTRA EXSWEEP ARGS (e.g. --rules DIR)]
+                       [--list-misses] [--signals] [--lost] [-- EXTRA EXSWEEP ARGS (e.g. --rules DIR)]
+
+--lost also scans without the extra arguments and counts, per set, the files flagged
+without them and not with them (with a pack added: the shells it would lose).
 
 --signals measures the content heuristics (EXS-FILE-010): per set, how many files each
 signal fires on, what rules alone flag, what rules and heuristics flag, and what each
@@ -75,6 +78,7 @@ def main():
     ap.add_argument("--min-severity", default="medium", choices=SEVERITIES)
     ap.add_argument("--list-misses", action="store_true")
     ap.add_argument("--signals", action="store_true")
+    ap.add_argument("--lost", action="store_true")
     ap.add_argument("extra", nargs="*")
     args = ap.parse_args()
     floor = SEVERITIES.index(args.min_severity)
@@ -82,12 +86,10 @@ def main():
     with tempfile.TemporaryDirectory(prefix="exsweep-devset-") as tmp:
         root = os.path.join(tmp, "image")
         sets = extract(args.zip, args.password, root)
-        out = os.path.join(tmp, "out.jsonl")
-        cmd = [args.exsweep, "scan", "--layout", "image", "--full", "--no-logs", "--quiet",
-               "--format", "jsonl", "-o", out, root] + args.extra
-        run = subprocess.run(cmd, stderr=subprocess.PIPE, text=True)
-        if run.returncode not in (0, 1):
-            sys.exit(f"exsweep failed ({run.returncode}): {run.stderr}")
+        out = scan(args, root, tmp, args.extra)
+        # Files found without the extra arguments (the built-in rules alone), to count
+        # what the extra arguments lose.
+        alone = flagged_members(scan(args, root, tmp, []), floor) if args.lost else None
         best = {}  # member -> (severity index, finding label)
         content = collections.defaultdict(lambda: {"rule": 0})
         labels = collections.defaultdict(lambda: collections.defaultdict(set))
@@ -122,6 +124,9 @@ def main():
             print(f"  {len(found):4}  {label}")
         benign = name.startswith("benign")
         shown = sorted(flagged) if benign else sorted(set(members) - set(flagged))
+        if alone is not None:
+            lost = len({m for m in alone if m.split("/", 1)[0] == name} - set(flagged))
+            print(f"  flagged without {' '.join(args.extra)} and not with it: {lost}")
         if args.list_misses:
             for m in shown:
                 sev, label = best.get(m, (-1, "-"))
@@ -129,6 +134,29 @@ def main():
 
     if signals is not None:
         report_signals(sets, content, signals)
+
+
+def scan(args, root, tmp, extra):
+    """Runs exsweep over the extracted tree with `extra` arguments; returns its JSONL."""
+    out = os.path.join(tmp, "out-extra.jsonl" if extra else "out.jsonl")
+    cmd = [args.exsweep, "scan", "--layout", "image", "--full", "--no-logs", "--quiet",
+           "--format", "jsonl", "-o", out, root] + extra
+    run = subprocess.run(cmd, stderr=subprocess.PIPE, text=True)
+    if run.returncode not in (0, 1):
+        sys.exit(f"exsweep failed ({run.returncode}): {run.stderr}")
+    return out
+
+
+def flagged_members(out, floor):
+    """The members with a finding at `floor` or above in a JSONL output."""
+    found = set()
+    with open(out) as f:
+        for line in f:
+            rec = json.loads(line)
+            member = member_of(rec.get("evidence", {}).get("windows_path", ""))
+            if rec.get("record") == "finding" and member and SEVERITIES.index(rec["severity"]) >= floor:
+                found.add(member)
+    return found
 
 
 def record_content(seen, rec):
