@@ -249,8 +249,6 @@ pub fn runs_application_code_only(
     // update URLs) and characters written as codes (CHAR_CODES, `Chr(104)`) are read
     // spelled and joined below; a keyword hidden either way fires HIDDEN_KEYWORD, and
     // codes computed by arithmetic CHAR_CODE_DECODER, which this reading does not pass.
-    // Request data written to files the page names itself, none of them markup, is a
-    // log (REQUEST_TO_FILE_WRITE fires on it): it reaches no page a browser or IIS runs.
     let how_written = |id: &str| [SCRIPT_ENCODED.id, LITERAL_JOINS.id, CHAR_CODES.id].contains(&id);
     let encoded = assessment.fired.iter().any(|s| s.id == SCRIPT_ENCODED.id);
     if subject.extension() != "asp"
@@ -270,6 +268,8 @@ pub fn runs_application_code_only(
     let (c, _) = joined_literals(&spell_char_codes(&code.text));
     let c = &c;
     let (writes, writes_markup) = static_writes(c)?;
+    // Request data written to files the page names itself, none of them markup, is a
+    // log (REQUEST_TO_FILE_WRITE fires on it): it reaches no page a browser or IIS runs.
     let logs_request = |id: &str| id == REQUEST_TO_FILE_WRITE.id && !writes_markup;
     if !assessment
         .fired
@@ -338,10 +338,10 @@ pub fn runs_application_code_only(
     let mut fetches = false;
     let mut files = false;
     // JScript creates objects with `new ActiveXObject("...")`.
-    let creations = memmem::find_iter(c, b"createobject")
+    let mut creations = memmem::find_iter(c, b"createobject")
         .map(|at| at + b"createobject".len())
         .chain(memmem::find_iter(c, b"activexobject").map(|at| at + b"activexobject".len()));
-    let creates_known_objects = creations.collect::<Vec<_>>().into_iter().all(|end| {
+    let creates_known_objects = creations.all(|end| {
         let argument = c[end..].trim_ascii_start();
         let argument = argument
             .strip_prefix(b"(")
