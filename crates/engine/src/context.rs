@@ -190,8 +190,8 @@ pub fn score_file(
         ),
         Some(InertPage::FetchesPagesOnly) => finding.rescore(
             INERT_PAGE,
-            "the page's server code only queries its database and fetches web pages (XMLHTTP, \
-             never at a URL the request names), converting their text with an ADODB.Stream it never \
+            "the page's server code only queries its database, fetches web pages (XMLHTTP, \
+             never at a URL the request names) and converts text with an ADODB.Stream it never \
              saves to or loads from a file, and creates no other object: it runs no code and writes no file",
         ),
         Some(InertPage::WritesOwnStaticFilesOnly) => finding.rescore(

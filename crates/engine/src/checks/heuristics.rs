@@ -331,9 +331,8 @@ pub(super) fn is_word(b: u8) -> bool {
 
 /// Where a variable-argument sink stands alone and is given something other than a
 /// string literal, with the sink's name.
-fn variable_sinks(code: &[u8]) -> Vec<(usize, &'static str)> {
+fn variable_sinks(code: &[u8], names: &Assignments) -> Vec<(usize, &'static str)> {
     let mut out = Vec::new();
-    let mut assignments = None;
     for name in SINKS_VARIABLE_ARGUMENT {
         for at in memmem::find_iter(code, name.as_bytes()) {
             // `Server.CreateObject` is the one dotted form that is the function itself.
@@ -356,11 +355,7 @@ fn variable_sinks(code: &[u8]) -> Vec<(usize, &'static str)> {
             // Eval or Execute from pieces or a variable is another matter.
             let fixed_object = name == "createobject" && {
                 let line = &after[..memchr::memchr(b'\n', after).unwrap_or(after.len())];
-                is_literal_argument(&joined_literals(line).0)
-                    || names_unsteered_object(
-                        assignments.get_or_insert_with(|| Assignments::of(code)),
-                        line,
-                    )
+                is_literal_argument(&joined_literals(line).0) || names_unsteered_object(names, line)
             };
             if !is_literal_argument(after) && !fixed_object && !reads_as_prose(after) {
                 out.push((at, name));
@@ -406,6 +401,9 @@ pub(super) fn within_reach(text: &[u8]) -> &[u8] {
 /// names a statement sets from the request, whether each name's every assignment
 /// names a static file ([`static_name`]), and the names routines take as parameters.
 pub(super) struct Assignments<'a> {
+    /// Assigned the request itself, past the calls around it (`q = Trim(Request("q"))`,
+    /// also after a one-line `If ... Then`).
+    pub(super) copies: HashSet<&'a [u8]>,
     /// Set by a statement that mentions the request (`x = "a" & Request("b")`,
     /// `For Each x In Request.Form`).
     pub(super) from_request: HashSet<&'a [u8]>,
@@ -418,6 +416,7 @@ pub(super) struct Assignments<'a> {
 impl<'a> Assignments<'a> {
     pub(super) fn of(code: &'a [u8]) -> Assignments<'a> {
         let mut out = Assignments {
+            copies: HashSet::new(),
             from_request: HashSet::new(),
             static_names: HashMap::new(),
             parameters: HashSet::new(),
@@ -444,24 +443,33 @@ impl<'a> Assignments<'a> {
                 }
                 continue;
             }
+            // `If x Then y = Request("a")`: the assignment after the condition.
+            if rest.starts_with(b"if ") {
+                if let Some(then) = memmem::find(rest, b" then ") {
+                    rest = rest[then + b" then ".len()..].trim_ascii_start();
+                }
+            }
             for prefix in [&b"set "[..], b"const "] {
                 rest = rest.strip_prefix(prefix).unwrap_or(rest).trim_ascii_start();
             }
-            let (name, value) = if let Some(each) = rest.strip_prefix(b"for each ") {
+            let (name, value, assigned) = if let Some(each) = rest.strip_prefix(b"for each ") {
                 let length = each.iter().take_while(|b| is_word(**b)).count();
-                (&each[..length], &each[length..])
+                (&each[..length], &each[length..], false)
             } else {
                 let length = rest.iter().take_while(|b| is_word(**b)).count();
                 let after = rest[length..].trim_ascii_start();
                 match after.strip_prefix(b"=") {
                     Some(value) if !value.starts_with(b"=") => {
-                        (&rest[..length], value.trim_ascii_start())
+                        (&rest[..length], value.trim_ascii_start(), true)
                     }
                     _ => continue,
                 }
             };
             if name.is_empty() {
                 continue;
+            }
+            if assigned && is_request_data(unwrapped(within_reach(value))) {
+                out.copies.insert(name);
             }
             if memmem::find(value, b"request").is_some() {
                 out.from_request.insert(name);
@@ -747,14 +755,17 @@ fn unicode_escapes(code: &[u8]) -> usize {
 /// data into one of them injects into the site's pages (defacement, stored script).
 const MARKUP_EXTENSIONS: [&str; 4] = [".html", ".htm", ".js", ".css"];
 
-/// For a first argument that [`names_static_file`]: whether the name is markup.
+/// For a call's first argument (what follows its opening parenthesis) that ends in a
+/// string literal of a [`STATIC_EXTENSIONS`] name (`Server.MapPath(p & ".html"), 2`):
+/// whether that extension is markup ([`MARKUP_EXTENSIONS`]). `None` for any other name.
 pub(super) fn static_name(argument: &[u8]) -> Option<bool> {
-    names_static_file(argument).then(|| {
-        let first = first_argument(argument);
-        MARKUP_EXTENSIONS
-            .iter()
-            .any(|ext| memmem::find(first, ext.as_bytes()).is_some())
-    })
+    let first = first_argument(argument).trim_ascii_end();
+    let first = first.strip_suffix(b")").unwrap_or(first).trim_ascii_end();
+    let inside = first.strip_suffix(b"\"")?;
+    let extension = STATIC_EXTENSIONS
+        .iter()
+        .find(|ext| inside.ends_with(ext.as_bytes()))?;
+    Some(MARKUP_EXTENSIONS.contains(extension))
 }
 
 /// A call's first argument, up to its first top-level comma, its closing parenthesis,
@@ -778,32 +789,6 @@ fn first_argument(argument: &[u8]) -> &[u8] {
     argument
 }
 
-/// The identifiers assigned straight from the request (`sql = Request("q")`,
-/// `s=Trim(Request.Form("q"))`).
-pub(super) fn request_copies(code: &[u8]) -> HashSet<&[u8]> {
-    let mut out = HashSet::new();
-    for at in memmem::find_iter(code, b"request") {
-        let mut before = code[..at].trim_ascii_end();
-        for wrapper in [&b"trim("[..], b"cstr(", b"("] {
-            if let Some(rest) = before.strip_suffix(wrapper) {
-                before = rest.trim_ascii_end();
-            }
-        }
-        let Some(rest) = before.strip_suffix(b"=") else {
-            continue;
-        };
-        let rest = rest.trim_ascii_end();
-        let start = rest
-            .iter()
-            .rposition(|b| !(b.is_ascii_alphanumeric() || *b == b'_'))
-            .map_or(0, |i| i + 1);
-        if start < rest.len() {
-            out.insert(&rest[start..]);
-        }
-    }
-    out
-}
-
 /// True when `text` starts with one of the request's `copies` as a whole word.
 pub(super) fn starts_with_copy(text: &[u8], copies: &HashSet<&[u8]>) -> bool {
     let length = text
@@ -817,9 +802,40 @@ pub(super) fn starts_with_copy(text: &[u8], copies: &HashSet<&[u8]>) -> bool {
 /// is the request itself (`Request("p")`, PHP's `$_POST[...]`) or one of its `copies`.
 pub(super) fn is_request_or_copy(argument: &[u8], copies: &HashSet<&[u8]>) -> bool {
     let argument = unwrapped(within_reach(argument));
-    argument.starts_with(b"request")
-        || argument.starts_with(b"$_")
-        || starts_with_copy(argument, copies)
+    is_request_data(argument) || starts_with_copy(argument, copies)
+}
+
+/// Server variables IIS sets from the page itself, not from what the client sent: the
+/// script's own path and URL, the application's folder.
+const SERVER_SET_VARIABLES: [&str; 7] = [
+    "path_info",
+    "script_name",
+    "url",
+    "path_translated",
+    "appl_physical_path",
+    "appl_md_path",
+    "local_addr",
+];
+
+/// True when code starts with data the client sends: `Request(...)`, `Request.Form`,
+/// PHP's `$_POST[...]`, a server variable other than [`SERVER_SET_VARIABLES`]
+/// (`Request.ServerVariables("PATH_INFO")` is the page's own path, a config page
+/// rewriting itself; `HTTP_X_...` is a header the client chose).
+fn is_request_data(code: &[u8]) -> bool {
+    if let Some(variable) = code.strip_prefix(b"request.servervariables") {
+        let name = variable
+            .trim_ascii_start()
+            .strip_prefix(b"(")
+            .unwrap_or(variable)
+            .trim_ascii_start()
+            .strip_prefix(b"\"")
+            .unwrap_or_default();
+        return !SERVER_SET_VARIABLES.iter().any(|set| {
+            name.strip_prefix(set.as_bytes())
+                .is_some_and(|rest| rest.starts_with(b"\""))
+        });
+    }
+    code.starts_with(b"request") || code.starts_with(b"$_")
 }
 
 /// What a file written under a name ending in one of these is, IIS serves as it is.
@@ -834,8 +850,7 @@ const STATIC_EXTENSIONS: [&str; 10] = [
 /// markup, which IIS never runs). Pages that log or cache write files they name
 /// themselves. The COM calls count as methods only (`fso.CreateTextFile`): a CMS's
 /// own routine of that name takes other arguments.
-fn request_names_written_file(code: &[u8]) -> bool {
-    let copies = request_copies(code);
+fn request_names_written_file(code: &[u8], names: &Assignments) -> bool {
     FILE_WRITES.iter().any(|write| {
         let method_only = matches!(*write, "createtextfile" | "opentextfile" | "savetofile");
         memmem::find_iter(code, write.as_bytes()).any(|at| {
@@ -844,20 +859,8 @@ fn request_names_written_file(code: &[u8]) -> bool {
             }
             let after = code[at + write.len()..].trim_ascii_start();
             let argument = after.strip_prefix(b"(").unwrap_or(after);
-            is_request_or_copy(argument, &copies) && !names_static_file(argument)
+            is_request_or_copy(argument, &names.copies) && static_name(argument).is_none()
         })
-    })
-}
-
-/// True when a call's first argument (what follows its opening parenthesis) ends in
-/// a string literal of a [`STATIC_EXTENSIONS`] name: `Server.MapPath(p & ".html"), 2`.
-fn names_static_file(argument: &[u8]) -> bool {
-    let first = first_argument(argument).trim_ascii_end();
-    let first = first.strip_suffix(b")").unwrap_or(first).trim_ascii_end();
-    first.strip_suffix(b"\"").is_some_and(|inside| {
-        STATIC_EXTENSIONS
-            .iter()
-            .any(|ext| inside.ends_with(ext.as_bytes()))
     })
 }
 
@@ -888,7 +891,8 @@ pub fn assess(subject: &FileSubject, text: &[u8]) -> Assessment {
     }
     let c = &code.text;
     let sources = positions(c, &REQUEST_SOURCES);
-    let variable = variable_sinks(c);
+    let names = Assignments::of(c);
+    let variable = variable_sinks(c, &names);
     let mut sinks = positions(c, &SINKS_ANY_ARGUMENT);
     sinks.extend(variable.iter().map(|(at, _)| *at));
     sinks.sort_unstable();
@@ -899,7 +903,7 @@ pub fn assess(subject: &FileSubject, text: &[u8]) -> Assessment {
     if writes_request {
         fired.push(REQUEST_TO_FILE_WRITE);
     }
-    if request_names_written_file(c) {
+    if request_names_written_file(c, &names) {
         fired.push(REQUEST_NAMES_WRITTEN_FILE);
     }
     if variable
@@ -1035,7 +1039,25 @@ mod tests {
         ]
         .concat();
         assert!(signals(r"C:\x.asp", &dropper).contains(&"request-names-written-file"));
+        // A copy made behind a one-line condition, or through a call, is a copy still.
+        for copy in [
+            "<% If Len(Request(\"path\")) > 0 Then path = Request(\"path\") %>",
+            "<% path = LCase(Trim(Request.Form(\"path\"))) %>",
+            "<% path = Request.ServerVariables(\"HTTP_X_PATH\") %>",
+        ] {
+            let page = dropper.replace("<% path = Request(\"path\") %>", copy);
+            assert!(
+                signals(r"C:\x.asp", &page).contains(&"request-names-written-file"),
+                "{copy}"
+            );
+        }
         for (near_miss, from, to) in [
+            // The page's own path, which IIS sets: a configuration page rewriting itself.
+            (
+                "own path",
+                "Request(\"path\") %>",
+                "Request.ServerVariables(\"PATH_INFO\") %>",
+            ),
             // A log the page names itself, with the request in it.
             (
                 "log",

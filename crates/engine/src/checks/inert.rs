@@ -7,10 +7,10 @@
 
 use super::files::FileSubject;
 use super::heuristics::{
-    is_request_or_copy, is_word, joined_literals, positions, request_copies, script_runat_server,
-    server_code, spell_char_codes, starts_with_copy, static_name, unwrapped, within_reach,
-    Assessment, Assignments, CHAR_CODES, LITERAL_JOINS, REQUEST_SOURCES, REQUEST_TO_FILE_WRITE,
-    SCRIPT_ENCODED, SINKS_ANY_ARGUMENT,
+    is_request_or_copy, is_word, joined_literals, positions, script_runat_server, server_code,
+    spell_char_codes, starts_with_copy, static_name, unwrapped, within_reach, Assessment,
+    Assignments, CHAR_CODES, LITERAL_JOINS, REQUEST_SOURCES, REQUEST_TO_FILE_WRITE, SCRIPT_ENCODED,
+    SINKS_ANY_ARGUMENT,
 };
 use memchr::memmem;
 
@@ -175,16 +175,15 @@ const NOT_APPLICATION_CODE: [&str; 23] = [
 const FILE_OBJECT: &str = "scripting.filesystemobject";
 
 /// How a page's file writes (`.CreateTextFile`, `.OpenTextFile`, `.SaveToFile`) name
-/// their files, when every one names a static file ([`names_static_file`]) either in
+/// their files, when every one names a static file ([`static_name`]) either in
 /// the call (`Server.MapPath("news/" & id & ".html")`) or through a variable every
 /// assignment of which does ([`Assignments`]: `filen = Server.MapPath(... & ".html")`,
 /// never a routine's parameter): `Some((writes, markup))`, `markup` true when one of them is
 /// markup ([`MARKUP_EXTENSIONS`]). `None` when a write's name is anything else: a
 /// parameter, a name the page builds otherwise.
-fn static_writes(code: &[u8]) -> Option<(usize, bool)> {
+fn static_writes(code: &[u8], names: &Assignments) -> Option<(usize, bool)> {
     let mut writes = 0;
     let mut markup = false;
-    let mut assignments = None;
     for write in ["createtextfile", "opentextfile", "savetofile"] {
         for at in memmem::find_iter(code, write.as_bytes()) {
             if at > 0 && is_word(code[at - 1]) && code[at - 1] != b'.' {
@@ -196,12 +195,11 @@ fn static_writes(code: &[u8]) -> Option<(usize, bool)> {
             let named = static_name(argument).or_else(|| {
                 let argument = unwrapped(argument);
                 let length = argument.iter().take_while(|b| is_word(**b)).count();
-                let assignments = assignments.get_or_insert_with(|| Assignments::of(code));
                 let name = &argument[..length];
-                if name.is_empty() || assignments.parameters.contains(name) {
+                if name.is_empty() || names.parameters.contains(name) {
                     return None;
                 }
-                assignments.static_names.get(name).copied().flatten()
+                names.static_names.get(name).copied().flatten()
             })?;
             markup |= named;
             writes += 1;
@@ -267,7 +265,8 @@ pub fn runs_application_code_only(
     }
     let (c, _) = joined_literals(&spell_char_codes(&code.text));
     let c = &c;
-    let (writes, writes_markup) = static_writes(c)?;
+    let names = Assignments::of(c);
+    let (writes, writes_markup) = static_writes(c, &names)?;
     // Request data written to files the page names itself, none of them markup, is a
     // log (REQUEST_TO_FILE_WRITE fires on it): it reaches no page a browser or IIS runs.
     let logs_request = |id: &str| id == REQUEST_TO_FILE_WRITE.id && !writes_markup;
@@ -289,9 +288,8 @@ pub fn runs_application_code_only(
     if holds_word {
         return None;
     }
-    let copies = request_copies(c);
-    let is_copy_at = |argument: &[u8]| starts_with_copy(argument, &copies);
-    let runs_request = |argument: &[u8]| is_request_or_copy(argument, &copies);
+    let is_copy_at = |argument: &[u8]| starts_with_copy(argument, &names.copies);
+    let runs_request = |argument: &[u8]| is_request_or_copy(argument, &names.copies);
     // Anywhere in the statement: `Open "GET", "http://" & Request("h")`.
     let mentions_request = |argument: &[u8]| {
         let argument = within_reach(argument);
