@@ -31,7 +31,7 @@ pub const REQUEST_TO_SINK: Signal = Signal {
 pub const DYNAMIC_EXECUTE: Signal = Signal {
     id: "dynamic-execute",
     weight: 35,
-    because: "script text computed at run time and run (Execute, ExecuteGlobal, eval of something other than a literal)",
+    because: "script text computed at run time and run (Execute, ExecuteGlobal, eval of something other than a literal or a constant that spells plain code)",
 };
 pub const TINY_PAGE_WITH_SINK: Signal = Signal {
     id: "tiny-page-with-sink",
@@ -255,6 +255,10 @@ impl Assessment {
 pub(super) struct Code {
     pub(super) text: Vec<u8>,
     pub(super) code_bytes: usize,
+    /// Where `text` holds VBScript string literals, quotes included, in order: a
+    /// keyword there is text the code prints or passes on, not a statement
+    /// ([`VbscriptBlocks`]). Empty for other languages, whose literals are not read.
+    pub(super) vbscript_literals: Vec<std::ops::Range<usize>>,
 }
 
 fn non_space(bytes: &[u8]) -> usize {
@@ -266,17 +270,104 @@ const WHOLE_FILE_CODE: [&str; 4] = ["ashx", "asmx", "svc", "cs"];
 
 pub(super) fn server_code(extension: &str, page: &[u8]) -> Code {
     let lower = page.to_ascii_lowercase();
+    let mut vbscript_literals = Vec::new();
     let text = if WHOLE_FILE_CODE.contains(&extension) {
         lower
     } else if extension == "php" {
         regions(&lower, &[(b"<?", b"?>")])
     } else {
         let mut code = regions(&lower, &[(b"<%", b"%>")]);
+        if extension == "asp" && blocks_are_vbscript(&lower) {
+            let blocks = VbscriptBlocks::read(&code);
+            code = blocks.code;
+            vbscript_literals = blocks.literals;
+        }
         code.extend(script_runat_server(&lower));
         code
     };
     let code_bytes = non_space(&text);
-    Code { text, code_bytes }
+    Code {
+        text,
+        code_bytes,
+        vbscript_literals,
+    }
+}
+
+/// True when a classic ASP page's `<% %>` blocks are VBScript: its `@` directive names
+/// no language, or names VBScript (`VBScript.Encode` too). JScript and PerlScript
+/// pages are left as they are.
+fn blocks_are_vbscript(lower_page: &[u8]) -> bool {
+    let Some(open) = memmem::find(lower_page, b"<%@") else {
+        return true;
+    };
+    let directive = &lower_page[open..];
+    let directive = &directive[..memmem::find(directive, b"%>").unwrap_or(directive.len())];
+    memmem::find(directive, b"language").is_none_or(|at| {
+        let value = directive[at + b"language".len()..]
+            .iter()
+            .skip_while(|b| b.is_ascii_whitespace() || matches!(b, b'=' | b'"' | b'\''));
+        value.take(8).copied().eq(b"vbscript".iter().copied())
+    })
+}
+
+/// VBScript server code read as the VBScript engine reads it: comments (`'` outside
+/// a literal, `Rem` opening a statement) run nothing, so they are dropped, and where
+/// the string literals lie is recorded. VBScript has one quote character, doubles it
+/// to escape it and ends every literal at the end of its line, so one pass over each
+/// line is exact. Pages' comments say `' execute the query`, and a keyword there or in
+/// a literal (`conn.db(sql, "execute")`) is no statement.
+struct VbscriptBlocks {
+    code: Vec<u8>,
+    literals: Vec<std::ops::Range<usize>>,
+}
+
+impl VbscriptBlocks {
+    fn read(blocks: &[u8]) -> Self {
+        let mut code = Vec::with_capacity(blocks.len());
+        let mut literals = Vec::new();
+        for line in blocks.split_inclusive(|b| *b == b'\n') {
+            let mut literal_start = None;
+            let mut statement_start = true;
+            let mut i = 0;
+            while i < line.len() {
+                let byte = line[i];
+                if literal_start.is_none() {
+                    let rem = statement_start
+                        && line[i..].starts_with(b"rem")
+                        && line.get(i + 3).is_none_or(|b| b.is_ascii_whitespace());
+                    if byte == b'\'' || rem {
+                        break;
+                    }
+                }
+                match byte {
+                    b'"' => match literal_start.take() {
+                        Some(start) => literals.push(start..code.len() + 1),
+                        None => literal_start = Some(code.len()),
+                    },
+                    b':' if literal_start.is_none() => statement_start = true,
+                    b if b.is_ascii_whitespace() => {}
+                    _ if literal_start.is_none() => statement_start = false,
+                    _ => {}
+                }
+                code.push(byte);
+                i += 1;
+            }
+            // An unclosed literal ends with its line.
+            if let Some(start) = literal_start {
+                literals.push(start..code.len());
+            }
+            if line.ends_with(b"\n") && !code.ends_with(b"\n") {
+                code.push(b'\n');
+            }
+        }
+        Self { code, literals }
+    }
+}
+
+/// True when `at` lies within one of `literals` (sorted, disjoint).
+fn in_literal(literals: &[std::ops::Range<usize>], at: usize) -> bool {
+    let after = literals.partition_point(|range| range.end <= at);
+    literals.get(after).is_some_and(|range| range.start <= at)
 }
 
 /// The bytes between each `open` and the next `close` (to the end when unclosed),
@@ -329,12 +420,16 @@ pub(super) fn is_word(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b == b'_' || b == b'.' || b == b'$'
 }
 
-/// Where a variable-argument sink stands alone and is given something other than a
-/// string literal, with the sink's name.
-fn variable_sinks(code: &[u8], names: &Assignments) -> Vec<(usize, &'static str)> {
+/// Where a variable-argument sink stands alone, outside a VBScript literal, and is
+/// given something other than a string literal, with the sink's name.
+fn variable_sinks(code: &Code, names: &Assignments) -> Vec<(usize, &'static str)> {
+    let (literals, code) = (&code.vbscript_literals, &code.text[..]);
     let mut out = Vec::new();
     for name in SINKS_VARIABLE_ARGUMENT {
         for at in memmem::find_iter(code, name.as_bytes()) {
+            if in_literal(literals, at) {
+                continue;
+            }
             // `Server.CreateObject` is the one dotted form that is the function itself.
             let standalone = at == 0
                 || !is_word(code[at - 1])
@@ -357,13 +452,48 @@ fn variable_sinks(code: &[u8], names: &Assignments) -> Vec<(usize, &'static str)
                 let line = &after[..memchr::memchr(b'\n', after).unwrap_or(after.len())];
                 is_literal_argument(&joined_literals(line).0) || names_unsteered_object(names, line)
             };
-            if !is_literal_argument(after) && !fixed_object && !reads_as_prose(after) {
+            let fixed_code = DYNAMIC_EXECUTORS.contains(&name) && {
+                let line = &after[..memchr::memchr(b'\n', after).unwrap_or(after.len())];
+                runs_fixed_plain_code(line)
+            };
+            if !is_literal_argument(after) && !fixed_object && !fixed_code && !reads_as_prose(after)
+            {
                 out.push((at, name));
             }
         }
     }
     out.sort_unstable();
     out
+}
+
+/// What code run from a constant may not spell for the constant to count as plain
+/// code: the request, a sink, a keyword shells hide, a file write.
+const NOT_PLAIN_CODE: [&[&str]; 3] = [&HIDDEN_KEYWORDS, &SINKS_ANY_ARGUMENT, &FILE_WRITES];
+
+/// True when what follows an `Eval` or `Execute` on its line (`line`) is one constant
+/// once character codes are spelled and pieces joined (`Eval(Chr(115) & Chr(101) ...)`),
+/// and the code it spells names none of [`NOT_PLAIN_CODE`]: the code run is fixed and
+/// reads as written, as a vendor's licence check spelled in codes so that users do not
+/// edit it out (`Session("a") = Session("b")`). A constant that spells the request or a
+/// sink (`Execute(Chr(101) & ...)` for `eval request("a")`) stays a sink, and so does
+/// anything on the line that is not one constant.
+fn runs_fixed_plain_code(line: &[u8]) -> bool {
+    let (spelled, _) = joined_literals(&spell_char_codes(line));
+    // One VBScript literal that closes on the line: not an argument on the next line
+    // (`eval` then `(code)`), nor one cut at the reach.
+    let argument = spelled.trim_ascii_start();
+    let argument = argument
+        .strip_prefix(b"(")
+        .unwrap_or(argument)
+        .trim_ascii_start();
+    let closes = argument
+        .strip_prefix(b"\"")
+        .is_some_and(|literal| literal.iter().filter(|b| **b == b'"').count() % 2 == 1);
+    closes
+        && is_literal_argument(&spelled)
+        && NOT_PLAIN_CODE
+            .iter()
+            .all(|words| count_all(&spelled, words) == 0)
 }
 
 /// True when a `CreateObject` argument (`line`, what follows the name) is one name,
@@ -594,8 +724,8 @@ fn near(a: &[usize], b: &[usize], reach: usize) -> bool {
     false
 }
 
-/// The code with each `chr(115)` / `chrw(115)` of a printable character written as
-/// the string literal `"s"`, so `"mS" & chr(115) & "cR"` joins into one literal.
+/// The code with each `chr(115)` / `chrw(115)` of a printable character or a space written as
+/// the string literal `"s"` (a quote as `""""`), so `"mS" & chr(115) & "cR"` joins into one literal.
 pub(super) fn spell_char_codes(code: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(code.len());
     let mut i = 0;
@@ -613,9 +743,14 @@ pub(super) fn spell_char_codes(code: &[u8]) -> Vec<u8> {
             let value = std::str::from_utf8(&rest[open..open + digits])
                 .ok()
                 .and_then(|d| d.parse::<u8>().ok());
-            if let Some(c) = value.filter(|c| c.is_ascii_graphic() && *c != b'"') {
+            if let Some(c) = value.filter(|c| c.is_ascii_graphic() || *c == b' ') {
                 if rest.get(open + digits) == Some(&b')') {
-                    out.extend_from_slice(&[b'"', c.to_ascii_lowercase(), b'"']);
+                    // A quote is written as VBScript writes it in a literal, doubled.
+                    if c == b'"' {
+                        out.extend_from_slice(b"\"\"\"\"");
+                    } else {
+                        out.extend_from_slice(&[b'"', c.to_ascii_lowercase(), b'"']);
+                    }
                     i += open + digits + 1;
                     continue;
                 }
@@ -892,7 +1027,7 @@ pub fn assess(subject: &FileSubject, text: &[u8]) -> Assessment {
     let c = &code.text;
     let sources = positions(c, &REQUEST_SOURCES);
     let names = Assignments::of(c);
-    let variable = variable_sinks(c, &names);
+    let variable = variable_sinks(&code, &names);
     let mut sinks = positions(c, &SINKS_ANY_ARGUMENT);
     sinks.extend(variable.iter().map(|(at, _)| *at));
     sinks.sort_unstable();
@@ -979,13 +1114,14 @@ mod tests {
         let cms = "<html><body><% Set rs = conn.Execute(\"select * from t where id=\" & CLng(Request(\"id\"))) \
                    Set c = Server.CreateObject(\"ADODB.Connection\") %><p>news</p></body></html>";
         assert!(signals(r"C:\inetpub\wwwroot\news.asp", cms).is_empty());
-        // An object named in joined pieces is one fixed object; code run from pieces is not.
+        // An object named in joined pieces is one fixed object; code run from pieces
+        // that spell a keyword is not.
         let split_object = "<html><body><% n = Request(\"name\")\r\n\
                             Set s = Server.CreateObject(\"ADODB.\" & \"Stream\") %><p>up</p></body></html>";
         assert!(signals(r"C:\inetpub\wwwroot\up.asp", split_object).is_empty());
         let split_code = split_object.replace(
             "Server.CreateObject(\"ADODB.\" & \"Stream\")",
-            &format!("{}(\"x = \" & \"1\")", "Execute"),
+            &format!("{}(\"Ex\" & \"ecute n\")", "Execute"),
         );
         assert!(signals(r"C:\inetpub\wwwroot\up.asp", &split_code).contains(&"request-to-sink"));
     }
@@ -1089,6 +1225,60 @@ mod tests {
         assert!(signals(r"C:\x.asp", antsword).contains(&"dynamic-execute"));
         let shell = "<% execute request(\"a\") %>";
         assert!(signals(r"C:\x.asp", shell).contains(&"request-to-sink"));
+    }
+
+    #[test]
+    fn vbscript_comments_and_literals_hold_no_statement() {
+        // A comment of one word after the keyword is still a comment, and so is `Rem`.
+        let comments = "<% If Request(\"go\") <> \"\" Then\r\n  ' execute it\r\n  Rem execute that\r\n  cmd.Execute\r\nEnd If %>";
+        assert!(signals(r"C:\x.asp", comments).is_empty());
+        // A keyword in a literal is text: an argument, a message.
+        let literals = "<% id = Request(\"id\") : Set rs = conn.db(\"select * from t where id=\" & id, \"execute\")\r\nerr_03 = \"Execute SQL statement error!\" %>";
+        assert!(signals(r"C:\x.asp", literals).is_empty());
+        // Near misses: a quote inside a literal opens no comment, and code after a
+        // literal on the same line is code.
+        let after_literal = "<% x = \"it's\" : execute request(\"a\") %>";
+        assert!(signals(r"C:\x.asp", after_literal).contains(&"request-to-sink"));
+        let doubled = "<% x = \"say \"\"hi\"\"\" : eval request(\"a\") %>";
+        assert!(signals(r"C:\x.asp", doubled).contains(&"request-to-sink"));
+        // `Remove` is no `Rem`.
+        let remove = "<% Remove = 1 : execute request(\"a\") %>";
+        assert!(signals(r"C:\x.asp", remove).contains(&"request-to-sink"));
+        // JScript quotes with `'` too: its pages are read as they are.
+        let jscript = "<%@ Language=\"JScript\" %><% var s = 'x'; eval(Request.Item('a')) %>";
+        assert!(signals(r"C:\x.asp", jscript).contains(&"request-to-sink"));
+    }
+
+    #[test]
+    fn a_constant_spelling_plain_code_runs_nothing_hidden() {
+        let codes = |text: &str| {
+            text.bytes()
+                .map(|b| format!("chr({b})"))
+                .collect::<Vec<_>>()
+                .join("&")
+        };
+        // A vendor's licence check: a Session comparison spelled in codes.
+        let licence = format!(
+            "<% If (host = \"localhost\") Or ( eval({}) ) Then\r\nResponse.Write \"ok\"\r\nEnd If %>",
+            codes("session(\"a\") = session(\"b\")")
+        );
+        assert!(!signals(r"C:\x.asp", &licence).contains(&"dynamic-execute"));
+        // Near misses: spelled code that reads the request or names a sink, an
+        // argument on the next line, a constant cut off at the end of the line.
+        for code in [
+            "eval request(\"a\")",
+            "set s = createobject(\"wscript.shell\")",
+        ] {
+            let page = format!("<% Execute({}) %>", codes(code));
+            assert!(
+                signals(r"C:\x.asp", &page).contains(&"dynamic-execute"),
+                "{code}"
+            );
+        }
+        let next_line = "<%@ Page Language=\"JScript\" %><% var p = Request.Item(\"a\"); eval\r\n(p, \"unsafe\"); %>";
+        assert!(signals(r"C:\x.aspx", next_line).contains(&"dynamic-execute"));
+        let unclosed = "<% Execute(\"x = 1\r\n & Request(\"a\")) %>";
+        assert!(signals(r"C:\x.asp", unclosed).contains(&"dynamic-execute"));
     }
 
     #[test]
