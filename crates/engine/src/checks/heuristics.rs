@@ -1249,18 +1249,20 @@ mod tests {
         // A keyword in a literal is text: an argument, a message.
         let literals = "<% id = Request(\"id\") : Set rs = conn.db(\"select * from t where id=\" & id, \"execute\")\r\nerr_03 = \"Execute SQL statement error!\" %>";
         assert!(signals(r"C:\x.asp", literals).is_empty());
-        // Near misses: a quote inside a literal opens no comment, and code after a
-        // literal on the same line is code.
-        let after_literal = "<% x = \"it's\" : execute request(\"a\") %>";
-        assert!(signals(r"C:\x.asp", after_literal).contains(&"request-to-sink"));
-        let doubled = "<% x = \"say \"\"hi\"\"\" : eval request(\"a\") %>";
-        assert!(signals(r"C:\x.asp", doubled).contains(&"request-to-sink"));
-        // `Remove` is no `Rem`.
-        let remove = "<% Remove = 1 : execute request(\"a\") %>";
-        assert!(signals(r"C:\x.asp", remove).contains(&"request-to-sink"));
-        // JScript quotes with `'` too: its pages are read as they are.
-        let jscript = "<%@ Language=\"JScript\" %><% var s = 'x'; eval(Request.Item('a')) %>";
-        assert!(signals(r"C:\x.asp", jscript).contains(&"request-to-sink"));
+        // Near misses: a quote inside a literal opens no comment, code after a literal
+        // on the same line is code, `Remove` is no `Rem`, and JScript, which quotes
+        // with `'` too, is read as it is.
+        for shell in [
+            "<% x = \"it's\" : execute request(\"a\") %>",
+            "<% x = \"say \"\"hi\"\"\" : eval request(\"a\") %>",
+            "<% Remove = 1 : execute request(\"a\") %>",
+            "<%@ Language=\"JScript\" %><% var s = 'x'; eval(Request.Item('a')) %>",
+        ] {
+            assert!(
+                signals(r"C:\x.asp", shell).contains(&"request-to-sink"),
+                "{shell}"
+            );
+        }
     }
 
     #[test]
