@@ -445,16 +445,16 @@ fn variable_sinks(code: &Code, names: &Assignments) -> Vec<(usize, &'static str)
             // still one fixed object, and so is one named by a constant the request
             // never reaches: what the request cannot name, it cannot steer. Code run by
             // Eval or Execute from pieces or a variable is another matter.
-            let fixed_object = name == "createobject" && {
-                let line = &after[..memchr::memchr(b'\n', after).unwrap_or(after.len())];
+            if is_literal_argument(after) || reads_as_prose(after) {
+                continue;
+            }
+            let line = &after[..memchr::memchr(b'\n', after).unwrap_or(after.len())];
+            let fixed = if name == "createobject" {
                 is_literal_argument(&joined_literals(line).0) || names_unsteered_object(names, line)
+            } else {
+                DYNAMIC_EXECUTORS.contains(&name) && runs_fixed_plain_code(line)
             };
-            let fixed_code = DYNAMIC_EXECUTORS.contains(&name) && {
-                let line = &after[..memchr::memchr(b'\n', after).unwrap_or(after.len())];
-                runs_fixed_plain_code(line)
-            };
-            if !is_literal_argument(after) && !fixed_object && !fixed_code && !reads_as_prose(after)
-            {
+            if !fixed {
                 out.push((at, name));
             }
         }
